@@ -1,0 +1,42 @@
+# Switchyard: `make run` for the demo, `make test` for the whole suite. See README.md.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_SERVICES ?= 220
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty --services $(DEMO_SERVICES)
+	@echo ""
+	@echo "  Switchyard is starting at http://$(HOST):$(PORT)/"
+	@$(PY) manage.py demo_logins
+	@echo "  (web, worker, beat and sandbox run under honcho; Ctrl-C stops them all)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+bench: install
+	$(PY) manage.py bench
+
+clean:
+	rm -rf .celery .sandbox db.sqlite3 staticfiles

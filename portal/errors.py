@@ -1,0 +1,17 @@
+"""Errors raised by services: each carries a message fit to show a person."""
+
+
+class PortalError(Exception):
+    """A broken business rule. The message is shown to the user as it is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionDenied(PortalError):
+    """The actor may not do this."""
+
+
+class ValidationFailed(PortalError):
+    """The input breaks a rule; nothing was changed."""

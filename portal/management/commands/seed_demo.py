@@ -1,0 +1,58 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from catalog.demo import build_demo_catalog
+from catalog.models import Component
+
+DEMO_PASSWORD = "switchyard-demo"
+DEMO_USERS = [
+    # username, first name, email, is_superuser/staff, what they are in the demo
+    ("admin", "Ada", "admin@example.com", True, "platform admin"),
+    ("alice", "Alice", "alice@example.com", False, "team lead, payments"),
+    ("bob", "Bob", "bob@example.com", False, "engineer, payments"),
+    ("carol", "Carol", "carol@example.com", False, "engineer, checkout"),
+    ("sam", "Sam", "sam@example.com", False, "SRE"),
+    ("pat", "Pat", "pat@example.com", False, "product manager"),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed a demo organisation (users, environments, teams, services, dependencies)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--services", type=int, default=220)
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the catalog has components"
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users_created = self._ensure_users()
+        if options["if_empty"] and Component.objects.exists():
+            self.stdout.write("seed_demo: the catalog already has components; left as it is.")
+            return
+        summary = build_demo_catalog(services=options["services"])
+        self.stdout.write(
+            f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
+            f"{summary.teams} teams, {summary.components} components, {summary.edges} edges."
+        )
+
+    def _ensure_users(self) -> int:
+        User = get_user_model()
+        created = 0
+        for username, first_name, email, is_admin, _role in DEMO_USERS:
+            user, was_created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first_name,
+                    "email": email,
+                    "is_staff": is_admin,
+                    "is_superuser": is_admin,
+                },
+            )
+            if was_created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                created += 1
+        return created

@@ -1,0 +1,14 @@
+"""Celery entry points of the portal app."""
+
+import socket
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="portal.tasks.heartbeat")
+def heartbeat(hostname: str | None = None) -> None:
+    """Beat sends this every 30 s; the worker that runs it records itself as alive."""
+    worker = heartbeat.request.hostname or hostname or socket.gethostname()
+    services.heartbeat_record(hostname=worker)

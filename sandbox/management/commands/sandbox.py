@@ -1,0 +1,45 @@
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from sandbox.registry import servers
+from sandbox.runner import start_sandbox
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the sandbox servers (local stand-ins that speak the real Kubernetes, GitHub, "
+        "Argo CD, Prometheus and OpenID Connect APIs) on loopback, and write their addresses "
+        "to .sandbox/endpoints.json."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--only", nargs="*", help="Start only these servers")
+        parser.add_argument("--list", action="store_true", help="List the servers and exit")
+
+    def handle(self, *args, **options):
+        specs = servers()
+        if options["list"]:
+            for spec in specs.values():
+                self.stdout.write(f"{spec.name:12} {spec.description}")
+            return
+        running = start_sandbox(
+            directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"]
+        )
+        running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
+        for name, url in sorted(running.endpoints.items()):
+            self.stdout.write(f"sandbox {name:12} {url}")
+        if not running.endpoints:
+            self.stdout.write("sandbox: no servers are registered yet")
+        self.stdout.write(
+            f"sandbox: endpoints written to {settings.SANDBOX_DIR / 'endpoints.json'}"
+        )
+        self.stdout.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        stop.wait()
+        running.stop()
