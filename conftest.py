@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,17 @@ def _celery_eager():
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (third-party fixtures and official API specs); absent in a user's clone."""
+    from django.conf import settings
+
+    path = Path(os.environ.get("SHARED_DIR") or settings.BASE_DIR.parent / "shared")
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent: these tests need the shared fixtures and specs")
+    return path
 
 
 @pytest.fixture

@@ -206,6 +206,14 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
 }
 
+# External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
+INTEGRATION_URLS = {
+    system: url
+    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
+    if (url := env(f"{system.upper()}_URL"))
+}
+INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

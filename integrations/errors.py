@@ -1,0 +1,22 @@
+"""The one error type adapters raise: vendor exceptions never leave integrations/."""
+
+
+class IntegrationError(Exception):
+    """An external system failed or refused.
+
+    `transient` is True when trying again later may work (timeouts, 5xx, rate limits): Celery tasks
+    retry those with backoff and mark the work failed for anything else.
+    """
+
+    def __init__(
+        self, message: str, *, transient: bool, system: str = "", status: int | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.system = system
+        self.status = status
+
+    def __str__(self) -> str:
+        prefix = f"{self.system}: " if self.system else ""
+        return f"{prefix}{self.message}"
