@@ -229,7 +229,8 @@ def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
 
 def _demo_edges(rng: random.Random, services: list[Component]) -> list[Dependency]:
     """Layered callers over a few hubs: lower layers never call higher ones, so few cycles."""
-    hubs = services[: max(3, len(services) // 40)]
+    # Hubs sit at the bottom layer (identity, pricing, ...): everybody calls them.
+    hubs = services[-max(3, len(services) // 40) :]
     edges: dict[tuple[int, int, str], Dependency] = {}
 
     def add(source, target, kind, topic=""):
@@ -247,16 +248,20 @@ def _demo_edges(rng: random.Random, services: list[Component]) -> list[Dependenc
 
     for index, service in enumerate(services):
         lower = services[index + 1 :] or hubs
-        for target in rng.sample(lower, k=min(len(lower), rng.randint(2, 6))):
+        # Callers mostly call nearby lower layers, sometimes far ones, and always a few hubs.
+        near = lower[:40]
+        for target in rng.sample(near, k=min(len(near), rng.randint(3, 9))):
             add(service, target, "sync")
-        for hub in rng.sample(hubs, k=min(len(hubs), 2)):
+        for target in rng.sample(lower, k=min(len(lower), rng.randint(0, 2))):
+            add(service, target, "sync")
+        for hub in rng.sample(hubs, k=min(len(hubs), 3)):
             add(service, hub, "sync")
-        if index % 5 == 0:
+        if index % 4 == 0:
             # A producer whose topic several consumers read: consumers depend on the producer.
             topic = f"{service.name}.events"
-            for consumer in rng.sample(services, k=min(len(services), rng.randint(3, 10))):
+            for consumer in rng.sample(services, k=min(len(services), rng.randint(4, 14))):
                 add(consumer, service, "event", topic)
-        if index % 9 == 0:
+        if index % 6 == 0:
             for target in rng.sample(lower, k=min(len(lower), 2)):
                 add(service, target, "data")
     return list(edges.values())

@@ -1,20 +1,29 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from catalog.demo import build_demo_catalog
-from catalog.models import Component
+from catalog.models import Component, Team
+from portal.models import TeamMembership
+from portal.rules import PLATFORM_ADMIN_GROUP, SRE_GROUP, VIEWER_GROUP
 
 DEMO_PASSWORD = "switchyard-demo"
 DEMO_USERS = [
     # username, first name, email, is_superuser/staff, what they are in the demo
     ("admin", "Ada", "admin@example.com", True, "platform admin"),
-    ("alice", "Alice", "alice@example.com", False, "team lead, payments"),
-    ("bob", "Bob", "bob@example.com", False, "engineer, payments"),
-    ("carol", "Carol", "carol@example.com", False, "engineer, checkout"),
+    ("alice", "Alice", "alice@example.com", False, "team lead, Payments 1"),
+    ("bob", "Bob", "bob@example.com", False, "engineer, Payments 1"),
+    ("carol", "Carol", "carol@example.com", False, "engineer, Checkout 1"),
     ("sam", "Sam", "sam@example.com", False, "SRE"),
-    ("pat", "Pat", "pat@example.com", False, "product manager"),
+    ("pat", "Pat", "pat@example.com", False, "product manager (viewer)"),
 ]
+DEMO_PLATFORM_GROUPS = {"admin": PLATFORM_ADMIN_GROUP, "sam": SRE_GROUP, "pat": VIEWER_GROUP}
+DEMO_TEAMS = {
+    "alice": ("team-payments-1", TeamMembership.Role.LEAD),
+    "bob": ("team-payments-1", TeamMembership.Role.MEMBER),
+    "carol": ("team-checkout-1", TeamMembership.Role.MEMBER),
+}
 
 
 class Command(BaseCommand):
@@ -33,6 +42,7 @@ class Command(BaseCommand):
             self.stdout.write("seed_demo: the catalog already has components; left as it is.")
             return
         summary = build_demo_catalog(services=options["services"])
+        self._ensure_memberships()
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components, {summary.edges} edges."
@@ -56,3 +66,15 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 created += 1
         return created
+
+    def _ensure_memberships(self) -> None:
+        User = get_user_model()
+        for username, group_name in DEMO_PLATFORM_GROUPS.items():
+            group, _ = Group.objects.get_or_create(name=group_name)
+            group.user_set.add(User.objects.get(username=username))
+        for username, (team_name, role) in DEMO_TEAMS.items():
+            team = Team.objects.filter(name=team_name).first()
+            if team:
+                TeamMembership.objects.get_or_create(
+                    user=User.objects.get(username=username), team=team, defaults={"role": role}
+                )
