@@ -35,8 +35,13 @@ test: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# Benchmarks wipe the catalog of their own PostgreSQL database (never your development one).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/switchyard_bench
 bench: install
-	$(PY) manage.py bench
+	@psql "$(BENCH_DATABASE_URL:/switchyard_bench=/postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname='switchyard_bench'" | grep -q 1 \
+	  || psql "$(BENCH_DATABASE_URL:/switchyard_bench=/postgres)" -c "CREATE DATABASE switchyard_bench"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench
 
 clean:
 	rm -rf .celery .sandbox db.sqlite3 staticfiles
