@@ -1,0 +1,257 @@
+"""Every write to the API registry: definitions and their immutable versions."""
+
+import io
+import zipfile
+
+from django.db import transaction
+
+from catalog.models import Component
+from portal.audit import AuditContext, audit_record
+from portal.errors import PortalError, ValidationFailed
+from portal.permissions import permission_require
+
+from . import breaking
+from .docs import build_docs
+from .models import ApiDefinition, ApiSymbol, ApiVersion
+from .protos import ProtoCompileError, compile_protos, normalize_path, parse_descriptor_set
+from .selectors import Consumer, api_consumers, api_latest_version
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class CompileFailed(ValidationFailed):
+    """The protobuf set does not compile; `errors` carries file, line, column and message."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(f"The .proto files do not compile ({len(errors)} error(s)).")
+
+
+class BreakingChangeRejected(PortalError):
+    """The new version breaks the latest one and no reason to accept it was given."""
+
+    def __init__(self, findings: list, consumers: list[Consumer]):
+        self.findings = findings
+        self.consumers = consumers
+        super().__init__(
+            f"This version has {len(findings)} breaking change(s); give a reason to accept it."
+        )
+
+
+def api_definition_get_or_create(
+    *, actor, component: Component, name: str, kind: str = ApiDefinition.Kind.PROTOBUF,
+    context: AuditContext | None = None, actor_label: str = "",
+) -> ApiDefinition:  # fmt: skip
+    """The definition `name` of `component`, created (and audited) when it does not exist."""
+    existing = ApiDefinition.objects.filter(component=component, name=name).first()
+    if existing is not None:
+        return existing
+    if not actor_label:
+        permission_require(
+            actor=actor, perm="apidocs.add_apidefinition", obj=component,
+            action="apidocs.definition_create", component=component, context=context,
+        )  # fmt: skip
+    with transaction.atomic():
+        definition = ApiDefinition.objects.create(component=component, name=name, kind=kind)
+        audit_record(
+            actor=actor, action="apidocs.definition_create", target=definition,
+            component=component, after={"name": name, "kind": kind}, context=context,
+            actor_label=actor_label,
+        )  # fmt: skip
+    return definition
+
+
+def api_version_create(
+    *,
+    actor,
+    api: ApiDefinition,
+    files: dict[str, str],
+    comment: str = "",
+    accept_breaking_reason: str | None = None,
+    source: str = "upload",
+    context: AuditContext | None = None,
+    actor_label: str = "",
+) -> ApiVersion:
+    """Store a new immutable version of `api` from `files` (path -> text).
+
+    Protobuf sets are compiled first (CompileFailed: nothing stored) and compared with the latest
+    version using buf's default rules; breaking changes need `accept_breaking_reason`
+    (BreakingChangeRejected otherwise), which is audited. `actor_label` marks a machine caller
+    (management command, catalog importer) that has no user and is not permission-checked.
+    """
+    if not actor_label:
+        permission_require(
+            actor=actor, perm="apidocs.add_apiversion", obj=api,
+            action="apidocs.version_create", component=api.component, context=context,
+        )  # fmt: skip
+    files = _clean_files(files, api.kind)
+    descriptor_set, findings, symbols = None, [], []
+    if api.kind == ApiDefinition.Kind.PROTOBUF:
+        try:
+            descriptor_set = compile_protos(files)
+        except ProtoCompileError as error:
+            raise CompileFailed(error.errors) from None
+        fds = parse_descriptor_set(descriptor_set)
+        symbols = build_docs(fds, set(files)).symbols
+        findings = _breaking_against_latest(api, fds, set(files))
+    reason = (accept_breaking_reason or "").strip()
+    if findings and not reason:
+        raise BreakingChangeRejected(findings, api_consumers(component=api.component))
+    with transaction.atomic():
+        latest = ApiDefinition.objects.select_for_update().get(pk=api.pk).versions.first()
+        version = ApiVersion.objects.create(
+            definition=api,
+            number=(latest.number + 1) if latest else 1,
+            author=actor if getattr(actor, "is_authenticated", False) else None,
+            author_label=actor_label or getattr(actor, "username", ""),
+            comment=comment[:500],
+            source=source,
+            files=files,
+            descriptor_set=descriptor_set,
+            breaking_findings=[f.as_dict() for f in findings],
+            breaking_accepted_reason=reason if findings else "",
+        )
+        ApiSymbol.objects.bulk_create(
+            ApiSymbol(version=version, full_name=full[:400], name=name[:200], kind=kind)
+            for full, name, kind in symbols
+        )
+        audit_record(
+            actor=actor,
+            action="apidocs.version_create_breaking" if findings else "apidocs.version_create",
+            target=version,
+            component=api.component,
+            after={
+                "number": version.number,
+                "files": sorted(files),
+                "comment": comment,
+                "breaking": [f.rule for f in findings],
+            },  # fmt: skip
+            reason=reason if findings else "",
+            context=context,
+            actor_label=actor_label,
+        )
+    return version
+
+
+def _clean_files(files: dict[str, str], kind: str) -> dict[str, str]:
+    if not files:
+        raise ValidationFailed("No files were given.")
+    cleaned = {}
+    for path, text in files.items():
+        try:
+            cleaned[normalize_path(path)] = text
+        except ValueError as error:
+            raise ValidationFailed(str(error)) from None
+    if kind == ApiDefinition.Kind.PROTOBUF:
+        cleaned = {p: t for p, t in cleaned.items() if p.endswith(".proto")}
+        if not cleaned:
+            raise ValidationFailed("No .proto files were given.")
+    return dict(sorted(cleaned.items()))
+
+
+def _breaking_against_latest(api, fds, current_files) -> list:
+    latest = api_latest_version(definition=api)
+    if latest is None or not latest.descriptor_set:
+        return []
+    return breaking.check_breaking(
+        against=parse_descriptor_set(bytes(latest.descriptor_set)),
+        current=fds,
+        against_files=set(latest.files),
+        current_files=current_files,
+    )
+
+
+def api_breaking_preview(*, api: ApiDefinition, files: dict[str, str]) -> list:
+    """Findings a proposed upload would have against the latest version (nothing is stored)."""
+    files = _clean_files(files, api.kind)
+    try:
+        fds = parse_descriptor_set(compile_protos(files))
+    except ProtoCompileError as error:
+        raise CompileFailed(error.errors) from None
+    return _breaking_against_latest(api, fds, set(files))
+
+
+def upload_files_read(uploaded) -> dict[str, str]:
+    """Files from an upload: several .proto/.yaml/.json files, or a zip of them."""
+    files: dict[str, str] = {}
+    total = 0
+    for item in uploaded:
+        data = item.read(MAX_UPLOAD_BYTES + 1)
+        total += len(data)
+        if total > MAX_UPLOAD_BYTES:
+            raise ValidationFailed("The upload is larger than 10 MB.")
+        if item.name.lower().endswith(".zip"):
+            files.update(_read_zip(data))
+        else:
+            files[item.name] = _decode(item.name, data)
+    return files
+
+
+def _read_zip(data: bytes) -> dict[str, str]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ValidationFailed("The zip file cannot be read.") from None
+    files, total = {}, 0
+    for info in archive.infolist():
+        if info.is_dir() or not info.filename.endswith((".proto", ".yaml", ".yml", ".json")):
+            continue
+        total += info.file_size
+        if total > MAX_UPLOAD_BYTES:
+            raise ValidationFailed("The zip file expands to more than 10 MB.")
+        files[info.filename] = _decode(info.filename, archive.read(info))
+    return files
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{name} is not UTF-8 text.") from None
+
+
+def api_version_from_backstage(
+    *, api_component: Component, actor=None, actor_label: str = "catalog-import",
+    accept_breaking_reason: str | None = None,
+) -> ApiVersion | None:  # fmt: skip
+    """Turn a catalog API entity's `definition` (Backstage spec.definition) into a version.
+
+    For the catalog importer: call it after saving an `API` component. grpc definitions become a
+    one-file protobuf set `<name>.proto`, openapi ones an OpenAPI document; other types (asyncapi,
+    graphql, trpc) are skipped (None). Re-importing an unchanged definition stores nothing.
+    """
+    spec_type = (api_component.spec_type or "").lower()
+    text = api_component.definition or ""
+    if not text.strip() or spec_type not in ("grpc", "openapi"):
+        return None
+    if spec_type == "grpc":
+        kind, files = ApiDefinition.Kind.PROTOBUF, {f"{api_component.name}.proto": text}
+    else:
+        kind, files = ApiDefinition.Kind.OPENAPI, {"openapi.yaml": text}
+    definition = api_definition_get_or_create(
+        actor=actor, component=api_component, name=api_component.name[:120], kind=kind,
+        actor_label=actor_label,
+    )  # fmt: skip
+    latest = api_latest_version(definition=definition)
+    if latest is not None and latest.files == files:
+        return None
+    return api_version_create(
+        actor=actor, api=definition, files=files, comment="Imported from the catalog definition",
+        source="catalog", actor_label=actor_label, accept_breaking_reason=accept_breaking_reason,
+    )  # fmt: skip
+
+
+def api_version_from_repository(
+    *, actor, api: ApiDefinition, files: dict[str, str], repository: str, ref: str, path: str,
+    accept_breaking_reason: str | None = None, context: AuditContext | None = None,
+) -> ApiVersion:  # fmt: skip
+    """A version from files read out of the component's repository by the GitHub adapter.
+
+    The caller fetches (outside any transaction) the texts under `path` at `ref` with
+    `integrations.github` and passes them keyed by their import path; this stores them like an
+    upload, recording where they came from.
+    """
+    return api_version_create(
+        actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
+        source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
+    )  # fmt: skip
