@@ -171,13 +171,24 @@ def component_detail(request, mns, kind, name):
         return render(request, "catalog/component_detail.html#blast", context)
     context |= {
         "subcomponents": component.subcomponents.select_related("owner").order_by("kind", "name"),
-        "deployments": component.deployments.select_related("environment"),
+        "deployments": _deployments(component),
         "depends_on": dependencies_direct(component),
         "depended_on_by": dependents_direct(component),
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
     }
     return render(request, "catalog/component_detail.html", context)
+
+
+def _deployments(component: Component) -> list:
+    """Per-environment rows; the API URL falls back to the environment's `{component}` template."""
+    rows = list(component.deployments.select_related("environment"))
+    for row in rows:
+        template = row.environment.api_base_url
+        row.effective_api_url = row.api_base_url or (
+            template.replace("{component}", component.name) if template else ""
+        )
+    return rows
 
 
 @require_GET
