@@ -20,7 +20,7 @@ from .selectors import (
     subcomponent_counts,
 )
 
-BLAST_LIMIT = 100
+BLAST_LIMIT = 50
 BLAST_DEPTHS = (1, 2, 3, 5)
 GRAPH_DEPTHS = (1, 2, 3)
 LINK_GROUPS = (
@@ -117,9 +117,14 @@ def team_detail(request, mns, name):
     return render(request, "catalog/team_detail.html", context)
 
 
+ENTITY_KINDS = {value.lower(): value for value in Component.EntityKind.values}
+
+
 def _component_or_404(mns: str, kind: str, name: str, queryset=None) -> Component:
+    # An exact entity_kind (not iexact) so the lookup uses the unique (entity_kind, mns, name) index.
     queryset = queryset if queryset is not None else Component.objects.all()
-    return get_object_or_404(queryset, metadata_namespace=mns, entity_kind__iexact=kind, name=name)
+    entity_kind = ENTITY_KINDS.get(kind.lower(), kind)
+    return get_object_or_404(queryset, metadata_namespace=mns, entity_kind=entity_kind, name=name)
 
 
 def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None) -> int | None:
