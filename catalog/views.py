@@ -121,7 +121,7 @@ ENTITY_KINDS = {value.lower(): value for value in Component.EntityKind.values}
 
 
 def _component_or_404(mns: str, kind: str, name: str, queryset=None) -> Component:
-    # An exact entity_kind (not iexact) so the lookup uses the unique (entity_kind, mns, name) index.
+    # Exact entity_kind (not iexact): the lookup then uses the unique (kind, mns, name) index.
     queryset = queryset if queryset is not None else Component.objects.all()
     entity_kind = ENTITY_KINDS.get(kind.lower(), kind)
     return get_object_or_404(queryset, metadata_namespace=mns, entity_kind=entity_kind, name=name)
