@@ -1,8 +1,23 @@
-"""Catalog reads reused by several views."""
+"""Catalog reads reused by several views: search, the service graph and the blast radius.
 
-from django.db.models import Q, QuerySet
+Graph walks are breadth-first and set-based: one recursive CTE whose rows are whole *levels*
+(depth, frontier, seen), not single paths. Each level's frontier is every component reached for the
+first time at that depth, so a component is visited once, at its minimal depth, and cycles stop by
+themselves. The cost is one index lookup per edge reached, whatever the shape of the graph.
+PostgreSQL carries the sets as bigint arrays, SQLite (development, tests) as JSON arrays.
+"""
 
-from .models import Component
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from .models import Component, Dependency
+
+GRAPH_MAX_NODES = 120
+EDGE_KINDS = tuple(Dependency.Kind.values)
 
 
 def component_search(*, query: str) -> QuerySet[Component]:
@@ -17,3 +32,339 @@ def component_search(*, query: str) -> QuerySet[Component]:
             | Q(tags__icontains=term)
         )
     return qs.order_by("name")
+
+
+# --- Graph walks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A component as the graph and the blast radius show it (no further queries needed)."""
+
+    id: int
+    name: str
+    title: str
+    kind: str
+    entity_kind: str
+    metadata_namespace: str
+    tier: int
+    lifecycle: str
+    parent_id: int | None
+    owner_name: str
+    owner_title: str
+    owner_namespace: str
+    depth: int
+    direction: str = ""  # "root", "upstream" (depends on root), "downstream" (root depends on it)
+
+    def __str__(self):
+        return self.title or self.name
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+    @property
+    def kind_label(self) -> str:
+        return Component.Kind(self.kind).label if self.kind in Component.Kind.values else self.kind
+
+    @property
+    def owner_label(self) -> str:
+        return self.owner_title or self.owner_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "catalog:component_detail",
+            args=[self.metadata_namespace, self.entity_kind.lower(), self.name],
+        )
+
+    def get_owner_url(self) -> str:
+        if not self.owner_name:
+            return ""
+        return reverse("catalog:team_detail", args=[self.owner_namespace, self.owner_name])
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    """Who is affected if `root` is unhealthy: components that transitively depend on it."""
+
+    total: int
+    team_count: int
+    components: list[GraphNode]
+    kinds: tuple[str, ...]
+    max_depth: int | None
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.components)
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    source: int
+    target: int
+    kind: str
+    topic: str
+    criticality: str
+
+
+@dataclass
+class Neighbourhood:
+    """Nodes within `depth` hops up- and downstream of a component, and the edges among them."""
+
+    root_id: int
+    depth: int
+    kinds: tuple[str, ...]
+    nodes: list[GraphNode] = field(default_factory=list)
+    edges: list[GraphEdge] = field(default_factory=list)
+    total_nodes: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_nodes > len(self.nodes)
+
+    def as_json(self) -> dict:
+        """The shape the service graph script draws (cytoscape elements plus a summary)."""
+        return {
+            "root": self.root_id,
+            "depth": self.depth,
+            "kinds": list(self.kinds),
+            "total_nodes": self.total_nodes,
+            "truncated": self.truncated,
+            "nodes": [
+                {
+                    "data": {
+                        "id": str(n.id),
+                        "label": n.label,
+                        "kind": n.kind,
+                        "tier": n.tier,
+                        "owner": n.owner_label,
+                        "depth": n.depth,
+                        "direction": n.direction,
+                        "url": n.get_absolute_url(),
+                    }
+                }
+                for n in self.nodes
+            ],
+            "edges": [
+                {
+                    "data": {
+                        "id": f"e{e.source}-{e.target}-{e.kind}",
+                        "source": str(e.source),
+                        "target": str(e.target),
+                        "kind": e.kind,
+                        "topic": e.topic,
+                        "criticality": e.criticality,
+                    }
+                }
+                for e in self.edges
+            ],
+        }
+
+
+def normalise_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
+    """Known edge kinds in canonical order; None or nothing known means all kinds."""
+    wanted = set(kinds or ())
+    chosen = tuple(kind for kind in EDGE_KINDS if kind in wanted)
+    return chosen or EDGE_KINDS
+
+
+_NODE_COLUMNS = (
+    "c.id, c.name, c.title, c.kind, c.entity_kind, c.metadata_namespace, c.tier, c.lifecycle, "
+    "c.parent_id, COALESCE(t.name, ''), COALESCE(t.title, ''), COALESCE(t.metadata_namespace, '')"
+)
+
+
+class _Dialect:
+    """SQL pieces for one level-by-level walk; `frm` is the column we stand on, `to` where we go."""
+
+    def __init__(self):
+        self.postgres = connection.vendor == "postgresql"
+
+    def walk_cte(self, name: str, *, frm: str, to: str, kinds: Sequence[str], limited: bool):
+        # All kinds is the common case: no filter then, so the index on the walked column suffices.
+        kind_sql = (
+            ""
+            if set(kinds) == set(EDGE_KINDS)
+            else f"AND d.kind IN ({', '.join(['%s'] * len(kinds))})"
+        )
+        depth_sql = "AND w.depth < %s" if limited else ""
+        if self.postgres:
+            sql = f"""{name}(depth, frontier, seen) AS (
+                SELECT 0, ARRAY[%s]::bigint[], ARRAY[]::bigint[]
+                UNION ALL
+                SELECT w.depth + 1,
+                    ARRAY(SELECT d.{to} FROM catalog_dependency d
+                          WHERE d.{frm} = ANY(w.frontier) {kind_sql}
+                          EXCEPT SELECT unnest(w.seen) EXCEPT SELECT unnest(w.frontier)),
+                    w.seen || w.frontier
+                FROM {name} w WHERE cardinality(w.frontier) > 0 {depth_sql}
+            )"""  # noqa: S608 - only fixed identifiers are interpolated; values are parameters
+        else:
+            sql = f"""{name}(depth, frontier, seen) AS (
+                SELECT 0, json_array(%s), json_array()
+                UNION ALL
+                SELECT w.depth + 1,
+                    (SELECT json_group_array(DISTINCT d.{to}) FROM catalog_dependency d
+                     WHERE d.{frm} IN (SELECT value FROM json_each(w.frontier))
+                       {kind_sql}
+                       AND d.{to} NOT IN (SELECT value FROM json_each(w.seen))
+                       AND d.{to} NOT IN (SELECT value FROM json_each(w.frontier))),
+                    (SELECT json_group_array(j.value)
+                     FROM json_each(json_array(json(w.seen), json(w.frontier))) part,
+                          json_each(part.value) j)
+                FROM {name} w WHERE json_array_length(w.frontier) > 0 {depth_sql}
+            )"""  # noqa: S608
+        return sql
+
+    def walk_params(self, start: int, kinds: Sequence[str], max_depth: int | None) -> list:
+        kind_params = [] if set(kinds) == set(EDGE_KINDS) else list(kinds)
+        return [start, *kind_params, *([max_depth] if max_depth is not None else [])]
+
+    def hits(self, name: str) -> str:
+        """(id, depth) rows of a walk, the start excluded."""
+        if self.postgres:
+            return f"SELECT unnest(w.frontier) AS id, w.depth FROM {name} w WHERE w.depth > 0"  # noqa: S608
+        sql = "SELECT CAST(j.value AS INTEGER) AS id, w.depth FROM {} w, json_each(w.frontier) j"
+        return sql.format(name) + " WHERE w.depth > 0"
+
+
+def _node(row, direction: str = "") -> GraphNode:
+    *columns, depth = row[:13]
+    return GraphNode(*columns, depth=depth, direction=direction)
+
+
+def blast_radius(
+    component: Component,
+    *,
+    kinds: Iterable[str] | None = None,
+    max_depth: int | None = None,
+    limit: int | None = 200,
+) -> BlastRadius:
+    """Components that transitively depend on `component`, each at its minimal depth.
+
+    One SQL query: the walk, the totals (components and distinct owner teams) and the first
+    `limit` affected components ordered by depth, tier and name.
+    """
+    kinds = normalise_kinds(kinds)
+    dialect = _Dialect()
+    walk = dialect.walk_cte(
+        "walk", frm="target_id", to="source_id", kinds=kinds, limited=max_depth is not None
+    )
+    limit_sql = "LIMIT %s" if limit is not None else ""
+    # `hc` is used three times, so it is materialised once: the join to components happens once.
+    sql = f"""WITH RECURSIVE {walk},
+        hit AS ({dialect.hits("walk")}),
+        hc AS (
+            SELECT h.id, h.depth, c.owner_id, c.tier, c.name
+            FROM hit h JOIN catalog_component c ON c.id = h.id
+        )
+        SELECT {_NODE_COLUMNS}, hc.depth,
+            (SELECT COUNT(*) FROM hc), (SELECT COUNT(DISTINCT owner_id) FROM hc)
+        FROM (SELECT * FROM hc ORDER BY depth, tier, name {limit_sql}) hc
+        JOIN catalog_component c ON c.id = hc.id
+        LEFT JOIN catalog_team t ON t.id = c.owner_id
+        ORDER BY hc.depth, c.tier, c.name"""  # noqa: S608
+    params = dialect.walk_params(component.pk, kinds, max_depth)
+    if limit is not None:
+        params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total, teams = (rows[0][13], rows[0][14]) if rows else (0, 0)
+    return BlastRadius(
+        total=total,
+        team_count=teams,
+        components=[_node(row, "upstream") for row in rows],
+        kinds=kinds,
+        max_depth=max_depth,
+    )
+
+
+def neighbourhood(
+    component: Component,
+    *,
+    depth: int = 1,
+    kinds: Iterable[str] | None = None,
+    max_nodes: int = GRAPH_MAX_NODES,
+) -> Neighbourhood:
+    """The component, what it depends on and what depends on it, up to `depth` hops each way.
+
+    Two queries: the nodes (both walks in one statement, nearest first, at most `max_nodes`) and
+    the edges among them. A hub with thousands of callers is cut to the nearest `max_nodes`.
+    """
+    kinds = normalise_kinds(kinds)
+    dialect = _Dialect()
+    up = dialect.walk_cte("up", frm="target_id", to="source_id", kinds=kinds, limited=True)
+    down = dialect.walk_cte("down", frm="source_id", to="target_id", kinds=kinds, limited=True)
+    sql = f"""WITH RECURSIVE {up}, {down},
+        hit AS (
+            SELECT CAST(%s AS BIGINT) AS id, 0 AS depth, 'root' AS direction
+            UNION ALL SELECT u.id, u.depth, 'upstream' FROM ({dialect.hits("up")}) u
+            UNION ALL SELECT d.id, d.depth, 'downstream' FROM ({dialect.hits("down")}) d
+        ),
+        best AS (
+            SELECT id, MIN(depth) AS depth,
+                CASE WHEN COUNT(DISTINCT direction) > 1 THEN 'both' ELSE MIN(direction) END
+                    AS direction
+            FROM hit GROUP BY id
+        )
+        SELECT {_NODE_COLUMNS}, b.depth, b.direction, (SELECT COUNT(*) FROM best)
+        FROM best b JOIN catalog_component c ON c.id = b.id
+        LEFT JOIN catalog_team t ON t.id = c.owner_id
+        ORDER BY b.depth, CASE b.direction WHEN 'root' THEN 0 WHEN 'downstream' THEN 1 ELSE 2 END,
+            c.tier, c.name
+        LIMIT %s"""  # noqa: S608
+    params = [
+        *dialect.walk_params(component.pk, kinds, depth),
+        *dialect.walk_params(component.pk, kinds, depth),
+        component.pk,
+        max_nodes,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    graph = Neighbourhood(root_id=component.pk, depth=depth, kinds=kinds)
+    graph.nodes = [_node(row, row[13]) for row in rows]
+    graph.total_nodes = rows[0][14] if rows else 0
+    ids = [node.id for node in graph.nodes]
+    graph.edges = [
+        GraphEdge(*values)
+        for values in Dependency.objects.filter(
+            source_id__in=ids, target_id__in=ids, kind__in=kinds
+        )
+        .order_by("source_id", "target_id", "kind")
+        .values_list("source_id", "target_id", "kind", "topic", "criticality")
+    ]
+    return graph
+
+
+# --- Direct edges ------------------------------------------------------------------------------
+
+
+def dependencies_direct(component: Component, *, limit: int = 100) -> list[Dependency]:
+    """What `component` depends on, with the target and its owner loaded."""
+    return list(
+        Dependency.objects.filter(source=component)
+        .select_related("target__owner")
+        .order_by("kind", "target__name")[:limit]
+    )
+
+
+def dependents_direct(component: Component, *, limit: int = 100) -> list[Dependency]:
+    """What depends on `component` directly, with the source and its owner loaded."""
+    return list(
+        Dependency.objects.filter(target=component)
+        .select_related("source__owner")
+        .order_by("kind", "source__name")[:limit]
+    )
+
+
+def subcomponent_counts(parent_ids: Iterable[int]) -> dict[int, int]:
+    """{parent id: number of subcomponents} for a page of components, in one query."""
+    rows = (
+        Component.objects.filter(parent_id__in=list(parent_ids))
+        .values("parent_id")
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+    )
+    return dict(rows)

@@ -10,4 +10,9 @@ urlpatterns = [
     path("namespaces/<str:mns>/<str:name>/", views.namespace_detail, name="namespace_detail"),
     path("teams/<str:mns>/<str:name>/", views.team_detail, name="team_detail"),
     path("<str:mns>/<str:kind>/<str:name>/", views.component_detail, name="component_detail"),
+    path(
+        "<str:mns>/<str:kind>/<str:name>/graph.json",
+        views.component_graph,
+        name="component_graph",
+    ),
 ]

@@ -1,60 +1,205 @@
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+"""Catalog pages: home, namespaces, the component list, service pages, team pages, the graph."""
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
-from .models import Component, Namespace, Team
-from .selectors import component_search
+from portal.models import TeamMembership
+
+from .facets import ComponentFilters, component_facets
+from .models import Component, Dependency, Namespace, System, Team
+from .selectors import (
+    EDGE_KINDS,
+    blast_radius,
+    dependencies_direct,
+    dependents_direct,
+    neighbourhood,
+    normalise_kinds,
+    subcomponent_counts,
+)
+
+BLAST_LIMIT = 50
+BLAST_DEPTHS = (1, 2, 3, 5)
+GRAPH_DEPTHS = (1, 2, 3)
+LINK_GROUPS = (
+    # (group title, Backstage link `type`/`icon` values that belong to it)
+    ("Dashboards", {"dashboard", "dashboards", "grafana", "metrics"}),
+    ("Logs", {"logs", "log", "logging", "kibana"}),
+    ("Runbooks", {"runbook", "runbooks", "docs", "documentation"}),
+    ("On-call", {"on-call", "oncall", "pagerduty", "alert", "alerts", "opsgenie"}),
+)
 
 
+def _count(model, field: str):
+    """A correlated COUNT(*) so a row can carry a related count without a join fan-out."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    counted = rows.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+@require_GET
 def catalog_home(request):
-    namespaces = Namespace.objects.annotate(
-        system_count=Count("systems", distinct=True),
-        component_count=Count(
-            "components", filter=Q(components__parent__isnull=True), distinct=True
+    namespaces = Namespace.objects.select_related("owner").annotate(
+        system_count=_count(System, "namespace"),
+        component_count=Coalesce(
+            Subquery(
+                Component.objects.filter(namespace=OuterRef("pk"), parent__isnull=True)
+                .order_by()
+                .values("namespace")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
         ),
     )
     return render(request, "catalog/catalog_home.html", {"namespaces": namespaces})
 
 
+@require_GET
 def component_list(request):
-    query = request.GET.get("q", "").strip()
-    components = (
-        component_search(query=query)
-        if query
-        else Component.objects.select_related("owner", "namespace", "parent")
-    )
-    page = Paginator(components.order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(request, "catalog/component_list.html", {"page": page, "q": query})
+    filters = ComponentFilters.from_query(request.GET)
+    facets = component_facets(filters)
+    page = facets.page(request.GET.get("page"))
+    counts = subcomponent_counts(c.pk for c in page.object_list)
+    for component in page.object_list:
+        component.subcomponent_count = counts.get(component.pk, 0)
+    context = {"filters": filters, "facets": facets, "page": page}
+    return render(request, "catalog/component_list.html", context)
 
 
+@require_GET
 def namespace_detail(request, mns, name):
-    namespace = get_object_or_404(Namespace, metadata_namespace=mns, name=name)
-    components = namespace.components.filter(parent__isnull=True).select_related("owner", "system")
-    return render(
-        request,
-        "catalog/namespace_detail.html",
-        {"namespace": namespace, "systems": namespace.systems.all(), "components": components},
+    namespace = get_object_or_404(
+        Namespace.objects.select_related("owner"), metadata_namespace=mns, name=name
     )
+    systems = list(namespace.systems.select_related("owner"))
+    components = list(
+        namespace.components.filter(parent__isnull=True)
+        .select_related("owner")
+        .order_by("system_id", "name")
+    )
+    counts = subcomponent_counts(c.pk for c in components)
+    by_system: dict[int | None, list[Component]] = {}
+    for component in components:
+        component.subcomponent_count = counts.get(component.pk, 0)
+        by_system.setdefault(component.system_id, []).append(component)
+    groups = [(system, by_system.get(system.pk, [])) for system in systems]
+    known = {system.pk for system in systems}
+    loose = [c for key, rows in by_system.items() if key not in known for c in rows]
+    context = {"namespace": namespace, "groups": groups, "loose": loose, "total": len(components)}
+    return render(request, "catalog/namespace_detail.html", context)
 
 
+@require_GET
 def team_detail(request, mns, name):
-    team = get_object_or_404(Team, metadata_namespace=mns, name=name)
-    return render(
-        request,
-        "catalog/team_detail.html",
-        {"team": team, "components": team.components.select_related("namespace", "parent")},
+    team = get_object_or_404(
+        Team.objects.select_related("parent"), metadata_namespace=mns, name=name
     )
+    owned = list(
+        team.components.filter(Q(parent__isnull=True) | ~Q(parent__owner=team))
+        .select_related("namespace", "parent", "system")
+        .order_by("namespace__name", "name")
+    )
+    counts = subcomponent_counts(c.pk for c in owned)
+    for component in owned:
+        component.subcomponent_count = counts.get(component.pk, 0)
+    context = {
+        "team": team,
+        "owned": owned,
+        "memberships": TeamMembership.objects.filter(team=team)
+        .select_related("user")
+        .order_by("-role", "user__username"),
+        "people": team.people.order_by("name"),
+    }
+    return render(request, "catalog/team_detail.html", context)
 
 
+ENTITY_KINDS = {value.lower(): value for value in Component.EntityKind.values}
+
+
+def _component_or_404(mns: str, kind: str, name: str, queryset=None) -> Component:
+    # Exact entity_kind (not iexact): the lookup then uses the unique (kind, mns, name) index.
+    queryset = queryset if queryset is not None else Component.objects.all()
+    entity_kind = ENTITY_KINDS.get(kind.lower(), kind)
+    return get_object_or_404(queryset, metadata_namespace=mns, entity_kind=entity_kind, name=name)
+
+
+def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return default
+    return number if number in choices else default
+
+
+def _blast_context(request, component: Component) -> dict:
+    kinds = normalise_kinds(request.GET.getlist("kind"))
+    depth = _int_choice(request.GET.get("depth"), BLAST_DEPTHS, None)
+    radius = blast_radius(component, kinds=kinds, max_depth=depth, limit=BLAST_LIMIT)
+    return {
+        "component": component,
+        "radius": radius,
+        "blast_kinds": kinds,
+        "blast_depth": depth,
+        "blast_depths": BLAST_DEPTHS,
+        "edge_kinds": [(kind, Dependency.Kind(kind).label) for kind in EDGE_KINDS],
+    }
+
+
+def link_groups(links: list) -> list[tuple[str, list[dict]]]:
+    """Backstage-style links grouped for the service header; unknown types go to "Other"."""
+    grouped: dict[str, list[dict]] = {title: [] for title, _ in LINK_GROUPS}
+    grouped["Other"] = []
+    for link in links or []:
+        if not isinstance(link, dict) or not link.get("url"):
+            continue
+        kind = str(link.get("type") or link.get("icon") or "").lower()
+        title = next((t for t, kinds in LINK_GROUPS if kind in kinds), "Other")
+        grouped[title].append(link)
+    return [(title, rows) for title, rows in grouped.items() if rows]
+
+
+@require_GET
 def component_detail(request, mns, kind, name):
-    component = get_object_or_404(
-        Component.objects.select_related("owner", "system", "namespace", "parent"),
-        metadata_namespace=mns,
-        entity_kind__iexact=kind,
-        name=name,
+    queryset = Component.objects.select_related(
+        "owner", "owner_person", "system", "namespace", "parent", "parent__owner"
+    ).annotate(
+        dependencies_total=_count(Dependency, "source"),
+        dependents_total=_count(Dependency, "target"),
     )
-    return render(
-        request,
-        "catalog/component_detail.html",
-        {"component": component, "subcomponents": component.subcomponents.select_related("owner")},
-    )
+    component = _component_or_404(mns, kind, name, queryset)
+    context = _blast_context(request, component)
+    if request.htmx:
+        return render(request, "catalog/component_detail.html#blast", context)
+    context |= {
+        "subcomponents": component.subcomponents.select_related("owner").order_by("kind", "name"),
+        "deployments": _deployments(component),
+        "depends_on": dependencies_direct(component),
+        "depended_on_by": dependents_direct(component),
+        "links": link_groups(component.links),
+        "graph_depths": GRAPH_DEPTHS,
+    }
+    return render(request, "catalog/component_detail.html", context)
+
+
+def _deployments(component: Component) -> list:
+    """Per-environment rows; the API URL falls back to the environment's `{component}` template."""
+    rows = list(component.deployments.select_related("environment"))
+    for row in rows:
+        template = row.environment.api_base_url
+        row.effective_api_url = row.api_base_url or (
+            template.replace("{component}", component.name) if template else ""
+        )
+    return rows
+
+
+@require_GET
+def component_graph(request, mns, kind, name):
+    """The neighbourhood as cytoscape elements, for the service graph script."""
+    component = _component_or_404(mns, kind, name)
+    depth = _int_choice(request.GET.get("depth"), GRAPH_DEPTHS, 1)
+    graph = neighbourhood(component, depth=depth, kinds=request.GET.getlist("kind"))
+    return JsonResponse(graph.as_json())

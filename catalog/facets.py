@@ -1,0 +1,176 @@
+"""The component list's filters and facet counts.
+
+One GROUP BY query over the rows matching the search (kind, lifecycle, owner, namespace →
+count) gives every facet's counts *and* the total for the pager: each facet counts the rows that
+match all the other chosen filters, summed in Python over a few hundred groups. So the list costs
+the same handful of queries at 200 or 20,000 components, with no COUNT(*) over a join.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import QueryDict
+
+from .models import Component, Namespace, Team
+
+PAGE_SIZE = 50
+FACETS = ("kind", "lifecycle", "owner", "namespace")
+
+
+@dataclass(frozen=True)
+class ComponentFilters:
+    q: str = ""
+    kind: str = ""
+    lifecycle: str = ""
+    owner: str = ""  # team name
+    namespace: str = ""  # namespace name
+    sub: bool = False  # include subcomponents
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> "ComponentFilters":
+        def one(key: str) -> str:
+            return params.get(key, "").strip()[:200]
+
+        return cls(
+            q=one("q"),
+            kind=one("kind"),
+            lifecycle=one("lifecycle"),
+            owner=one("owner"),
+            namespace=one("namespace"),
+            sub=params.get("sub") == "1",
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in ("q", *FACETS)) or self.sub
+
+    def querystring(self, **changes) -> str:
+        """This filter set as a URL query, with `changes` applied (for pager and facet links)."""
+        values = {
+            "q": self.q,
+            **{name: getattr(self, name) for name in FACETS},
+            "sub": "1" if self.sub else "",
+        }
+        values.update(changes)
+        query = QueryDict(mutable=True)
+        for key, value in values.items():
+            if value:
+                query[key] = value
+        return query.urlencode()
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class ComponentFacets:
+    filters: ComponentFilters
+    base: QuerySet
+    total: int
+    options: dict[str, list[FacetOption]] = field(default_factory=dict)
+    selection: Q = field(default_factory=Q)
+
+    def page(self, number) -> Page:
+        rows = self.base.filter(self.selection).select_related("owner", "namespace", "parent")
+        paginator = _CountedPaginator(rows.order_by("name", "pk"), PAGE_SIZE, self.total)
+        return paginator.get_page(number)
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count (already known from the facet query)."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _search(qs: QuerySet, query: str) -> QuerySet:
+    for term in query.split():
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(title__icontains=term)
+            | Q(description__icontains=term)
+            | Q(tags__icontains=term)
+        )
+    return qs
+
+
+def component_facets(filters: ComponentFilters) -> ComponentFacets:
+    """Facet options with counts, the total and the row selection for `filters` (3 queries)."""
+    base = Component.objects.all() if filters.sub else Component.objects.filter(parent__isnull=True)
+    base = _search(base, filters.q)
+    groups = list(
+        base.order_by()
+        .values_list("kind", "lifecycle", "owner_id", "namespace_id")
+        .annotate(n=Count("pk"))
+    )
+    teams = {t.pk: t for t in Team.objects.only("pk", "name", "title")}
+    namespaces = {n.pk: n for n in Namespace.objects.only("pk", "name", "title")}
+    chosen = {
+        "kind": {filters.kind} if filters.kind else None,
+        "lifecycle": {filters.lifecycle} if filters.lifecycle else None,
+        "owner": {pk for pk, t in teams.items() if t.name == filters.owner}
+        if filters.owner
+        else None,
+        "namespace": {pk for pk, n in namespaces.items() if n.name == filters.namespace}
+        if filters.namespace
+        else None,
+    }
+    counters = {name: Counter() for name in FACETS}
+    total = 0
+    for kind, lifecycle, owner_id, namespace_id, n in groups:
+        row = {"kind": kind, "lifecycle": lifecycle, "owner": owner_id, "namespace": namespace_id}
+        misses = [
+            name for name in FACETS if chosen[name] is not None and row[name] not in chosen[name]
+        ]
+        if not misses:
+            total += n
+        for name in FACETS:
+            if not misses or misses == [name]:
+                counters[name][row[name]] += n
+
+    facets = ComponentFacets(filters=filters, base=base, total=total)
+    facets.options = {
+        "kind": _options(counters["kind"], dict(Component.Kind.choices), filters.kind),
+        "lifecycle": _options(counters["lifecycle"], {}, filters.lifecycle),
+        "owner": _named_options(counters["owner"], teams, filters.owner),
+        "namespace": _named_options(counters["namespace"], namespaces, filters.namespace),
+    }
+    for name, ids in chosen.items():
+        if ids is not None:
+            column = {"owner": "owner_id", "namespace": "namespace_id"}.get(name, name)
+            facets.selection &= Q(**{f"{column}__in": ids})
+    return facets
+
+
+def _options(counter: Counter, labels: dict, selected: str) -> list[FacetOption]:
+    values = set(counter) | set(labels) | ({selected} if selected else set())
+    return [
+        FacetOption(value, str(labels.get(value, value)), counter.get(value, 0), value == selected)
+        for value in sorted(v for v in values if v)
+    ]
+
+
+def _named_options(counter: Counter, rows: dict, selected: str) -> list[FacetOption]:
+    """Options for a facet over teams or namespaces, keyed by name (names are what URLs carry)."""
+    by_name: dict[str, FacetOption] = {}
+    for pk, row in rows.items():
+        option = by_name.setdefault(
+            row.name, FacetOption(row.name, str(row), 0, row.name == selected)
+        )
+        option.count += counter.get(pk, 0)
+    if selected and selected not in by_name:
+        by_name[selected] = FacetOption(selected, selected, 0, True)
+    return sorted(by_name.values(), key=lambda o: o.label.lower())
