@@ -67,7 +67,7 @@ def world_build() -> World:
         if persona == "anonymous":
             users[persona] = None
             continue
-        users[persona] = User.objects.create_user(persona, f"{persona}@example.com", "pw")
+        users[persona] = User.objects.create_user(persona, f"{persona}@example.com")
     memberships = [
         ("owner_member", owner_team, "member"),
         ("owner_lead", owner_team, "lead"),
