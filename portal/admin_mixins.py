@@ -28,6 +28,13 @@ class RulesAdminMixin(ObjectPermissionsModelAdminMixin):
         codename = get_permission_codename("add", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
+    def has_module_permission(self, request):
+        # ModelBackend only knows model permissions from the database; ask the rules too.
+        return any(
+            request.user.has_perm(f"{self.opts.app_label}.{verb}_{self.opts.model_name}")
+            for verb in ("view", "add", "change", "delete")
+        )
+
     def _audit_action(self, verb: str) -> str:
         prefix = self.audit_action_prefix or self.opts.label_lower.replace(".", "_")
         return f"{prefix}.admin_{verb}"

@@ -135,3 +135,21 @@ def test_audit_verify_command_names_tampered_row(events):
     AuditEvent.objects.filter(pk=events[2].pk).update(actor_label="somebody-else")
     with pytest.raises(CommandError, match=f"event {events[2].pk}"):
         call_command("audit_verify")
+
+
+def test_platform_admin_manages_mappings_in_admin_and_sre_cannot(client, make_user, db):
+    admin_user = make_user("pa", is_staff=True)
+    admin_user.groups.add(Group.objects.create(name="platform-admin"))
+    sre_user = make_user("sre-staff", is_staff=True)
+    sre_user.groups.add(Group.objects.create(name="sre"))
+    add_url = reverse("admin:portal_ssogroupmapping_add")
+    data = {"group": "sre", "team": "", "team_role": "member", "platform_role": "sre"}
+
+    client.force_login(sre_user)
+    assert client.get(reverse("admin:portal_ssogroupmapping_changelist")).status_code == 403
+    assert client.post(add_url, data).status_code == 403
+
+    client.force_login(admin_user)
+    assert "SSO group mappings" in client.get(reverse("admin:index")).content.decode()
+    assert client.post(add_url, data).status_code == 302
+    assert AuditEvent.objects.get().action == "identity.mapping.admin_add"
