@@ -157,3 +157,15 @@ def test_wrong_sso_password_stays_at_the_provider(page, live_server, oidc):
     page.click("button[type=submit]")
     assert "wrong password" in page.locator("[role=alert]").inner_text()
     assert not TeamMembership.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sso_signs_into_existing_local_account_with_the_same_email(
+    page, live_server, oidc, payments_mappings, make_user
+):
+    local = make_user("bob", first_name="Robert")
+    _browser_sso_login(page, live_server, "bob")
+    assert page.locator("h1").inner_text() == "Hello, Robert"
+    membership = TeamMembership.objects.get()
+    assert (membership.user, membership.team.name, membership.role) == (local, "payments", "member")
