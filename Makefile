@@ -15,7 +15,12 @@ $(BIN)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(BIN)/.installed
+# The sandbox OpenID Connect provider (panva/oidc-provider) runs on Node: npm ci from the lock file.
+sandbox/oidc/node_modules/.installed: sandbox/oidc/package.json sandbox/oidc/package-lock.json
+	cd sandbox/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed sandbox/oidc/node_modules/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput

@@ -107,8 +107,85 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["component", "-id"]), models.Index(fields=["actor", "-id"])]
+        permissions = [("export_auditevent", "Can export audit events as JSON Lines")]
 
     def __str__(self):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} ({self.outcome})"
         )
+
+
+class PlatformRole(models.TextChoices):
+    """Platform-wide roles; each is a Django auth group of the same name (see portal/rules.py)."""
+
+    SRE = "sre", "SRE"
+    PLATFORM_ADMIN = "platform-admin", "Platform admin"
+    VIEWER = "viewer", "Viewer (PM, read-only)"
+
+
+class SsoGroupMapping(models.Model):
+    """One SSO group (from the identity provider's groups claim) grants a team role or a platform
+    role. Managed by platform admins in the admin; applied on every SSO login."""
+
+    group = models.CharField(
+        max_length=200, db_index=True, help_text="Group name exactly as the groups claim has it"
+    )
+    team = models.ForeignKey(
+        "catalog.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sso_mappings",
+    )
+    team_role = models.CharField(
+        max_length=8, choices=TeamMembership.Role.choices, default=TeamMembership.Role.MEMBER
+    )
+    platform_role = models.CharField(max_length=20, choices=PlatformRole.choices, blank=True)
+
+    class Meta:
+        ordering = ["group"]
+        verbose_name = "SSO group mapping"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    (models.Q(team__isnull=False) & models.Q(platform_role=""))
+                    | (models.Q(team__isnull=True) & ~models.Q(platform_role=""))
+                ),
+                name="sso_mapping_team_xor_platform_role",
+                violation_error_message="Map the group either to a team or to a platform role.",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "team"],
+                condition=models.Q(team__isnull=False),
+                name="sso_mapping_unique_team",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "platform_role"],
+                condition=~models.Q(platform_role=""),
+                name="sso_mapping_unique_platform_role",
+            ),
+        ]
+
+    def __str__(self):
+        if self.team_id:
+            return f"{self.group} → {self.team} ({self.get_team_role_display()})"
+        return f"{self.group} → {self.get_platform_role_display()}"
+
+
+class SsoRoleGrant(models.Model):
+    """Remembers that a platform role group was granted by SSO (not by hand), so that it can be
+    taken away again when the group leaves the claim."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_role_grants"
+    )
+    role = models.CharField(max_length=20, choices=PlatformRole.choices)
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="sso_role_grant_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} is {self.role} (from SSO)"

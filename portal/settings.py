@@ -173,10 +173,22 @@ if env("OIDC_CLIENT_ID"):
                     "server_url": env("OIDC_SERVER_URL"),
                     "token_auth_method": env("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
                     "oauth_pkce_enabled": True,
+                    "scope": env_list("OIDC_SCOPES", "openid,profile,email,groups"),
                 },
             }
         ],
     }
+
+# Identity (docs/access.md): without OIDC_CLIENT_ID, development and tests sign in through the
+# sandbox provider (resolved per request by portal.adapters.SocialAccountAdapter).
+SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
+OIDC_SANDBOX_ENABLED = env_bool("OIDC_SANDBOX_ENABLED", DEBUG)
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+# The identity provider vouches for email addresses (email_verified): an SSO login with the
+# address of an existing local account signs into, and connects, that account.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport: no server needed.
 REDIS_URL = env("REDIS_URL")

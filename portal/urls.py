@@ -1,13 +1,30 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import views, views_access
 
 portal_patterns = (
     [
         path("", views.dashboard, name="dashboard"),
         path("healthz", views.healthz, name="healthz"),
         path("search/", views.search, name="search"),
+        path("audit/", views_access.audit_list, name="audit_list"),
+        path("audit/export.jsonl", views_access.audit_export, name="audit_export"),
+        path(
+            "teams/<str:mns>/<str:name>/members/",
+            views_access.team_members,
+            name="team_members",
+        ),
+        path(
+            "teams/<str:mns>/<str:name>/members/add/",
+            views_access.team_member_add,
+            name="team_member_add",
+        ),
+        path(
+            "memberships/<int:pk>/remove/",
+            views_access.team_member_remove,
+            name="team_member_remove",
+        ),
     ],
     "portal",
 )

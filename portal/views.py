@@ -29,6 +29,9 @@ def dashboard(request):
         },
         "heartbeats": WorkerHeartbeat.objects.all()[:5],
         "recent_components": Component.objects.select_related("owner").order_by("-updated_at")[:8],
+        "my_memberships": request.user.team_memberships.select_related("team").order_by(
+            "team__name"
+        ),
     }
     return render(request, "portal/dashboard.html", context)
 

@@ -1,7 +1,12 @@
 """The sandbox servers: each speaks one external system's real HTTP API on loopback.
 
 A server module registers itself with `register(name, factory)`; `factory(state)` returns a WSGI
-application. `state` is a `SandboxState` shared by all servers of one sandbox, so that, for example,
+application, served in a thread. A server that is a program of its own (the OpenID Connect
+provider runs on Node) registers with `register_process(name, command, description)` instead:
+`command(state, url)` returns the `ProcessCommand` to start; it receives its already-bound
+listening socket as the file descriptor named by the environment variable SANDBOX_LISTEN_FD.
+
+`state` is a `SandboxState` shared by all servers of one sandbox, so that, for example,
 the Argo CD server can see the Rollouts held by the Kubernetes server.
 """
 
@@ -29,7 +34,25 @@ class ServerSpec:
     description: str
 
 
-_SERVERS: dict[str, ServerSpec] = {}
+@dataclass(frozen=True)
+class ProcessCommand:
+    """How to start one subprocess server. `env` is added to the parent's environment."""
+
+    argv: list[str]
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    # Path polled with GET until it answers 200: the server is ready.
+    ready_path: str = "/"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    command: Callable[[SandboxState, str], ProcessCommand]
+    description: str
+
+
+_SERVERS: dict[str, ServerSpec | ProcessSpec] = {}
 
 # Modules that define servers; importing one registers its server.
 SERVER_MODULES: list[str] = []
@@ -39,9 +62,18 @@ def register(name: str, factory: Callable[[SandboxState], WsgiApp], description:
     _SERVERS[name] = ServerSpec(name=name, factory=factory, description=description)
 
 
-def servers() -> dict[str, ServerSpec]:
+def register_process(
+    name: str, command: Callable[[SandboxState, str], ProcessCommand], description: str
+) -> None:
+    _SERVERS[name] = ProcessSpec(name=name, command=command, description=description)
+
+
+def servers() -> dict[str, ServerSpec | ProcessSpec]:
     import importlib
 
     for module in SERVER_MODULES:
         importlib.import_module(module)
     return dict(_SERVERS)
+
+
+SERVER_MODULES.append("sandbox.oidc")

@@ -1,16 +1,24 @@
-"""Start sandbox servers on loopback ports, each in its own thread."""
+"""Start sandbox servers on loopback ports: WSGI apps each in a thread, programs as subprocesses."""
 
 import json
 import logging
+import os
+import socket
+import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .registry import SandboxState, servers
+from .registry import ProcessSpec, SandboxState, servers
 
 logger = logging.getLogger(__name__)
+
+PROCESS_READY_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -18,6 +26,7 @@ class RunningSandbox:
     state: SandboxState
     _servers: list[BaseWSGIServer] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def endpoints(self) -> dict[str, str]:
@@ -30,6 +39,15 @@ class RunningSandbox:
         tmp.replace(path)
 
     def stop(self) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -56,19 +74,76 @@ def start_sandbox(
     # Bind every socket first so that each factory can know every endpoint.
     bound = []
     for spec in chosen:
-        server = make_server(host, (ports or {}).get(spec.name, 0), _placeholder, threaded=True)
-        state.endpoints[spec.name] = f"http://{host}:{server.server_port}"
-        bound.append((spec, server))
-    for spec, server in bound:
-        server.app = spec.factory(state)
-        thread = threading.Thread(
-            target=server.serve_forever, name=f"sandbox-{spec.name}", daemon=True
-        )
-        thread.start()
-        running._servers.append(server)
-        running._threads.append(thread)
-        logger.info("sandbox %s listening on %s", spec.name, state.endpoints[spec.name])
+        port = (ports or {}).get(spec.name, 0)
+        if isinstance(spec, ProcessSpec):
+            listener = socket.create_server((host, port))
+            state.endpoints[spec.name] = f"http://{host}:{listener.getsockname()[1]}"
+        else:
+            listener = make_server(host, port, _placeholder, threaded=True)
+            state.endpoints[spec.name] = f"http://{host}:{listener.server_port}"
+        bound.append((spec, listener))
+    try:
+        for spec, listener in bound:
+            if isinstance(spec, ProcessSpec):
+                _start_process(running, spec, listener)
+            else:
+                _start_thread(running, spec, listener)
+            logger.info("sandbox %s listening on %s", spec.name, state.endpoints[spec.name])
+    except BaseException:
+        running.stop()
+        for _spec, listener in bound:
+            if isinstance(listener, socket.socket):
+                listener.close()
+        raise
     return running
+
+
+def _start_thread(running: RunningSandbox, spec, server: BaseWSGIServer) -> None:
+    server.app = spec.factory(running.state)
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{spec.name}", daemon=True)
+    thread.start()
+    running._servers.append(server)
+    running._threads.append(thread)
+
+
+def _start_process(running: RunningSandbox, spec: ProcessSpec, listener: socket.socket) -> None:
+    """Hand the bound socket to the program and wait until it answers on it."""
+    url = running.state.endpoints[spec.name]
+    command = spec.command(running.state, url)
+    log_path = running.state.directory / f"{spec.name}.log"
+    fd = listener.fileno()
+    with listener, open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command.argv,
+            cwd=command.cwd,
+            env={**os.environ, **command.env, "SANDBOX_LISTEN_FD": str(fd)},
+            pass_fds=[fd],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    # The child holds the socket now; the parent's copy is closed by the `with` above.
+    running._processes.append(process)
+    _wait_until_ready(process, url + command.ready_path, log_path, spec.name)
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path, name: str) -> None:
+    deadline = time.monotonic() + PROCESS_READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"sandbox {name} exited with {process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"sandbox {name} did not answer {url} within {PROCESS_READY_TIMEOUT_SECONDS}s "
+        f"(see {log_path})"
+    )
 
 
 def _placeholder(environ, start_response):

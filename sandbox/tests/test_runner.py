@@ -17,6 +17,7 @@ def _hello(state):
 
 def test_servers_start_on_free_ports_and_know_each_other(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "_SERVERS", {})
+    monkeypatch.setattr(registry, "SERVER_MODULES", [])
     registry.register("hello", _hello, "test server")
     registry.register("other", _hello, "test server")
     running = start_sandbox(directory=tmp_path)

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Team
-from portal.models import TeamMembership
+from portal.models import SsoGroupMapping, TeamMembership
 from portal.rules import PLATFORM_ADMIN_GROUP, SRE_GROUP, VIEWER_GROUP
 
 DEMO_PASSWORD = "switchyard-demo"
@@ -26,6 +26,17 @@ DEMO_TEAMS = {
 }
 
 
+# SSO group, team, team role, platform role: what the sandbox identities' groups grant.
+DEMO_SSO_MAPPINGS = [
+    ("payments", "team-payments-1", "member", ""),
+    ("payments-leads", "team-payments-1", "lead", ""),
+    ("checkout", "team-checkout-1", "member", ""),
+    ("sre", None, "member", "sre"),
+    ("platform-admins", None, "member", "platform-admin"),
+    ("pm", None, "member", "viewer"),
+]
+
+
 class Command(BaseCommand):
     help = "Seed a demo organisation (users, environments, teams, services, dependencies)."
 
@@ -39,14 +50,29 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users_created = self._ensure_users()
         if options["if_empty"] and Component.objects.exists():
+            self._ensure_sso_mappings()
             self.stdout.write("seed_demo: the catalog already has components; left as it is.")
             return
         summary = build_demo_catalog(services=options["services"])
         self._ensure_memberships()
+        self._ensure_sso_mappings()
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components, {summary.edges} edges."
         )
+
+    def _ensure_sso_mappings(self) -> None:
+        """Map the sandbox identity provider's groups (sandbox/oidc) onto the demo teams."""
+        for group, team_name, team_role, platform_role in DEMO_SSO_MAPPINGS:
+            team = Team.objects.filter(name=team_name).first() if team_name else None
+            if team_name and team is None:
+                continue
+            SsoGroupMapping.objects.get_or_create(
+                group=group,
+                team=team,
+                platform_role=platform_role,
+                defaults={"team_role": team_role},
+            )
 
     def _ensure_users(self) -> int:
         User = get_user_model()

@@ -1,0 +1,21 @@
+"""View decorators shared by every app."""
+
+from functools import wraps
+
+from django.views.decorators.http import require_POST
+
+
+def mutating(view):
+    """Mark a view as one that changes state, and accept POST only.
+
+    The RBAC matrix test (portal/tests/test_rbac_matrix.py) finds every view marked like this in
+    the URL conf and fails until the view has a row in an app's `tests/rbac.py` table.
+    """
+    guarded = require_POST(view)
+
+    @wraps(guarded)
+    def wrapper(request, *args, **kwargs):
+        return guarded(request, *args, **kwargs)
+
+    wrapper.mutating = True
+    return wrapper

@@ -1,0 +1,143 @@
+"""Pages of identity and access: the audit log, its export, and team membership."""
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from catalog.models import Team
+
+from .audit import AuditContext, audit_record
+from .decorators import mutating
+from .errors import PermissionDenied, ValidationFailed
+from .forms import MembershipAddForm
+from .models import AuditEvent, TeamMembership
+from .permissions import permission_require
+from .selectors import audit_events_filter
+from .services import membership_add, membership_remove
+
+AUDIT_PAGE_SIZE = 50
+EXPORT_FIELDS = (
+    "id", "created_at", "actor_label", "action", "outcome", "target_type", "target_id",
+    "target_label", "environment", "before", "after", "reason", "request_id", "ip_address",
+    "previous_hash", "entry_hash",
+)  # fmt: skip
+
+
+def forbidden(request, message: str):
+    return render(request, "portal/forbidden.html", {"message": message}, status=403)
+
+
+@require_safe
+def audit_list(request):
+    """Every recorded action, newest first, filterable; one page costs a constant few queries."""
+    if not request.user.has_perm("portal.view_auditevent"):
+        return forbidden(request, "You cannot read the audit log.")
+    events, applied, errors = audit_events_filter(request.GET)
+    if errors:
+        events = events.none()
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode(applied)
+    context = {
+        "page": page,
+        "filters": applied,
+        "errors": errors,
+        "query": query,
+        "outcomes": AuditEvent.Outcome.values,
+        "can_export": request.user.has_perm("portal.export_auditevent"),
+    }
+    return render(request, "portal/audit_list.html", context)
+
+
+def _jsonl(events):
+    for event in events.iterator(chunk_size=1000):
+        row = {name: getattr(event, name) for name in EXPORT_FIELDS}
+        row["actor"] = event.actor_label
+        row["component"] = event.component.name if event.component_id else None
+        yield json.dumps(row, cls=DjangoJSONEncoder, sort_keys=True) + "\n"
+
+
+@require_safe
+def audit_export(request):
+    """The filtered audit log as JSON Lines (one event per line, oldest first). SREs and
+    platform admins; the export itself is audited."""
+    context = AuditContext.from_request(request)
+    try:
+        permission_require(
+            actor=request.user, perm="portal.export_auditevent", action="audit.export",
+            context=context, message="Only SREs and platform admins can export the audit log.",
+        )  # fmt: skip
+    except PermissionDenied as exc:
+        return forbidden(request, exc.message)
+    events, applied, errors = audit_events_filter(request.GET)
+    if errors:
+        return render(request, "portal/forbidden.html", {"message": " ".join(errors)}, status=400)
+    with transaction.atomic():
+        audit_record(actor=request.user, action="audit.export", after=applied, context=context)
+    response = StreamingHttpResponse(
+        _jsonl(events.order_by("id")), content_type="application/x-ndjson"
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="switchyard-audit-{stamp}.jsonl"'
+    return response
+
+
+@require_safe
+def team_members(request, mns, name):
+    """Who is in a team, where each membership comes from, and (for leads) add/remove."""
+    team = get_object_or_404(Team, metadata_namespace=mns, name=name)
+    memberships = team.memberships.select_related("user").order_by("user__username")
+    context = {
+        "team": team,
+        "memberships": memberships,
+        "form": MembershipAddForm(),
+        "can_manage": request.user.has_perm("portal.add_teammembership", team),
+    }
+    return render(request, "portal/team_members.html", context)
+
+
+@mutating
+def team_member_add(request, mns, name):
+    team = get_object_or_404(Team, metadata_namespace=mns, name=name)
+    form = MembershipAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("portal:team_members", mns=mns, name=name)
+    try:
+        membership_add(
+            actor=request.user, team=team, user=form.cleaned_data["username"],
+            role=form.cleaned_data["role"], context=AuditContext.from_request(request),
+        )  # fmt: skip
+    except PermissionDenied as exc:
+        return forbidden(request, exc.message)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Added {form.cleaned_data['username']} to {team}.")
+    return redirect("portal:team_members", mns=mns, name=name)
+
+
+@mutating
+def team_member_remove(request, pk):
+    membership = get_object_or_404(TeamMembership.objects.select_related("team", "user"), pk=pk)
+    team = membership.team
+    try:
+        membership_remove(
+            actor=request.user, membership=membership, context=AuditContext.from_request(request)
+        )
+    except PermissionDenied as exc:
+        return forbidden(request, exc.message)
+    note = " It comes back at their next SSO sign-in unless their SSO group changes too."
+    messages.success(
+        request,
+        f"Removed {membership.user} from {team}."
+        + (note if membership.source == TeamMembership.Source.SSO else ""),
+    )
+    return redirect("portal:team_members", mns=team.metadata_namespace, name=team.name)
