@@ -171,27 +171,58 @@ def _hpa_targets(hpa: dict) -> str:
 def table_columns(plural: str) -> list[dict]:
     name = _column("Name", fmt="name")
     columns = {
-        "deployments": [name, _column("Ready"), _column("Up-to-date", "integer"),
-                        _column("Available", "integer"), _column("Age"),
-                        _column("Containers", priority=1), _column("Images", priority=1),
-                        _column("Selector", priority=1)],
-        "replicasets": [name, _column("Desired", "integer"), _column("Current", "integer"),
-                        _column("Ready", "integer"), _column("Age"),
-                        _column("Containers", priority=1), _column("Images", priority=1),
-                        _column("Selector", priority=1)],
-        "pods": [name, _column("Ready"), _column("Status"), _column("Restarts"), _column("Age"),
-                 _column("IP", priority=1), _column("Node", priority=1),
-                 _column("Nominated Node", priority=1), _column("Readiness Gates", priority=1)],
-        "horizontalpodautoscalers": [name, _column("Reference"), _column("Targets"),
-                                     _column("MinPods", "integer"), _column("MaxPods", "integer"),
-                                     _column("Replicas", "integer"), _column("Age")],
+        "deployments": [
+            name,
+            _column("Ready"),
+            _column("Up-to-date", "integer"),
+            _column("Available", "integer"),
+            _column("Age"),
+            _column("Containers", priority=1),
+            _column("Images", priority=1),
+            _column("Selector", priority=1),
+        ],
+        "replicasets": [
+            name,
+            _column("Desired", "integer"),
+            _column("Current", "integer"),
+            _column("Ready", "integer"),
+            _column("Age"),
+            _column("Containers", priority=1),
+            _column("Images", priority=1),
+            _column("Selector", priority=1),
+        ],
+        "pods": [
+            name,
+            _column("Ready"),
+            _column("Status"),
+            _column("Restarts"),
+            _column("Age"),
+            _column("IP", priority=1),
+            _column("Node", priority=1),
+            _column("Nominated Node", priority=1),
+            _column("Readiness Gates", priority=1),
+        ],
+        "horizontalpodautoscalers": [
+            name,
+            _column("Reference"),
+            _column("Targets"),
+            _column("MinPods", "integer"),
+            _column("MaxPods", "integer"),
+            _column("Replicas", "integer"),
+            _column("Age"),
+        ],
         "configmaps": [name, _column("Data", "integer"), _column("Age")],
         "secrets": [name, _column("Type"), _column("Data", "integer"), _column("Age")],
         "namespaces": [name, _column("Status"), _column("Age")],
-        "rollouts": [name, _column("Desired", "integer"), _column("Current", "integer"),
-                     _column("Up-to-date", "integer"), _column("Available", "integer"),
-                     _column("Age")],
-    }  # fmt: skip
+        "rollouts": [
+            name,
+            _column("Desired", "integer"),
+            _column("Current", "integer"),
+            _column("Up-to-date", "integer"),
+            _column("Available", "integer"),
+            _column("Age"),
+        ],
+    }
     return columns[plural]
 
 
@@ -202,23 +233,43 @@ def table_cells(plural: str, obj: dict) -> list:
         containers, images = _containers(obj)
         from .kube_store import selector_string
 
-        return [meta["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-                status.get("updatedReplicas", 0), status.get("availableReplicas", 0), created,
-                containers, images, selector_string(spec.get("selector"))]  # fmt: skip
+        return [
+            meta["name"],
+            f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+            status.get("updatedReplicas", 0),
+            status.get("availableReplicas", 0),
+            created,
+            containers,
+            images,
+            selector_string(spec.get("selector")),
+        ]
     if plural == "replicasets":
         containers, images = _containers(obj)
         from .kube_store import selector_string
 
-        return [meta["name"], spec.get("replicas", 0), status.get("replicas", 0),
-                status.get("readyReplicas", 0), created, containers, images,
-                selector_string(spec.get("selector"))]  # fmt: skip
+        return [
+            meta["name"],
+            spec.get("replicas", 0),
+            status.get("replicas", 0),
+            status.get("readyReplicas", 0),
+            created,
+            containers,
+            images,
+            selector_string(spec.get("selector")),
+        ]
     if plural == "pods":
         return [meta["name"], *_pod_cells(obj)[:3], created, *_pod_cells(obj)[4:]]
     if plural == "horizontalpodautoscalers":
         ref = spec.get("scaleTargetRef") or {}
-        return [meta["name"], f"{ref.get('kind')}/{ref.get('name')}", _hpa_targets(obj),
-                spec.get("minReplicas", 1), spec.get("maxReplicas"),
-                status.get("currentReplicas", 0), created]  # fmt: skip
+        return [
+            meta["name"],
+            f"{ref.get('kind')}/{ref.get('name')}",
+            _hpa_targets(obj),
+            spec.get("minReplicas", 1),
+            spec.get("maxReplicas"),
+            status.get("currentReplicas", 0),
+            created,
+        ]
     if plural == "configmaps":
         return [
             meta["name"],
@@ -229,8 +280,14 @@ def table_cells(plural: str, obj: dict) -> list:
         return [meta["name"], obj.get("type", "Opaque"), len(obj.get("data") or {}), created]
     if plural == "namespaces":
         return [meta["name"], status.get("phase", "Active"), created]
-    return [meta["name"], spec.get("replicas", 1), status.get("replicas", 0),
-            status.get("updatedReplicas", 0), status.get("availableReplicas", 0), created]  # fmt: skip
+    return [
+        meta["name"],
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("updatedReplicas", 0),
+        status.get("availableReplicas", 0),
+        created,
+    ]
 
 
 def table(plural: str, items: list[dict], resource_version: str, include_object: str) -> dict:

@@ -28,6 +28,12 @@ from .kube_store import (
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 REVISION = "deployment.kubernetes.io/revision"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+HPA_ABLE = ("ReadyForNewScale", "recommended size matches current size")
+HPA_ACTIVE = (
+    "ValidMetricFound",
+    "the HPA was able to successfully calculate a replica count from cpu resource utilization "
+    "(percentage of request)",
+)
 
 
 def template_hash(template: dict) -> str:
@@ -230,9 +236,12 @@ class Cluster:
             match = (spec.get("selector") or {}).get("matchLabels") or {}
             if not match or any(labels.get(k) != v for k, v in match.items()):
                 raise invalid(
-                    rtype, name, "spec.template.metadata.labels", labels,
+                    rtype,
+                    name,
+                    "spec.template.metadata.labels",
+                    labels,
                     "`selector` does not match template `labels`",
-                )  # fmt: skip
+                )
             containers = ((spec.get("template") or {}).get("spec") or {}).get("containers")
             if not containers or not all(
                 isinstance(c, dict) and c.get("name") and c.get("image") for c in containers
@@ -277,9 +286,12 @@ class Cluster:
             value = target.get("averageUtilization")
             if target.get("type") == "Utilization" and (not isinstance(value, int) or value <= 0):
                 raise invalid(
-                    rtype, name, f"spec.metrics[{index}].resource.target.averageUtilization",
-                    value, "must be greater than 0",
-                )  # fmt: skip
+                    rtype,
+                    name,
+                    f"spec.metrics[{index}].resource.target.averageUtilization",
+                    value,
+                    "must be greater than 0",
+                )
 
     # -- controllers --------------------------------------------------------------------------
 
@@ -434,20 +446,22 @@ class Cluster:
         if total - ready > 0:
             status["unavailableReplicas"] = total - ready
         available = ready >= desired - max_unavailable
+        conditions = old.get("conditions")
+        if available:
+            ok = ("MinimumReplicasAvailable", "Deployment has minimum availability.")
+        else:
+            ok = ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+        if complete:
+            progress = (
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+            )
+        else:
+            progress = ("ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
         status["conditions"] = [
-            _condition(
-                "Available", available,
-                "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-                "Deployment has minimum availability." if available else "Deployment does not have minimum availability.",
-                at, old.get("conditions"),
-            ),
-            _condition(
-                "Progressing", True,
-                "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
-                f'ReplicaSet "{rs_name}" has successfully progressed.' if complete else f'ReplicaSet "{rs_name}" is progressing.',
-                at, old.get("conditions"),
-            ),
-        ]  # fmt: skip
+            _condition("Available", available, *ok, at, conditions),
+            _condition("Progressing", True, *progress, at, conditions),
+        ]
         if old != status:
             current = self.store.get("deployments", namespace, meta["name"])
             self.store.update(
@@ -507,7 +521,8 @@ class Cluster:
                     "AbleToScale",
                     False,
                     "FailedGetScale",
-                    f'the HPA controller was unable to get the target\'s current scale: {ref.get("kind")} "{ref.get("name")}" not found',
+                    "the HPA controller was unable to get the target's current scale: "
+                    f'{ref.get("kind")} "{ref.get("name")}" not found',
                     at,
                     old.get("conditions"),
                 )
@@ -526,11 +541,16 @@ class Cluster:
             status["desiredReplicas"] = desired
             status["currentMetrics"] = self._hpa_metrics(hpa, target)
             limited = desired in (spec.get("minReplicas", 1), spec["maxReplicas"])
+            conditions = old.get("conditions")
+            if limited:
+                limit = ("TooFewReplicas", "the desired replica count is at a limit")
+            else:
+                limit = ("DesiredWithinRange", "the desired count is within the acceptable range")
             status["conditions"] = [
-                _condition("AbleToScale", True, "ReadyForNewScale", "recommended size matches current size", at, old.get("conditions")),
-                _condition("ScalingActive", True, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)", at, old.get("conditions")),
-                _condition("ScalingLimited", limited, "TooFewReplicas" if limited else "DesiredWithinRange", "the desired replica count is at a limit" if limited else "the desired count is within the acceptable range", at, old.get("conditions")),
-            ]  # fmt: skip
+                _condition("AbleToScale", True, *HPA_ABLE, at, conditions),
+                _condition("ScalingActive", True, *HPA_ACTIVE, at, conditions),
+                _condition("ScalingLimited", limited, *limit, at, conditions),
+            ]
         for condition in status["conditions"]:
             condition.pop("lastUpdateTime", None)
         if old != status:

@@ -59,6 +59,10 @@ def pod_manifest(replicaset: dict, rng: random.Random) -> dict:
     return pod
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _addresses(pod: dict) -> dict:
     digest = hashlib.sha256(pod["metadata"]["name"].encode()).digest()
     node = int(pod["spec"]["nodeName"].rsplit("-", 1)[-1])
@@ -113,7 +117,7 @@ def running_status(pod: dict, at: str) -> dict:
             "name": container["name"],
             "image": container["image"],
             "imageID": f"{container['image'].split(':')[0]}@sha256:{digest}",
-            "containerID": f"containerd://{hashlib.sha256((pod['metadata']['name'] + container['name']).encode()).hexdigest()}",
+            "containerID": f"containerd://{_digest(pod['metadata']['name'] + container['name'])}",
             "ready": True,
             "started": True,
             "restartCount": previous.get(container["name"], {}).get("restartCount", 0),

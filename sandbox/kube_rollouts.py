@@ -84,8 +84,10 @@ def reconcile_rollout(rollout: dict, now: float, step_at: float, step_delay: flo
         if "pause" in step:
             status.update(
                 pauseConditions=[{"reason": "CanaryPauseStep", "startTime": at}],
-                controllerPause=True, phase="Paused", message="CanaryPauseStep",
-            )  # fmt: skip
+                controllerPause=True,
+                phase="Paused",
+                message="CanaryPauseStep",
+            )
         else:
             status.update(
                 currentStepIndex=index + 1,

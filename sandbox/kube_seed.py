@@ -170,8 +170,11 @@ def seed_from_catalog(clusters) -> int:
     from catalog.models import ComponentEnvironment, Environment
 
     for environment in Environment.objects.all():
-        clusters.add(environment.name, context=environment.kube_context or environment.name,
-                     namespace=environment.kube_namespace or "default")  # fmt: skip
+        clusters.add(
+            environment.name,
+            context=environment.kube_context or environment.name,
+            namespace=environment.kube_namespace or "default",
+        )
     rows = (
         ComponentEnvironment.objects.exclude(kube_deployment="")
         .select_related("component", "environment")
@@ -190,9 +193,15 @@ def seed_from_catalog(clusters) -> int:
         if component.tier == 1:
             hpa = (2 + _number(seed, 2), 6 + _number(seed, 6), 60 + 5 * _number(seed, 4))
         service_add(
-            cluster, namespace, row.kube_deployment, component=component.name, version=version,
-            replicas=2 + _number(seed, 2), hpa=hpa, rollout=row.kube_rollout,
-        )  # fmt: skip
+            cluster,
+            namespace,
+            row.kube_deployment,
+            component=component.name,
+            version=version,
+            replicas=2 + _number(seed, 2),
+            hpa=hpa,
+            rollout=row.kube_rollout,
+        )
         count += 1
     for cluster in clusters.all():
         cluster.settle()

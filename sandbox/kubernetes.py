@@ -301,8 +301,14 @@ class KubernetesApp:
                 yield json.dumps({"type": "ADDED", "object": obj}).encode() + b"\n"
             if args.get("sendInitialEvents") == "true":
                 rtype = BY_PLURAL[plural]
-                bookmark = {"kind": rtype.kind, "apiVersion": rtype.group_version, "metadata": {
-                    "resourceVersion": start, "annotations": {"k8s.io/initial-events-end": "true"}}}  # fmt: skip
+                bookmark = {
+                    "kind": rtype.kind,
+                    "apiVersion": rtype.group_version,
+                    "metadata": {
+                        "resourceVersion": start,
+                        "annotations": {"k8s.io/initial-events-end": "true"},
+                    },
+                }
                 yield json.dumps({"type": "BOOKMARK", "object": bookmark}).encode() + b"\n"
             while time.time() < deadline:
                 with cluster.store.changed:
