@@ -103,7 +103,8 @@ class Cluster:
 
     # -- writes through the API ------------------------------------------------------------
 
-    def create(self, plural: str, namespace: str, obj: dict) -> dict:
+    def create(self, plural: str, namespace: str, obj: dict, *, advance: bool = True) -> dict:
+        """Create as the API server would; advance=False leaves controllers for a later settle()."""
         with self.lock:
             obj = copy.deepcopy(obj)
             if plural in {"deployments", "rollouts"}:
@@ -113,7 +114,8 @@ class Cluster:
             created = self.store.create(plural, namespace, obj)
             namespace, name = created["metadata"].get("namespace", ""), created["metadata"]["name"]
             self.touch(plural, namespace, name)
-            self.advance()
+            if advance:
+                self.advance()
             return self.store.get(plural, namespace, name)
 
     def update(self, plural, namespace, name, obj, *, subresource="") -> dict:
@@ -321,8 +323,10 @@ class Cluster:
         """Note a write so that the next advance() reconciles what depends on it."""
         if plural == "deployments":
             self._dirty.add((namespace, name))
-        elif plural in {"pods", "replicasets", "horizontalpodautoscalers"}:
+        elif plural in {"pods", "replicasets"}:
             self._dirty_all = True
+        elif plural == "horizontalpodautoscalers":
+            self._hpa_at = 0.0  # reconcile autoscalers on the next advance()
 
     def settle(self) -> None:
         """Finish every pending change at once (tests and the initial seed start converged)."""

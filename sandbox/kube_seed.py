@@ -141,23 +141,29 @@ def service_add(
     hpa: tuple[int, int, int] | None = None,
     rollout: str = "",
 ) -> None:
-    """Create what a service has in a cluster: Secret, ConfigMap, Deployment, HPA, Rollout."""
+    """Create what a service has in a cluster: Secret, ConfigMap, Deployment, HPA, Rollout.
+    Controllers have not run yet: call cluster.settle() (converged) or cluster.advance()."""
     component = component or name
     image = f"registry.example.com/{component}:{version}"
-    cluster.create("secrets", namespace, secret_manifest(f"{name}-credentials", ["password"]))
+    cluster.create(
+        "secrets", namespace, secret_manifest(f"{name}-credentials", ["password"]), advance=False
+    )
     runtime = {"LOG_SAMPLING_RATE": "0.1", "features": "{}", "config.json": "{}"}
-    cluster.create("configmaps", namespace, configmap_manifest(f"{name}-runtime", runtime))
+    cluster.create(
+        "configmaps", namespace, configmap_manifest(f"{name}-runtime", runtime), advance=False
+    )
     manifest = deployment_manifest(name, image=image, replicas=replicas)
-    cluster.create("deployments", namespace, manifest)
+    cluster.create("deployments", namespace, manifest, advance=False)
     if hpa:
         minimum, maximum, cpu = hpa
         cluster.create(
             "horizontalpodautoscalers",
             namespace,
             hpa_manifest(name, name, minimum=minimum, maximum=maximum, cpu=cpu),
+            advance=False,
         )
     if rollout:
-        cluster.create("rollouts", namespace, rollout_manifest(rollout, image=image))
+        cluster.create("rollouts", namespace, rollout_manifest(rollout, image=image), advance=False)
 
 
 def _number(text: str, modulo: int) -> int:

@@ -7,7 +7,6 @@ watchers see ADDED / MODIFIED / DELETED events. Controllers (kube_sim.py) run on
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -91,6 +90,15 @@ MERGE_KEYS = {
 }
 
 
+def clone(value):
+    """Deep copy of JSON-shaped data (several times faster than copy.deepcopy)."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return value
+
+
 def now_iso(at: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if at is None else at, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -158,7 +166,7 @@ def invalid(rtype: ResourceType, name: str, field: str, value, detail: str) -> K
 def merge_patch(target, patch):
     """RFC 7386 JSON merge patch."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -171,9 +179,9 @@ def merge_patch(target, patch):
 def strategic_merge_patch(target, patch, field: str = ""):
     """Kubernetes strategic merge patch for the built-in types (merge keys from the Go structs)."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if patch.get("$patch") == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
         return None
     result = dict(target) if isinstance(target, dict) else {}
@@ -194,10 +202,10 @@ def strategic_merge_patch(target, patch, field: str = ""):
 
 
 def _merge_list(current: list, patch: list, merge_key: str, field: str) -> list:
-    result = [copy.deepcopy(item) for item in current]
+    result = [clone(item) for item in current]
     for item in patch:
         if not isinstance(item, dict) or merge_key not in item:
-            return copy.deepcopy(patch)
+            return clone(patch)
         index = next(
             (i for i, old in enumerate(result) if old.get(merge_key) == item[merge_key]), None
         )
@@ -348,12 +356,12 @@ class Store:
             found = self._objects[plural].get((namespace, name))
             if found is None:
                 raise not_found(BY_PLURAL[plural], name)
-            return copy.deepcopy(found)
+            return clone(found)
 
     def find(self, plural: str, namespace: str, name: str) -> dict | None:
         with self.lock:
             found = self._objects[plural].get((namespace, name))
-            return copy.deepcopy(found) if found is not None else None
+            return clone(found) if found is not None else None
 
     def list(
         self,
@@ -365,7 +373,7 @@ class Store:
     ) -> list[dict]:
         with self.lock:
             items = [
-                copy.deepcopy(obj)
+                clone(obj)
                 for (ns, _), obj in sorted(self._objects[plural].items())
                 if namespace in (None, "", ns)
                 and (not owner_uid or _owned_by_uid(obj, owner_uid))
@@ -381,7 +389,7 @@ class Store:
                     410, "Expired", f"too old resource version: {revision} ({self._revision})"
                 )
             return [
-                (rv, kind, copy.deepcopy(obj))
+                (rv, kind, clone(obj))
                 for rv, kind, event_plural, obj in self._events
                 if rv > revision and event_plural == plural
             ]
@@ -391,7 +399,7 @@ class Store:
     def create(self, plural: str, namespace: str, obj: dict) -> dict:
         rtype = BY_PLURAL[plural]
         with self.lock:
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
             meta = obj.setdefault("metadata", {})
             name = meta.get("name", "")
             if not name and meta.get("generateName"):
@@ -474,11 +482,11 @@ class Store:
             if meta.get("name", name) != name:
                 raise invalid(rtype, name, "metadata.name", meta.get("name"), "field is immutable")
             if subresource == "status":
-                result = copy.deepcopy(current)
+                result = clone(current)
                 if "status" in new:
-                    result["status"] = copy.deepcopy(new["status"])
+                    result["status"] = clone(new["status"])
             else:
-                result = copy.deepcopy(new)
+                result = clone(new)
                 if rtype.has_spec and "status" in current:
                     result["status"] = current["status"]  # status changes only via /status
                 kept = {
@@ -500,7 +508,7 @@ class Store:
             del self._objects[plural][(namespace, name)]
             self._revision += 1
             current["metadata"]["resourceVersion"] = str(self._revision)
-            self._events.append((self._revision, "DELETED", plural, copy.deepcopy(current)))
+            self._events.append((self._revision, "DELETED", plural, clone(current)))
             self.changed.notify_all()
             self._delete_dependents(current["metadata"]["uid"], namespace)
             return current
@@ -516,6 +524,7 @@ class Store:
         self._revision += 1
         obj["metadata"]["resourceVersion"] = str(self._revision)
         self._objects[plural][(namespace, obj["metadata"]["name"])] = obj
-        self._events.append((self._revision, event, plural, copy.deepcopy(obj)))
+        # Stored objects are never changed in place, so the event can share this one.
+        self._events.append((self._revision, event, plural, obj))
         self.changed.notify_all()
-        return copy.deepcopy(obj)
+        return clone(obj)
