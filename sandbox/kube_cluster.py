@@ -483,25 +483,31 @@ class Cluster:
         pod["status"] = running_status(pod, now_iso(ready_at))
 
     def pod_restart(
-        self, namespace: str, name: str, *, reason: str = "Error", exit_code: int = 1
+        self,
+        namespace: str,
+        name: str,
+        *,
+        reason: str = "Error",
+        exit_code: int = 1,
+        at: float | None = None,
     ) -> dict:
-        """Record a container restart on a pod (kubelet's view), for pages that show restarts."""
+        """Record a container restart on a pod (kubelet's view) at `at` (default now)."""
+        finished = now_iso(at)
         with self.lock:
             pod = self.store.get("pods", namespace, name)
             for container in (pod.get("status") or {}).get("containerStatuses") or []:
+                running = (container.get("state") or {}).get("running") or {}
                 container["restartCount"] = container.get("restartCount", 0) + 1
                 container["lastState"] = {
                     "terminated": {
                         "exitCode": exit_code,
                         "reason": reason,
-                        "startedAt": container.get("state", {})
-                        .get("running", {})
-                        .get("startedAt", now_iso()),
-                        "finishedAt": now_iso(),
+                        "startedAt": min(running.get("startedAt", finished), finished),
+                        "finishedAt": finished,
                         "containerID": container.get("containerID", ""),
                     }
                 }
-                container["state"] = {"running": {"startedAt": now_iso()}}
+                container["state"] = {"running": {"startedAt": finished}}
             return self.store.update(
                 "pods", namespace, name, pod, subresource="status", check_version=False
             )

@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import time
 
 from .kube_cluster import Cluster
 
@@ -221,4 +222,7 @@ def _seed_restarts(cluster: Cluster) -> None:
         name = pod["metadata"]["name"]
         if _number(name, 7) == 0:
             reason = "OOMKilled" if _number(name, 2) else "Error"
-            cluster.pod_restart(pod["metadata"]["namespace"], name, reason=reason, exit_code=137)
+            at = time.time() - 60 * (5 + _number(name, 300))
+            cluster.pod_restart(
+                pod["metadata"]["namespace"], name, reason=reason, exit_code=137, at=at
+            )
