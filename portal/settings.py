@@ -225,6 +225,10 @@ INTEGRATION_URLS = {
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+# Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's
+# service account. Not $KUBECONFIG, so that a developer's own clusters are never used by accident.
+KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")
+KUBERNETES_IN_CLUSTER = env_bool("KUBERNETES_IN_CLUSTER", False)
 
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:

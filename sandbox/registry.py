@@ -55,7 +55,9 @@ class ProcessSpec:
 _SERVERS: dict[str, ServerSpec | ProcessSpec] = {}
 
 # Modules that define servers; importing one registers its server.
-SERVER_MODULES: list[str] = []
+SERVER_MODULES: list[str] = [
+    "sandbox.kubernetes",
+]
 
 
 def register(name: str, factory: Callable[[SandboxState], WsgiApp], description: str) -> None:

@@ -1,0 +1,1 @@
+from sandbox.tests.fixtures import kube_sandbox  # noqa: F401
