@@ -213,6 +213,10 @@ INTEGRATION_URLS = {
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+# Release integrations' tokens; in development the sandbox accepts "switchyard-sandbox".
+GITHUB_TOKEN = env("GITHUB_TOKEN", "switchyard-sandbox" if DEBUG else "")
+ARGOCD_TOKEN = env("ARGOCD_TOKEN", "switchyard-sandbox" if DEBUG else "")
+PROMETHEUS_TOKEN = env("PROMETHEUS_TOKEN", "")
 
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:

@@ -32,7 +32,11 @@ class ServerSpec:
 _SERVERS: dict[str, ServerSpec] = {}
 
 # Modules that define servers; importing one registers its server.
-SERVER_MODULES: list[str] = []
+SERVER_MODULES: list[str] = [
+    "sandbox.github",
+    "sandbox.argocd",
+    "sandbox.prometheus",
+]
 
 
 def register(name: str, factory: Callable[[SandboxState], WsgiApp], description: str) -> None:
