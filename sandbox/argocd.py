@@ -120,7 +120,13 @@ class ArgoCDSandbox:
 
     def refresh(self, now: float) -> None:
         """Notice changes at HEAD, start and finish sync operations."""
-        head, desired = gitops_repo(self.state).applications()
+        repo = gitops_repo(self.state)
+        if not self.apps:
+            # Start from what was deployed when the sandbox started; later commits get synced.
+            initial_head, initial = repo.applications(repo.initial_head)
+            for (service, environment), values in initial.items():
+                self.app_create(service, environment, values, initial_head, now)
+        head, desired = repo.applications()
         scale = time_scale(self.state)
         self.head = head
         for (service, environment), values in desired.items():

@@ -41,6 +41,7 @@ class GitOpsRepo:
         self.path = path
         self._lock = threading.RLock()
         self._cache: tuple[str, dict[tuple[str, str], dict]] | None = None
+        self.initial_head = ""  # HEAD when this process opened the repository
 
     def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
         env = {**os.environ, **GIT_ENV, "HOME": str(self.path)}
@@ -60,6 +61,7 @@ class GitOpsRepo:
         """Create the repository with `seed` as its first commit, unless it exists already."""
         with self._lock:
             if (self.path / ".git").is_dir():
+                self.initial_head = self.head()
                 return
             self.path.mkdir(parents=True, exist_ok=True)
             self._git("init", "--quiet", "--initial-branch=main")
@@ -71,6 +73,7 @@ class GitOpsRepo:
             )
             self._git("add", "-A")
             self._git("commit", "--quiet", "-m", "Initial state of the demo applications")
+            self.initial_head = self.head()
 
     def _file(self, service: str, environment: str) -> Path:
         return self.path / "apps" / service / environment / "values.yaml"
@@ -91,13 +94,13 @@ class GitOpsRepo:
     def commit_message(self, revision: str) -> str:
         return self._git("log", "-1", "--format=%B", revision).decode().strip()
 
-    def applications(self) -> tuple[str, dict[tuple[str, str], dict]]:
-        """(HEAD sha, {(service, environment): values}) read from the commit at HEAD."""
+    def applications(self, revision: str = "") -> tuple[str, dict[tuple[str, str], dict]]:
+        """(sha, {(service, environment): values}) read from a commit (default: HEAD)."""
         with self._lock:
-            head = self.head()
+            head = revision or self.head()
             if self._cache and self._cache[0] == head:
                 return self._cache
-            listing = self._git("ls-tree", "-r", "HEAD", "apps").decode().splitlines()
+            listing = self._git("ls-tree", "-r", head, "apps").decode().splitlines()
             entries = []
             for line in listing:
                 meta, _, name = line.partition("\t")
@@ -112,8 +115,9 @@ class GitOpsRepo:
                 except yaml.YAMLError:
                     values = {"invalid": True}
                 apps[key] = values if isinstance(values, dict) else {"invalid": True}
-            self._cache = (head, apps)
-            return self._cache
+            if not revision:
+                self._cache = (head, apps)
+            return head, apps
 
     def _cat_blobs(self, shas: list[str]) -> dict[str, str]:
         if not shas:

@@ -176,6 +176,7 @@ def _revision_start(obj: dict, current: str, now: float) -> None:
     annotations[STEP_STARTED], annotations[STEP_INDEX] = str(now), "0"
     if not status.get("stableRS"):
         status["stableRS"] = current
+        status["currentStepIndex"] = len(canary_steps(obj) or [])
 
 
 def _mid_update(obj: dict, now: float, started: float, scale: float) -> None:

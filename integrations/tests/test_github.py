@@ -149,11 +149,12 @@ def test_unknown_repository_is_a_permanent_error(release_sandbox):
     ],
 )
 def test_faults_are_transient(release_sandbox, arm_fault, settings, fault):
-    settings.INTEGRATION_TIMEOUT_SECONDS = 1
     arm_fault("github", path=f"/repos/example/{SERVICE}/releases", count=1, **fault)
+    settings.INTEGRATION_TIMEOUT_SECONDS = 1
     with pytest.raises(IntegrationError) as caught:
         github_client().versions_list(REPO)
     assert caught.value.transient
+    settings.INTEGRATION_TIMEOUT_SECONDS = 5
     if fault["kind"] == "rate_limit":
         assert caught.value.status == 403
     assert github_client().versions_list(REPO)  # the fault was used up
