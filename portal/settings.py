@@ -230,6 +230,11 @@ INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")
 KUBERNETES_IN_CLUSTER = env_bool("KUBERNETES_IN_CLUSTER", False)
 
+# Release integrations' tokens; in development the sandbox accepts "switchyard-sandbox".
+GITHUB_TOKEN = env("GITHUB_TOKEN", "switchyard-sandbox" if DEBUG else "")
+ARGOCD_TOKEN = env("ARGOCD_TOKEN", "switchyard-sandbox" if DEBUG else "")
+PROMETHEUS_TOKEN = env("PROMETHEUS_TOKEN", "")
+
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -57,6 +57,9 @@ _SERVERS: dict[str, ServerSpec | ProcessSpec] = {}
 # Modules that define servers; importing one registers its server.
 SERVER_MODULES: list[str] = [
     "sandbox.kubernetes",
+    "sandbox.github",
+    "sandbox.argocd",
+    "sandbox.prometheus",
 ]
 
 

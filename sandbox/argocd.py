@@ -1,0 +1,444 @@
+"""Argo CD REST API: applications reconciled from the GitOps repository, with Argo Rollouts.
+
+One Application per `apps/<service>/<environment>/values.yaml` at HEAD of the GitOps repository
+(`sandbox/gitops.py`), named `<service>-<environment>`, with an automated sync policy: a change
+at HEAD is noticed (OutOfSync), synced after REFRESH_SECONDS, the sync operation runs for
+SYNC_SECONDS, then the Rollout `<service>` gets the new image and steps through its strategy
+(`sandbox/rollouts.py`). Health follows the Rollout (Progressing, Suspended while paused, Healthy,
+Degraded after an abort). See docs/release-sandboxes.md.
+"""
+
+import itertools
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .gitops import gitops_repo
+from .registry import SandboxState, register
+from .rollouts import RolloutActionError, SimulatedRollouts, rollout_action_patch, rollout_actions
+from .web import (
+    FaultKnobs,
+    bearer_token,
+    json_response,
+    request_json,
+    rfc3339,
+    time_scale,
+    wsgi_app,
+)
+
+SANDBOX_TOKEN = "switchyard-sandbox"
+ADMIN_PASSWORD = "sandbox"
+REFRESH_SECONDS = 1.0
+SYNC_SECONDS = 1.0
+NAMESPACE = "default"
+_history_ids = itertools.count(1)
+
+
+@dataclass
+class AppState:
+    service: str
+    environment: str
+    created: float
+    automated: bool = True
+    synced_values: dict | None = None
+    synced_revision: str = ""
+    pending_since: dict[str, float] = field(default_factory=dict)
+    operation: dict | None = None
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.environment}"
+
+
+def _image(values: dict) -> str:
+    image = values.get("image") or {}
+    return f"{image.get('repository', 'unknown')}:{image.get('tag', 'latest')}"
+
+
+def _desired(values: dict) -> dict:
+    return {"image": values.get("image"), "rollout": values.get("rollout")}
+
+
+class ArgoCDSandbox:
+    def __init__(self, state: SandboxState):
+        self.state = state
+        self.apps: dict[str, AppState] = {}
+        self.lock = threading.RLock()
+        self.faults = FaultKnobs()
+        self.tokens = {SANDBOX_TOKEN}
+        self.url_map = Map(
+            [
+                Rule("/api/v1/session", endpoint="session", methods=["POST", "DELETE"]),
+                Rule("/api/v1/applications", endpoint="list"),
+                Rule("/api/v1/applications/<name>", endpoint="get"),
+                Rule("/api/v1/applications/<name>/sync", endpoint="sync", methods=["POST"]),
+                Rule("/api/v1/applications/<name>/resource", endpoint="resource"),
+                Rule(
+                    "/api/v1/applications/<name>/resource/actions",
+                    endpoint="actions",
+                    methods=["GET", "POST"],
+                ),
+                Rule("/sandbox/applications/<name>", endpoint="ctl_app", methods=["POST"]),
+            ]
+        )
+
+    @property
+    def rollouts(self):
+        return self.state.shared.setdefault(
+            "rollouts", SimulatedRollouts(lambda: time_scale(self.state))
+        )
+
+    def wsgi(self):
+        return wsgi_app(self.handle, self.faults, self.rate_limited, self.failed)
+
+    def rate_limited(self, request: Request) -> Response:
+        return rpc_error(429, 8, "too many requests")
+
+    def failed(self, request: Request, status: int) -> Response:
+        return rpc_error(status, 5 if status == 404 else 13, f"HTTP {status}")
+
+    def handle(self, request: Request) -> Response:
+        endpoint, args = self.url_map.bind_to_environ(request.environ).match()
+        if endpoint == "session":
+            return self.do_session(request)
+        if endpoint.startswith("ctl_"):
+            return self.ctl_app(request, **args)
+        if bearer_token(request) not in self.tokens:
+            return rpc_error(401, 16, "no session information")
+        with self.lock:
+            self.refresh(time.time())
+            return getattr(self, f"do_{endpoint}")(request, **args)
+
+    # ---- the controller ---------------------------------------------------------------------
+
+    def refresh(self, now: float) -> None:
+        """Notice changes at HEAD, start and finish sync operations."""
+        repo = gitops_repo(self.state)
+        if not self.apps:
+            # Start from what was deployed when the sandbox started; later commits get synced.
+            initial_head, initial = repo.applications(repo.initial_head)
+            for (service, environment), values in initial.items():
+                self.app_create(service, environment, values, initial_head, now)
+        head, desired = repo.applications()
+        scale = time_scale(self.state)
+        self.head = head
+        for (service, environment), values in desired.items():
+            app = self.apps.get(f"{service}-{environment}")
+            if app is None:
+                app = self.app_create(service, environment, values, head, now)
+            target = _desired(values)
+            operation = app.operation
+            if operation and operation["phase"] == "Running":
+                if now - operation["started"] >= SYNC_SECONDS * scale:
+                    self.sync_finish(app, operation, now)
+                continue
+            if target == app.synced_values:
+                app.pending_since.clear()
+                continue
+            noticed = app.pending_since.setdefault(head, now)
+            if app.automated and now - noticed >= REFRESH_SECONDS * scale:
+                self.sync_start(app, values, head, noticed + REFRESH_SECONDS * scale, "automated")
+
+    def app_create(self, service, environment, values, head, now) -> AppState:
+        app = AppState(service=service, environment=environment, created=now)
+        self.apps[app.name] = app
+        self.sync_finish(app, {"values": values, "revision": head, "started": now}, now)
+        return app
+
+    def sync_start(self, app: AppState, values: dict, revision: str, started: float, by: str):
+        app.operation = {
+            "values": values,
+            "revision": revision,
+            "started": started,
+            "phase": "Running",
+            "initiated_by": by,
+        }
+
+    def sync_finish(self, app: AppState, operation: dict, now: float) -> None:
+        values = operation["values"]
+        self.rollouts.rollout_apply(
+            cluster=app.environment,
+            namespace=NAMESPACE,
+            name=app.service,
+            image=_image(values),
+            config=values.get("rollout") or {},
+        )
+        operation.update(phase="Succeeded", finished=now)
+        operation.setdefault("initiated_by", "automated")
+        app.operation = operation
+        app.synced_values = _desired(values)
+        app.synced_revision = operation["revision"]
+        app.pending_since.clear()
+        app.history.append(
+            {
+                "id": next(_history_ids),
+                "revision": operation["revision"],
+                "deployStartedAt": rfc3339(operation["started"]),
+                "deployedAt": rfc3339(now),
+                "source": self.source(app),
+                "initiatedBy": {"automated": operation["initiated_by"] == "automated"},
+            }
+        )
+        del app.history[:-10]
+
+    def app_find(self, name: str) -> AppState:
+        app = self.apps.get(name)
+        if app is None:
+            raise NotFound()
+        return app
+
+    def rollout(self, app: AppState) -> dict:
+        found = self.rollouts.rollout_get(
+            cluster=app.environment, namespace=NAMESPACE, name=app.service
+        )
+        if found is None:
+            raise NotFound()
+        return found
+
+    # ---- JSON -------------------------------------------------------------------------------
+
+    def source(self, app: AppState) -> dict:
+        return {
+            "repoURL": f"file://{gitops_repo(self.state).path}",
+            "path": f"apps/{app.service}/{app.environment}",
+            "targetRevision": "HEAD",
+            "helm": {"valueFiles": ["values.yaml"]},
+        }
+
+    def application(self, app: AppState) -> dict:
+        rollout = self.rollout(app)
+        _, desired = gitops_repo(self.state).applications()
+        values = desired.get((app.service, app.environment), {})
+        in_sync = _desired(values) == app.synced_values
+        running = app.operation and app.operation["phase"] == "Running"
+        health = {
+            "Progressing": "Progressing",
+            "Paused": "Suspended",
+            "Healthy": "Healthy",
+            "Degraded": "Degraded",
+        }.get(rollout["status"].get("phase"), "Unknown")
+        health_message = rollout["status"].get("message", "")
+        if running:
+            health = "Progressing"
+        destination = {"name": app.environment, "namespace": NAMESPACE}
+        data = {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {
+                "name": app.name,
+                "namespace": "argocd",
+                "uid": f"{abs(hash(app.name)):032x}"[:32],
+                "resourceVersion": str(len(app.history)),
+                "generation": len(app.history),
+                "creationTimestamp": rfc3339(app.created),
+                "labels": {
+                    "switchyard.dev/service": app.service,
+                    "switchyard.dev/environment": app.environment,
+                },
+            },
+            "spec": {
+                "project": "default",
+                "source": self.source(app),
+                "destination": destination,
+                "syncPolicy": {"automated": {"prune": True, "selfHeal": True}}
+                if app.automated
+                else {},
+            },
+            "status": {
+                "sync": {
+                    "status": "Synced" if in_sync else "OutOfSync",
+                    "revision": self.head,
+                    "comparedTo": {"source": self.source(app), "destination": destination},
+                },
+                "health": {"status": health, "message": health_message},
+                "resources": self.resources(app, rollout, in_sync, health),
+                "summary": {"images": [_image(values)]},
+                "history": app.history,
+                "reconciledAt": rfc3339(time.time()),
+                "sourceType": "Helm",
+                "controllerNamespace": "argocd",
+            },
+        }
+        if app.operation:
+            data["status"]["operationState"] = self.operation_state(app)
+        return data
+
+    def operation_state(self, app: AppState) -> dict:
+        operation = app.operation
+        running = operation["phase"] == "Running"
+        state = {
+            "operation": {
+                "sync": {"revision": operation["revision"]},
+                "initiatedBy": {"automated": operation["initiated_by"] == "automated"},
+            },
+            "phase": operation["phase"],
+            "message": "waiting for completion of hook" if running else "successfully synced",
+            "startedAt": rfc3339(operation["started"]),
+            "syncResult": {"revision": operation["revision"], "source": self.source(app)},
+        }
+        if not running:
+            state["finishedAt"] = rfc3339(operation["finished"])
+        return state
+
+    def resources(self, app: AppState, rollout: dict, in_sync: bool, health: str) -> list:
+        sync = "Synced" if in_sync else "OutOfSync"
+        rows = [
+            {
+                "group": "argoproj.io",
+                "version": "v1alpha1",
+                "kind": "Rollout",
+                "namespace": NAMESPACE,
+                "name": app.service,
+                "status": sync,
+                "health": {"status": health, "message": rollout["status"].get("message", "")},
+            }
+        ]
+        for suffix in ("", "-active", "-preview"):
+            rows.append(
+                {
+                    "version": "v1",
+                    "kind": "Service",
+                    "namespace": NAMESPACE,
+                    "name": f"{app.service}{suffix}",
+                    "status": "Synced",
+                    "health": {"status": "Healthy"},
+                }
+            )
+        return rows
+
+    # ---- endpoints --------------------------------------------------------------------------
+
+    def do_session(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.tokens.discard(bearer_token(request) or "-")
+            self.tokens.add(SANDBOX_TOKEN)
+            return json_response({"token": ""})
+        try:
+            body = request_json(request)
+        except ValueError:
+            return rpc_error(400, 3, "the body must be a JSON object")
+        if body.get("username") != "admin" or body.get("password") != ADMIN_PASSWORD:
+            return rpc_error(401, 16, "Invalid username or password")
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return json_response({"token": token})
+
+    def do_list(self, request: Request) -> Response:
+        names = sorted(self.apps)
+        if request.args.get("name"):
+            names = [n for n in names if n == request.args["name"]]
+        selector = request.args.get("selector", "")
+        items = [self.application(self.apps[n]) for n in names]
+        for term in filter(None, selector.split(",")):
+            key, _, value = term.partition("=")
+            items = [a for a in items if a["metadata"]["labels"].get(key.strip()) == value.strip()]
+        data = {"metadata": {"resourceVersion": self.head[:12]}, "items": items}
+        return json_response(project(data, request.args.get("fields", "")))
+
+    def do_get(self, request: Request, name: str) -> Response:
+        data = self.application(self.app_find(name))
+        return json_response(project(data, request.args.get("fields", "")))
+
+    def do_sync(self, request: Request, name: str) -> Response:
+        app = self.app_find(name)
+        try:
+            body = request_json(request)
+        except ValueError:
+            return rpc_error(400, 3, "the body must be a JSON object")
+        if app.operation and app.operation["phase"] == "Running":
+            return rpc_error(400, 9, "another operation is already in progress")
+        head, desired = gitops_repo(self.state).applications()
+        revision = body.get("revision") or head
+        if revision not in {head, "HEAD"}:
+            return rpc_error(400, 3, f"revision {revision} is not HEAD of the GitOps repository")
+        values = desired[(app.service, app.environment)]
+        self.sync_start(app, values, head, time.time(), "manual")
+        return json_response(self.application(app))
+
+    def resource_check(self, request: Request, app: AppState) -> None:
+        args = request.args
+        if args.get("kind") != "Rollout" or args.get("resourceName") != app.service:
+            raise NotFound()
+        if args.get("group", "argoproj.io") != "argoproj.io":
+            raise NotFound()
+
+    def do_resource(self, request: Request, name: str) -> Response:
+        app = self.app_find(name)
+        self.resource_check(request, app)
+        return json_response({"manifest": json.dumps(self.rollout(app))})
+
+    def do_actions(self, request: Request, name: str) -> Response:
+        app = self.app_find(name)
+        self.resource_check(request, app)
+        rollout = self.rollout(app)
+        if request.method == "GET":
+            actions = [{"name": n, "disabled": d} for n, d in rollout_actions(rollout)]
+            return json_response({"actions": actions})
+        try:
+            body = json.loads(request.get_data() or b'""')
+        except ValueError:
+            return rpc_error(400, 3, "the body must be the action name as a JSON string")
+        action = body.get("action") if isinstance(body, dict) else body
+        try:
+            patch = rollout_action_patch(rollout, str(action), time.time())
+        except RolloutActionError as exc:
+            return rpc_error(400, 9, str(exc))
+        self.rollouts.rollout_patch(
+            cluster=app.environment, namespace=NAMESPACE, name=app.service, patch=patch
+        )
+        return json_response({})
+
+    def ctl_app(self, request: Request, name: str) -> Response:
+        body = request_json(request)
+        with self.lock:
+            self.refresh(time.time())
+            app = self.app_find(name)
+            if "automated" in body:
+                app.automated = bool(body["automated"])
+        return json_response({"name": name, "automated": app.automated})
+
+
+def rpc_error(status: int, code: int, message: str) -> Response:
+    return json_response({"error": message, "code": code, "message": message}, status)
+
+
+def project(data: dict, fields: str) -> dict:
+    """Keep only the dotted paths in `fields` (comma-separated), walking into lists."""
+    paths = [p.strip().split(".") for p in fields.split(",") if p.strip()]
+    if not paths:
+        return data
+    result: dict = {}
+    for path in paths:
+        _copy_path(data, result, path)
+    return result
+
+
+def _copy_path(source, target: dict, path: list[str]) -> None:
+    key, rest = path[0], path[1:]
+    if not isinstance(source, dict) or key not in source:
+        return
+    value = source[key]
+    if not rest:
+        target[key] = value
+    elif isinstance(value, list):
+        existing = target.setdefault(key, [{} for _ in value])
+        for item, out in zip(value, existing, strict=True):
+            _copy_path(item, out, rest)
+    elif isinstance(value, dict):
+        _copy_path(value, target.setdefault(key, {}), rest)
+
+
+def create_app(state: SandboxState):
+    sandbox = ArgoCDSandbox(state)
+    state.shared["argocd"] = sandbox
+    return sandbox.wsgi()
+
+
+register("argocd", create_app, "Argo CD REST: applications from the GitOps repo, Rollouts")

@@ -1,0 +1,633 @@
+"""GitHub REST API (version 2022-11-28) for releases, Actions workflow runs and deployments.
+
+Enough of the API for PyGithub and for the deploy flow: repositories of the demo owner exist on
+demand with 5–8 releases; each has the workflow `deploy.yml` whose runs progress
+queued -> in_progress -> completed over a few seconds, optionally wait at an environment
+approval (`pending_deployments`), and write the new version into the GitOps repository
+(`sandbox/gitops.py`) in one commit naming the release. See docs/release-sandboxes.md.
+"""
+
+import itertools
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import github_shapes as shapes
+from .demo import DEMO_OWNER, app_values, demo_versions, rollout_config
+from .gitops import GitOpsError, gitops_repo
+from .registry import SandboxState, register
+from .web import (
+    FaultKnobs,
+    bearer_token,
+    json_response,
+    request_json,
+    time_scale,
+    wsgi_app,
+)
+
+SANDBOX_TOKEN = "switchyard-sandbox"
+API_VERSION = "2022-11-28"
+DEPLOY_WORKFLOW = "deploy.yml"
+WORKFLOW_INPUTS = {
+    "service": True,
+    "environment": True,
+    "version": True,
+    "release_id": False,
+    "callback_url": False,
+    "strategy": False,
+    "steps": False,
+}
+RUN_STEPS = ["Set up job", "Validate inputs", "Prepare release metadata", "Update GitOps source"]
+QUEUED_SECONDS = 1.0
+STEP_SECONDS = 0.8
+_ids = itertools.count(1000)
+
+
+def run_name(inputs: dict) -> str:
+    """The deploy workflow's `run-name:` (what the adapter's fallback searches for)."""
+    name = f"Deploy {inputs.get('service')} {inputs.get('version')} to {inputs.get('environment')}"
+    if inputs.get("release_id"):
+        name += f" · release {inputs['release_id']}"
+    return name
+
+
+@dataclass
+class Run:
+    id: int
+    repo: "Repo"
+    run_number: int
+    inputs: dict
+    ref: str
+    head_sha: str
+    created_at: float
+    display_title: str
+    status: str = "queued"
+    conclusion: str | None = None
+    started_at: float | None = None
+    updated_at: float = 0.0
+    steps: list[dict] = field(default_factory=list)
+    waiting_environment: str | None = None
+    review: dict | None = None
+    reviewed: threading.Event = field(default_factory=threading.Event)
+    gitops_revision: str = ""
+
+
+@dataclass
+class Repo:
+    owner: str
+    name: str
+    id: int
+    created_at: float
+    versions: list[tuple[str, float]]
+    workflow_id: int
+    protected_environments: set[str] = field(default_factory=set)
+    environment_ids: dict[str, int] = field(default_factory=dict)
+    runs: list[Run] = field(default_factory=list)
+    deployments: list[dict] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def environment_id(self, name: str) -> int:
+        return self.environment_ids.setdefault(name, next(_ids))
+
+
+class GitHubSandbox:
+    def __init__(self, state: SandboxState):
+        self.state = state
+        self.repos: dict[str, Repo] = {}
+        self.lock = threading.RLock()
+        self.faults = FaultKnobs()
+        self.settings = {"return_run_details": True}
+        self.started = time.time()
+        self.url_map = Map(
+            [
+                Rule("/repos/<owner>/<repo>", endpoint="repo"),
+                Rule("/repos/<owner>/<repo>/releases", endpoint="releases"),
+                Rule("/repos/<owner>/<repo>/tags", endpoint="tags"),
+                Rule("/repos/<owner>/<repo>/actions/workflows/<wf>", endpoint="workflow"),
+                Rule(
+                    "/repos/<owner>/<repo>/actions/workflows/<wf>/dispatches",
+                    endpoint="dispatch",
+                    methods=["POST"],
+                ),
+                Rule("/repos/<owner>/<repo>/actions/workflows/<wf>/runs", endpoint="wf_runs"),
+                Rule("/repos/<owner>/<repo>/actions/runs", endpoint="runs"),
+                Rule("/repos/<owner>/<repo>/actions/runs/<int:run_id>", endpoint="run"),
+                Rule("/repos/<owner>/<repo>/actions/runs/<int:run_id>/jobs", endpoint="jobs"),
+                Rule(
+                    "/repos/<owner>/<repo>/actions/runs/<int:run_id>/pending_deployments",
+                    endpoint="pending",
+                    methods=["GET", "POST"],
+                ),
+                Rule(
+                    "/repos/<owner>/<repo>/deployments",
+                    endpoint="deployments",
+                    methods=["GET", "POST"],
+                ),
+                Rule("/repos/<owner>/<repo>/deployments/<int:dep_id>", endpoint="deployment"),
+                Rule(
+                    "/repos/<owner>/<repo>/deployments/<int:dep_id>/statuses",
+                    endpoint="statuses",
+                    methods=["GET", "POST"],
+                ),
+                Rule(
+                    "/repos/<owner>/<repo>/deployments/<int:dep_id>/statuses/<int:status_id>",
+                    endpoint="status",
+                ),
+                Rule("/sandbox/repos", endpoint="ctl_repos", methods=["POST"]),
+                Rule(
+                    "/sandbox/repos/<owner>/<repo>/releases",
+                    endpoint="ctl_release",
+                    methods=["POST"],
+                ),
+                Rule(
+                    "/sandbox/repos/<owner>/<repo>/environments/<env>",
+                    endpoint="ctl_environment",
+                    methods=["PUT"],
+                ),
+                Rule("/sandbox/settings", endpoint="ctl_settings", methods=["GET", "POST"]),
+            ]
+        )
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return self.state.endpoints["github"]
+
+    def wsgi(self):
+        return wsgi_app(self.handle, self.faults, self.rate_limited, self.failed)
+
+    def rate_limited(self, request: Request) -> Response:
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": "5000",
+            "x-ratelimit-reset": str(int(time.time()) + 60),
+            "x-ratelimit-resource": "core",
+        }
+        body = {
+            "message": "API rate limit exceeded for user ID 1.",
+            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            "status": "403",
+        }
+        return json_response(body, 403, headers)
+
+    def failed(self, request: Request, status: int) -> Response:
+        messages = {404: "Not Found", 405: "Method Not Allowed"}
+        return error(status, messages.get(status, "Server Error"))
+
+    def handle(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        endpoint, args = adapter.match()
+        if endpoint.startswith("ctl_"):
+            return getattr(self, endpoint)(request, **args)
+        if bearer_token(request) not in self.state.shared.get("github_tokens", {SANDBOX_TOKEN}):
+            return error(401, "Bad credentials")
+        version = request.headers.get("X-GitHub-Api-Version", API_VERSION)
+        if version != API_VERSION:
+            return error(400, f"API version '{version}' is not supported.")
+        with self.lock:
+            repo = self.repo_get(args.pop("owner"), args.pop("repo"))
+            if repo is None:
+                return error(404, "Not Found")
+            response = getattr(self, f"do_{endpoint}")(request, repo, **args)
+        response.headers["X-GitHub-Api-Version-Selected"] = API_VERSION
+        response.headers["x-ratelimit-remaining"] = "4999"
+        return response
+
+    def repo_get(self, owner: str, name: str) -> Repo | None:
+        key = f"{owner}/{name}".lower()
+        if key not in self.repos and owner == DEMO_OWNER:
+            self.repo_create(owner, name, demo_versions(name))
+        return self.repos.get(key)
+
+    def repo_create(self, owner: str, name: str, versions: list[str]) -> Repo:
+        spacing = 3 * 86400
+        first = self.started - spacing * (len(versions) + 1)
+        repo = Repo(
+            owner=owner,
+            name=name,
+            id=next(_ids),
+            created_at=first - spacing,
+            versions=[(v, first + spacing * i) for i, v in enumerate(versions)],
+            workflow_id=next(_ids),
+        )
+        self.repos[repo.full_name.lower()] = repo
+        return repo
+
+    def run_find(self, repo: Repo, run_id: int) -> Run:
+        for run in repo.runs:
+            if run.id == run_id:
+                return run
+        raise NotFound()
+
+    # ---- releases and tags ------------------------------------------------------------------
+
+    def do_repo(self, request, repo):
+        return json_response(shapes.repository(self.base, repo))
+
+    def do_releases(self, request, repo):
+        releases = [shapes.release(self.base, repo, v, t) for v, t in reversed(repo.versions)]
+        return paginated(request, releases)
+
+    def do_tags(self, request, repo):
+        tags = [shapes.tag(self.base, repo, v) for v, _ in reversed(repo.versions)]
+        return paginated(request, tags)
+
+    # ---- workflows and runs -----------------------------------------------------------------
+
+    def workflow_check(self, repo: Repo, wf: str) -> None:
+        if wf not in {DEPLOY_WORKFLOW, str(repo.workflow_id)}:
+            raise NotFound()
+
+    def do_workflow(self, request, repo, wf):
+        self.workflow_check(repo, wf)
+        return json_response(shapes.workflow(self.base, repo, self.started))
+
+    def do_dispatch(self, request, repo, wf):
+        self.workflow_check(repo, wf)
+        try:
+            body = request_json(request)
+        except ValueError:
+            return error(400, "Problems parsing JSON")
+        problem = dispatch_problem(repo, body)
+        if problem:
+            return error(422, problem)
+        run = self.run_start(repo, body)
+        if body.get("return_run_details") is True and self.settings["return_run_details"]:
+            return json_response(
+                {
+                    "workflow_run_id": run.id,
+                    "run_url": shapes.run_url(self.base, repo, run.id),
+                    "html_url": shapes.run_html_url(self.base, repo, run.id),
+                }
+            )
+        return Response(status=204)
+
+    def do_wf_runs(self, request, repo, wf):
+        self.workflow_check(repo, wf)
+        return self.do_runs(request, repo)
+
+    def do_runs(self, request, repo):
+        runs = sorted(repo.runs, key=lambda r: r.id, reverse=True)
+        args = request.args
+        if args.get("event"):
+            runs = [r for r in runs if args["event"] == "workflow_dispatch"]
+        if args.get("status"):
+            wanted = args["status"]
+            runs = [r for r in runs if wanted in {r.status, r.conclusion}]
+        if args.get("head_sha"):
+            runs = [r for r in runs if r.head_sha == args["head_sha"]]
+        items = [shapes.workflow_run(self.base, r) for r in runs]
+        return paginated(request, items, key="workflow_runs")
+
+    def do_run(self, request, repo, run_id):
+        if request.method != "GET":
+            return error(405, "Method Not Allowed")
+        return json_response(shapes.workflow_run(self.base, self.run_find(repo, run_id)))
+
+    def do_jobs(self, request, repo, run_id):
+        run = self.run_find(repo, run_id)
+        return json_response({"total_count": 1, "jobs": [shapes.job(self.base, run)]})
+
+    def do_pending(self, request, repo, run_id):
+        run = self.run_find(repo, run_id)
+        if request.method == "GET":
+            if run.status != "waiting" or run.waiting_environment is None:
+                return json_response([])
+            return json_response([shapes.pending_deployment(self.base, run)])
+        try:
+            body = request_json(request)
+        except ValueError:
+            return error(400, "Problems parsing JSON")
+        problem = review_problem(run, body)
+        if problem:
+            return error(422, problem)
+        run.review = {"state": body["state"], "comment": body.get("comment", "")}
+        deployment = self.deployment_add(repo, run, run.waiting_environment)
+        run.reviewed.set()
+        return json_response([deployment])
+
+    def run_start(self, repo: Repo, body: dict) -> Run:
+        inputs = {k: str(v) for k, v in (body.get("inputs") or {}).items()}
+        now = time.time()
+        run = Run(
+            id=next(_ids),
+            repo=repo,
+            run_number=len(repo.runs) + 1,
+            inputs=inputs,
+            ref=body["ref"],
+            head_sha=shapes.fake_sha(f"{repo.full_name}@{body['ref']}"),
+            created_at=now,
+            updated_at=now,
+            display_title=run_name(inputs),
+            steps=[{"name": name, "status": "queued", "conclusion": None} for name in RUN_STEPS],
+        )
+        repo.runs.append(run)
+        threading.Thread(
+            target=self.run_execute, args=(run,), name=f"github-run-{run.id}", daemon=True
+        ).start()
+        return run
+
+    # ---- the deploy workflow ----------------------------------------------------------------
+
+    def pause(self, seconds: float) -> None:
+        time.sleep(seconds * time_scale(self.state))
+
+    def step(self, run: Run, index: int, status: str, conclusion: str | None = None) -> None:
+        with self.lock:
+            now = time.time()
+            step = run.steps[index]
+            step["status"], step["conclusion"] = status, conclusion
+            step.setdefault("started_at", now)
+            if status == "completed":
+                step["completed_at"] = now
+            run.updated_at = now
+
+    def run_finish(self, run: Run, conclusion: str, failed_step: int | None = None) -> None:
+        with self.lock:
+            if failed_step is not None:
+                self.step(run, failed_step, "completed", "failure")
+            for step in run.steps:
+                if step["status"] != "completed":
+                    step["status"], step["conclusion"] = "completed", "skipped"
+            run.status, run.conclusion, run.updated_at = "completed", conclusion, time.time()
+
+    def run_execute(self, run: Run) -> None:
+        self.pause(QUEUED_SECONDS)
+        with self.lock:
+            run.status, run.started_at = "in_progress", time.time()
+        for index in (0, 1, 2):
+            self.step(run, index, "in_progress")
+            self.pause(STEP_SECONDS)
+            if index == 1:
+                problem = inputs_problem(run)
+                if problem:
+                    run.steps[1]["message"] = problem
+                    return self.run_finish(run, "failure", failed_step=1)
+            self.step(run, index, "completed", "success")
+        environment = run.inputs["environment"]
+        if environment in run.repo.protected_environments:
+            with self.lock:
+                run.status, run.waiting_environment = "waiting", environment
+            if not run.reviewed.wait(timeout=24 * 3600):
+                return self.run_finish(run, "timed_out")
+            with self.lock:
+                run.status, run.waiting_environment = "in_progress", None
+            if run.review and run.review["state"] == "rejected":
+                return self.run_finish(run, "failure")
+        self.step(run, 3, "in_progress")
+        self.pause(STEP_SECONDS)
+        try:
+            revision = self.gitops_write(run)
+        except (GitOpsError, ValueError) as exc:
+            run.steps[3]["message"] = str(exc)
+            return self.run_finish(run, "failure", failed_step=3)
+        with self.lock:
+            run.gitops_revision = revision
+            deployment = self.deployment_add(run.repo, run, environment)
+            shapes.deployment_status_add(self.base, run.repo, deployment, "success")
+        self.step(run, 3, "completed", "success")
+        self.run_finish(run, "success")
+
+    def gitops_write(self, run: Run) -> str:
+        inputs = run.inputs
+        service, environment = inputs["service"], inputs["environment"]
+        repo = gitops_repo(self.state)
+        _, apps = repo.applications()
+        current = apps.get((service, environment), {})
+        if inputs.get("strategy"):
+            rollout = rollout_config(inputs["strategy"], inputs.get("steps", ""))
+        else:
+            rollout = current.get("rollout") or rollout_config("rolling")
+        version = inputs["version"].removeprefix("v")
+        release_id = inputs.get("release_id", "")
+        values = app_values(service, environment, version, release_id, rollout)
+        message = f"Deploy {service} {version} to {environment}"
+        message += f" (release {release_id})" if release_id else ""
+        message += f"\n\nWorkflow run {run.id} of {run.repo.full_name}."
+        return repo.write(service, environment, values, message)
+
+    # ---- deployments ------------------------------------------------------------------------
+
+    def deployment_add(self, repo: Repo, run: Run | None, environment: str, **extra) -> dict:
+        deployment = shapes.deployment(
+            self.base,
+            repo,
+            deployment_id=next(_ids),
+            environment=environment,
+            ref=extra.get("ref") or (run.inputs.get("version", run.ref) if run else "main"),
+            sha=run.head_sha if run else shapes.fake_sha(repo.full_name),
+            payload=extra.get("payload") or ({"run_id": run.id, **run.inputs} if run else {}),
+            description=extra.get("description"),
+        )
+        repo.deployments.append(deployment)
+        return deployment
+
+    def deployment_find(self, repo: Repo, dep_id: int) -> dict:
+        for deployment in repo.deployments:
+            if deployment["id"] == dep_id:
+                return deployment
+        raise NotFound()
+
+    def do_deployments(self, request, repo):
+        if request.method == "POST":
+            try:
+                body = request_json(request)
+            except ValueError:
+                return error(400, "Problems parsing JSON")
+            if not isinstance(body.get("ref"), str) or not body["ref"]:
+                return error(422, 'Invalid request.\n\n"ref" wasn\'t supplied.')
+            deployment = self.deployment_add(
+                repo,
+                None,
+                str(body.get("environment", "production")),
+                ref=body["ref"],
+                payload=body.get("payload") or {},
+                description=body.get("description"),
+            )
+            return json_response(public(deployment), 201)
+        found = list(reversed(repo.deployments))
+        for name in ("environment", "ref", "sha", "task"):
+            if request.args.get(name):
+                found = [d for d in found if d[name] == request.args[name]]
+        return paginated(request, [public(d) for d in found])
+
+    def do_deployment(self, request, repo, dep_id):
+        deployment = self.deployment_find(repo, dep_id)
+        if request.method == "DELETE":
+            repo.deployments.remove(deployment)
+            return Response(status=204)
+        return json_response(public(deployment))
+
+    def do_statuses(self, request, repo, dep_id):
+        deployment = self.deployment_find(repo, dep_id)
+        if request.method == "POST":
+            try:
+                body = request_json(request)
+            except ValueError:
+                return error(400, "Problems parsing JSON")
+            state = body.get("state")
+            if state not in shapes.DEPLOYMENT_STATES:
+                return error(422, f"Invalid request.\n\nstate {state!r} is not a valid state.")
+            status = shapes.deployment_status_add(
+                self.base, repo, deployment, state, body.get("description", "")
+            )
+            return json_response(status, 201)
+        return paginated(request, list(reversed(deployment["_statuses"])))
+
+    def do_status(self, request, repo, dep_id, status_id):
+        for status in self.deployment_find(repo, dep_id)["_statuses"]:
+            if status["id"] == status_id:
+                return json_response(status)
+        raise NotFound()
+
+    # ---- sandbox controls -------------------------------------------------------------------
+
+    def ctl_repos(self, request):
+        body = request_json(request)
+        owner, name = body.get("owner"), body.get("name")
+        if not owner or not name:
+            return json_response({"error": "owner and name are required"}, 400)
+        with self.lock:
+            repo = self.repo_create(owner, name, list(body.get("versions") or ["1.0.0"]))
+        return json_response({"full_name": repo.full_name}, 201)
+
+    def ctl_release(self, request, owner, repo):
+        version = str(request_json(request).get("version", ""))
+        if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+            return json_response({"error": "version must look like 1.2.3"}, 400)
+        with self.lock:
+            found = self.repo_get(owner, repo)
+            if found is None:
+                return json_response({"error": "no such repository"}, 404)
+            found.versions.append((version, time.time()))
+        return json_response({"version": version}, 201)
+
+    def ctl_environment(self, request, owner, repo, env):
+        protected = bool(request_json(request).get("required_reviewers", True))
+        with self.lock:
+            found = self.repo_get(owner, repo)
+            if found is None:
+                return json_response({"error": "no such repository"}, 404)
+            (
+                found.protected_environments.add
+                if protected
+                else found.protected_environments.discard
+            )(env)
+            found.environment_id(env)
+        return json_response({"environment": env, "required_reviewers": protected})
+
+    def ctl_settings(self, request):
+        if request.method == "POST":
+            body = request_json(request)
+            if "return_run_details" in body:
+                self.settings["return_run_details"] = bool(body["return_run_details"])
+        return json_response(self.settings)
+
+
+def error(status: int, message: str) -> Response:
+    return json_response(
+        {
+            "message": message,
+            "documentation_url": "https://docs.github.com/rest",
+            "status": str(status),
+        },
+        status,
+    )
+
+
+def public(deployment: dict) -> dict:
+    return {k: v for k, v in deployment.items() if not k.startswith("_")}
+
+
+def paginated(request: Request, items: list, key: str | None = None) -> Response:
+    """One page of `items` with a GitHub-style Link header (next, last, first, prev)."""
+    try:
+        per_page = max(1, min(100, int(request.args.get("per_page", 30))))
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return error(422, "per_page and page must be integers")
+    last = max(1, -(-len(items) // per_page))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    links = []
+
+    def link(number: int, rel: str) -> str:
+        query = {**request.args.to_dict(), "per_page": per_page, "page": number}
+        return f'<{request.base_url}?{urlencode(query)}>; rel="{rel}"'
+
+    if page < last:
+        links += [link(page + 1, "next"), link(last, "last")]
+    if page > 1:
+        links += [link(1, "first"), link(page - 1, "prev")]
+    headers = {"Link": ", ".join(links)} if links else {}
+    body = {"total_count": len(items), key: chunk} if key else chunk
+    return json_response(body, 200, headers)
+
+
+def dispatch_problem(repo: Repo, body: dict) -> str:
+    """GitHub's 422 message for a dispatch it refuses, or ''."""
+    ref = body.get("ref")
+    if not isinstance(ref, str) or not ref:
+        return 'Invalid request.\n\n"ref" wasn\'t supplied.'
+    tags = {v for v, _ in repo.versions} | {f"v{v}" for v, _ in repo.versions}
+    if ref.removeprefix("refs/heads/").removeprefix("refs/tags/") not in {"main"} | tags:
+        return f"No ref found for: {ref}"
+    inputs = body.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        return "Invalid request.\n\nFor 'properties/inputs', is not an object."
+    unexpected = sorted(set(inputs) - set(WORKFLOW_INPUTS))
+    if unexpected:
+        return f"Unexpected inputs provided: {unexpected}"
+    for name, required in WORKFLOW_INPUTS.items():
+        if required and not str(inputs.get(name, "")).strip():
+            return f"Required input '{name}' not provided"
+    return ""
+
+
+def inputs_problem(run: Run) -> str:
+    """What the workflow's validation step rejects, or ''."""
+    inputs = run.inputs
+    version = inputs["version"].removeprefix("v")
+    if version not in {v for v, _ in run.repo.versions}:
+        return f"version {inputs['version']} is not a release of {run.repo.full_name}"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", inputs["environment"]):
+        return f"environment {inputs['environment']!r} is not a valid name"
+    if inputs["service"] != run.repo.name:
+        return f"service {inputs['service']!r} is not built from {run.repo.full_name}"
+    try:
+        if inputs.get("strategy"):
+            rollout_config(inputs["strategy"], inputs.get("steps", ""))
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def review_problem(run: Run, body: dict) -> str:
+    if body.get("state") not in {"approved", "rejected"}:
+        return "Invalid request.\n\nstate must be approved or rejected."
+    if not isinstance(body.get("environment_ids"), list):
+        return "Invalid request.\n\nenvironment_ids must be a list."
+    if run.status != "waiting" or run.waiting_environment is None:
+        return "There are no pending deployments for this run."
+    if run.repo.environment_id(run.waiting_environment) not in body["environment_ids"]:
+        return "None of the environment_ids are waiting for review in this run."
+    return ""
+
+
+def create_app(state: SandboxState):
+    sandbox = GitHubSandbox(state)
+    state.shared["github"] = sandbox
+    return sandbox.wsgi()
+
+
+register("github", create_app, "GitHub REST: releases, Actions workflow runs, deployments")

@@ -1,0 +1,318 @@
+"""Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`) with synthetic request metrics.
+
+The series are a deterministic function of (service, version, environment, time): a healthy
+error ratio around 0.2–1%, and a request rate around 20–120 req/s. `POST /sandbox/bad-version`
+`{"service": "x", "version": "1.2.3"}` marks a version bad from now on: its error ratio climbs
+over BAD_RAMP_SECONDS (scaled by the sandbox time scale) to 20–30%. `DELETE` heals it.
+
+Supported query shapes (anything else answers 400 `bad_data`), where `{M}` is a label matcher
+list with `service="x"` (required) and optionally `version="y"`, `environment="z"`:
+
+1. error ratio: `sum(rate(http_requests_total{M,code=~"5.."}[W])) /
+   sum(rate(http_requests_total{M}[W]))`
+2. by version: the same with `sum by (version) (...)` on both sides (needs no version matcher;
+   answers one series per version the sandbox has seen asked about or marked bad)
+3. request rate: `sum(rate(http_requests_total{M}[W]))`
+4. error rate: `sum(rate(http_requests_total{M,code=~"5.."}[W]))`
+
+`W` is a duration such as 30s, 1m, 5m.
+"""
+
+import hashlib
+import math
+import re
+import threading
+import time
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .registry import SandboxState, register
+from .web import FaultKnobs, json_response, request_json, time_scale, wsgi_app
+
+BAD_RAMP_SECONDS = 30.0
+MAX_POINTS = 11_000
+METRIC = "http_requests_total"
+_SELECTOR = r"rate\(" + METRIC + r"\{{(?P<{name}>[^{{}}]*)\}}\[(?P<{window}>\d+[smh])\]\)"
+_SUM = r"sum(?P<{by}>\s+by\s*\(\s*version\s*\)\s*)?\(\s*" + _SELECTOR + r"\s*\)"
+RATIO = re.compile(
+    r"^\s*"
+    + _SUM.format(by="by1", name="m1", window="w1")
+    + r"\s*/\s*"
+    + _SUM.format(by="by2", name="m2", window="w2")
+    + r"\s*$"
+)
+SINGLE = re.compile(r"^\s*" + _SUM.format(by="by1", name="m1", window="w1") + r"\s*$")
+LABEL = re.compile(r'\s*(?P<key>[a-zA-Z_]\w*)\s*(?P<op>=~|!=|=)\s*"(?P<value>(?:[^"\\]|\\.)*)"\s*')
+
+
+class QueryError(ValueError):
+    pass
+
+
+def parse_matchers(text: str) -> dict[str, tuple[str, str]]:
+    matchers, position = {}, 0
+    text = text.strip()
+    while position < len(text):
+        match = LABEL.match(text, position)
+        if not match:
+            raise QueryError(f'unexpected label matcher near "{text[position:]}"')
+        matchers[match["key"]] = (match["op"], match["value"])
+        position = match.end()
+        if position < len(text):
+            if text[position] != ",":
+                raise QueryError(f'expected "," in label matchers near "{text[position:]}"')
+            position += 1
+    return matchers
+
+
+def split_errors(matchers: dict) -> tuple[dict[str, str], bool]:
+    """(plain labels, whether the selector keeps only 5xx)."""
+    labels, errors = {}, False
+    for key, (op, value) in matchers.items():
+        if key == "code" and op == "=~" and value in {"5..", "5xx", "5.*"}:
+            errors = True
+        elif key in {"service", "version", "environment"} and op == "=":
+            labels[key] = value
+        else:
+            raise QueryError(f"unsupported matcher {key}{op}{value!r} in the sandbox")
+    if "service" not in labels:
+        raise QueryError('the sandbox needs a service="..." matcher')
+    return labels, errors
+
+
+class PrometheusSandbox:
+    def __init__(self, state: SandboxState):
+        self.state = state
+        self.faults = FaultKnobs()
+        self.bad: dict[tuple[str, str], float] = {}
+        self.seen: dict[str, set[str]] = {}
+        self.lock = threading.Lock()
+        self.url_map = Map(
+            [
+                Rule("/api/v1/query", endpoint="query", methods=["GET", "POST"]),
+                Rule("/api/v1/query_range", endpoint="query_range", methods=["GET", "POST"]),
+                Rule("/sandbox/bad-version", endpoint="bad", methods=["GET", "POST", "DELETE"]),
+            ]
+        )
+
+    def wsgi(self):
+        return wsgi_app(self.handle, self.faults, self.rate_limited, self.failed)
+
+    def rate_limited(self, request):
+        return envelope_error(429, "unavailable", "too many queries")
+
+    def failed(self, request, status):
+        return envelope_error(status, "internal" if status >= 500 else "bad_data", f"HTTP {status}")
+
+    def handle(self, request: Request) -> Response:
+        endpoint, _ = self.url_map.bind_to_environ(request.environ).match()
+        if endpoint == "bad":
+            return self.do_bad(request)
+        params = request.form if request.method == "POST" else request.args
+        try:
+            if endpoint == "query":
+                data = self.query(params)
+            else:
+                data = self.query_range(params)
+        except QueryError as exc:
+            return envelope_error(400, "bad_data", str(exc))
+        return json_response({"status": "success", "data": data})
+
+    # ---- the synthetic series ---------------------------------------------------------------
+
+    def value(self, labels: dict[str, str], errors: bool, window: float, at: float) -> float:
+        """Request rate (or 5xx rate) per second for `labels` at time `at`."""
+        key = "|".join(f"{k}={labels.get(k, '')}" for k in ("service", "version", "environment"))
+        base = 20 + _unit(key) * 100
+        wave = 1 + 0.15 * math.sin(at / 300 + _unit(key + "phase") * 6.28)
+        requests = base * wave * (1 + 0.05 * (_unit(f"{key}@{int(at // 15)}") - 0.5))
+        if not errors:
+            return requests
+        return requests * self.error_ratio(labels, at)
+
+    def error_ratio(self, labels: dict[str, str], at: float) -> float:
+        service, version = labels["service"], labels.get("version", "")
+        healthy = 0.002 + 0.008 * _unit(f"{service}|{version}|err")
+        healthy *= 1 + 0.3 * (_unit(f"{service}|{version}@{int(at // 15)}") - 0.5)
+        with self.lock:
+            bad_since = [
+                since
+                for (s, v), since in self.bad.items()
+                if s == service and (not version or v == version)
+            ]
+        if not bad_since or at < min(bad_since):
+            return healthy
+        ramp = BAD_RAMP_SECONDS * time_scale(self.state)
+        progress = min(1.0, (at - min(bad_since)) / ramp) if ramp > 0 else 1.0
+        peak = 0.2 + 0.1 * _unit(f"{service}|{version}|peak")
+        if not version:  # the whole service: the bad version takes a share of the traffic
+            peak *= 0.3
+        return healthy + (peak - healthy) * progress
+
+    def evaluate(self, query: str, at: float) -> list[tuple[dict, float]]:
+        """[(labels of the result series, value)] for a supported query shape."""
+        ratio = RATIO.match(query)
+        single = SINGLE.match(query) if ratio is None else None
+        if ratio is None and single is None:
+            raise QueryError(
+                "the sandbox supports only the query shapes listed in "
+                "docs/release-sandboxes.md (error ratio, request rate, error rate)"
+            )
+        found = ratio or single
+        numerator, num_errors = split_errors(parse_matchers(found["m1"]))
+        window = _seconds(found["w1"])
+        by_version = bool(found["by1"])
+        if ratio:
+            denominator, den_errors = split_errors(parse_matchers(found["m2"]))
+            if (
+                denominator != numerator
+                or not num_errors
+                or den_errors
+                or by_version != bool(found["by2"])
+            ):
+                raise QueryError(
+                    "the ratio must divide the 5xx rate by the total rate of the same series"
+                )
+        with self.lock:
+            if numerator.get("version"):
+                self.seen.setdefault(numerator["service"], set()).add(numerator["version"])
+            versions = sorted(self.seen.get(numerator["service"], set()))
+        label_sets = [numerator]
+        if by_version:
+            label_sets = [{**numerator, "version": v} for v in versions]
+            if numerator.get("version"):
+                label_sets = [numerator]
+        results = []
+        for labels in label_sets:
+            if ratio:
+                value = self.error_ratio(labels, at)
+            else:
+                value = self.value(labels, num_errors, window, at)
+            results.append(({"version": labels["version"]} if by_version else {}, value))
+        return results
+
+    # ---- endpoints --------------------------------------------------------------------------
+
+    def query(self, params) -> dict:
+        query = params.get("query")
+        if not query:
+            raise QueryError('invalid parameter "query": query must not be empty')
+        at = _time(params.get("time"), time.time(), "time")
+        return {
+            "resultType": "vector",
+            "result": [
+                {"metric": labels, "value": [at, _format(value)]}
+                for labels, value in self.evaluate(query, at)
+            ],
+        }
+
+    def query_range(self, params) -> dict:
+        query = params.get("query")
+        if not query:
+            raise QueryError('invalid parameter "query": query must not be empty')
+        start = _time(params.get("start"), None, "start")
+        end = _time(params.get("end"), None, "end")
+        step = _step(params.get("step"))
+        if end < start:
+            raise QueryError('invalid parameter "end": end timestamp must not be before start')
+        if (end - start) / step > MAX_POINTS:
+            raise QueryError(
+                "exceeded maximum resolution of 11,000 points per timeseries. "
+                "Try decreasing the query resolution (?step=XX)"
+            )
+        series: dict[str, dict] = {}
+        point = start
+        while point <= end:
+            for labels, value in self.evaluate(query, point):
+                key = str(sorted(labels.items()))
+                series.setdefault(key, {"metric": labels, "values": []})["values"].append(
+                    [point, _format(value)]
+                )
+            point += step
+        return {"resultType": "matrix", "result": list(series.values())}
+
+    def do_bad(self, request: Request) -> Response:
+        if request.method == "GET":
+            with self.lock:
+                marked = [
+                    {"service": s, "version": v, "since": t} for (s, v), t in self.bad.items()
+                ]
+            return json_response({"bad_versions": marked})
+        try:
+            body = request_json(request)
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+        service, version = body.get("service"), body.get("version")
+        if not service or not version:
+            return json_response({"error": "service and version are required"}, 400)
+        with self.lock:
+            if request.method == "DELETE":
+                self.bad.pop((service, version), None)
+            else:
+                self.bad.setdefault((service, version), time.time())
+                self.seen.setdefault(service, set()).add(version)
+        return json_response({"service": service, "version": version}, 200)
+
+
+def _unit(text: str) -> float:
+    """A stable pseudo-random number in [0, 1) for `text`."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0x100000000
+
+
+def _format(value: float) -> str:
+    return repr(round(value, 6))
+
+
+def _seconds(text: str) -> float:
+    return int(text[:-1]) * {"s": 1, "m": 60, "h": 3600}[text[-1]]
+
+
+def _time(value: str | None, default: float | None, name: str) -> float:
+    if value is None or value == "":
+        if default is None:
+            raise QueryError(f'invalid parameter "{name}": missing')
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise QueryError(f'invalid parameter "{name}": cannot parse "{value}" to a valid timestamp')
+
+
+def _step(value: str | None) -> float:
+    if not value:
+        raise QueryError('invalid parameter "step": missing')
+    try:
+        step = float(value)
+    except ValueError:
+        match = re.fullmatch(r"(\d+)([smh])", value)
+        if not match:
+            raise QueryError(
+                f'invalid parameter "step": cannot parse "{value}" to a valid duration'
+            )
+        step = _seconds(value)
+    if step <= 0:
+        raise QueryError(
+            'invalid parameter "step": zero or negative query resolution step widths are not '
+            "accepted. Try a positive integer"
+        )
+    return step
+
+
+def envelope_error(status: int, error_type: str, message: str) -> Response:
+    return json_response({"status": "error", "errorType": error_type, "error": message}, status)
+
+
+def create_app(state: SandboxState):
+    sandbox = PrometheusSandbox(state)
+    state.shared["prometheus"] = sandbox
+    return sandbox.wsgi()
+
+
+register("prometheus", create_app, "Prometheus query API with synthetic error-rate series")
