@@ -31,6 +31,11 @@ def _celery_eager():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared (third-party fixtures and official API specs); absent in a user's clone."""

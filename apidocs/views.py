@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from catalog.models import Component
 from portal.audit import AuditContext
+from portal.decorators import mutating_form
 from portal.errors import PermissionDenied, PortalError
 
 from .docs import build_docs
@@ -73,10 +74,12 @@ def version_detail(request, pk, number):
     return render(request, "apidocs/version_detail.html", context)
 
 
+@mutating_form
 def version_upload(request, pk):
     """Upload a new version (several .proto files or a zip); breaking uploads need a reason."""
     definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
-    if not request.user.has_perm("apidocs.add_apiversion", definition):
+    # A POST goes to the service, which records a refusal in the audit log.
+    if request.method == "GET" and not request.user.has_perm("apidocs.add_apiversion", definition):
         raise Http404
     form = VersionUploadForm(request.POST or None, request.FILES or None)
     context = {"definition": definition, "form": form, "nav_section": "apis"}
@@ -118,10 +121,13 @@ def _files_from_form(form) -> dict[str, str]:
     raise PortalError("Choose the files to upload.")
 
 
+@mutating_form
 def definition_create(request, component_pk):
     """Start a new API definition for a component (then upload its first version)."""
     component = get_object_or_404(Component, pk=component_pk)
-    if not request.user.has_perm("apidocs.add_apidefinition", component):
+    if request.method == "GET" and not request.user.has_perm(
+        "apidocs.add_apidefinition", component
+    ):
         raise Http404
     form = DefinitionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,6 +1,60 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from portal.audit import AuditContext
+from portal.decorators import mutating
+from portal.errors import PermissionDenied, PortalError
+
+from . import services
+from .models import ApprovalRequest
+from .selectors import approvals_decidable_by
 
 
 def approval_inbox(request):
-    """Pending approvals the signed-in person can decide."""
-    return render(request, "approvals/approval_inbox.html", {})
+    """What waits for the signed-in person, and what was decided lately."""
+    recent = ApprovalRequest.objects.exclude(state="pending").select_related(
+        "component", "environment", "decided_by"
+    )[:20]
+    return render(
+        request,
+        "approvals/approval_inbox.html",
+        {
+            "pending": approvals_decidable_by(request.user),
+            "recent": recent,
+        },
+    )
+
+
+def approval_detail(request, pk):
+    approval = get_object_or_404(
+        ApprovalRequest.objects.select_related(
+            "component__owner", "environment", "requested_by", "decided_by", "release"
+        ),
+        pk=pk,
+    )
+    template = "approvals/approval_detail.html"
+    if request.htmx:
+        template += "#decision"
+    return render(request, template, {"approval": approval})
+
+
+@mutating
+def approval_decide(request, pk):
+    approval = get_object_or_404(
+        ApprovalRequest.objects.select_related("component__owner", "environment"), pk=pk
+    )
+    try:
+        services.approval_decide(
+            actor=request.user,
+            approval=approval,
+            decision=request.POST.get("decision", ""),
+            comment=request.POST.get("comment", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PermissionDenied:
+        raise
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Decision recorded; the waiting workflow is being told.")
+    return redirect(request.POST.get("next") or approval.get_absolute_url())

@@ -223,14 +223,34 @@ def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
         ]
     )
     edges = _demo_edges(rng, parents)
+    edges += _subcomponent_edges(rng, Component.objects.filter(parent__isnull=False), parents)
     Dependency.objects.bulk_create(edges, ignore_conflicts=True)
     return DemoSummary(len(namespaces), len(teams), len(parents) + len(subs), len(edges))
 
 
+LAYERS = 5  # 0: edge and BFFs, 1-2: domain services, 3: core services, 4: platform hubs
+
+
 def _demo_edges(rng: random.Random, services: list[Component]) -> list[Dependency]:
-    """Layered callers over a few hubs: lower layers never call higher ones, so few cycles."""
-    # Hubs sit at the bottom layer (identity, pricing, ...): everybody calls them.
-    hubs = services[-max(3, len(services) // 40) :]
+    """Layered callers over a few platform hubs, mostly within their own namespace.
+
+    A service calls only deeper layers (so there are no cycles), usually in its own namespace,
+    sometimes a core service of another namespace, and one or two platform hubs. Producers'
+    topics fan out to consumers anywhere. About five edges per service.
+    """
+    count = len(services)
+    hubs = services[-max(3, count // 60) :]
+    layer_of = {
+        s.pk: min(LAYERS - 2, (index * (LAYERS - 1)) // max(1, count - len(hubs)))
+        for index, s in enumerate(services[: count - len(hubs)])
+    }
+    by_namespace_layer: dict[tuple[int | None, int], list[Component]] = {}
+    core = []
+    for service in services[: count - len(hubs)]:
+        layer = layer_of[service.pk]
+        by_namespace_layer.setdefault((service.namespace_id, layer), []).append(service)
+        if layer == LAYERS - 2:
+            core.append(service)
     edges: dict[tuple[int, int, str], Dependency] = {}
 
     def add(source, target, kind, topic=""):
@@ -246,22 +266,47 @@ def _demo_edges(rng: random.Random, services: list[Component]) -> list[Dependenc
                 ),
             )
 
-    for index, service in enumerate(services):
-        lower = services[index + 1 :] or hubs
-        # Callers mostly call nearby lower layers, sometimes far ones, and always a few hubs.
-        near = lower[:40]
-        for target in rng.sample(near, k=min(len(near), rng.randint(3, 9))):
+    for service in services[: count - len(hubs)]:
+        layer = layer_of[service.pk]
+        deeper = [
+            s
+            for d in range(layer + 1, LAYERS - 1)
+            for s in by_namespace_layer.get((service.namespace_id, d), [])
+        ]
+        for target in rng.sample(deeper, k=min(len(deeper), rng.randint(4, 9))):
             add(service, target, "sync")
-        for target in rng.sample(lower, k=min(len(lower), rng.randint(0, 2))):
+        for target in rng.sample(core, k=min(len(core), rng.randint(1, 3))):
             add(service, target, "sync")
-        for hub in rng.sample(hubs, k=min(len(hubs), 3)):
+        for hub in rng.sample(hubs, k=min(len(hubs), rng.randint(1, 3))):
             add(service, hub, "sync")
-        if index % 4 == 0:
-            # A producer whose topic several consumers read: consumers depend on the producer.
-            topic = f"{service.name}.events"
-            for consumer in rng.sample(services, k=min(len(services), rng.randint(4, 14))):
-                add(consumer, service, "event", topic)
-        if index % 6 == 0:
-            for target in rng.sample(lower, k=min(len(lower), 2)):
-                add(service, target, "data")
+        if deeper and rng.random() < 0.3:
+            add(service, rng.choice(deeper), "data")
+    for producer in services[::5]:
+        # A producer's topic is read by consumers anywhere: they depend on the producer.
+        topic = f"{producer.name}.events"
+        for consumer in rng.sample(services, k=min(count, rng.randint(3, 10))):
+            if layer_of.get(consumer.pk, LAYERS) < layer_of.get(producer.pk, LAYERS):
+                add(consumer, producer, "event", topic)
     return list(edges.values())
+
+
+def _subcomponent_edges(rng: random.Random, subs, services: list[Component]) -> list[Dependency]:
+    """Workers and jobs call platform services; consumers read a topic; parents own contracts."""
+    hubs = services[-max(3, len(services) // 60) :]
+    producers = services[::5]
+    edges = []
+    for sub in subs.only("id", "kind", "parent_id"):
+        if sub.kind in ("worker", "cron-job"):
+            for hub in rng.sample(hubs, k=min(len(hubs), rng.randint(1, 2))):
+                edges.append(Dependency(source=sub, target=hub, kind="sync"))
+        elif sub.kind == "kafka-consumer":
+            producer = rng.choice(producers)
+            if producer.pk != sub.parent_id:
+                edges.append(
+                    Dependency(
+                        source=sub, target=producer, kind="event", topic=f"{producer.name}.events"
+                    )
+                )
+        elif sub.kind == "data-contract":
+            edges.append(Dependency(source_id=sub.parent_id, target=sub, kind="data"))
+    return edges

@@ -6,4 +6,9 @@ app_name = "deployments"
 
 urlpatterns = [
     path("", views.release_list, name="release_list"),
+    path("<int:pk>/", views.release_detail, name="release_detail"),
+    path("start/<int:component_id>/", views.release_start, name="release_start"),
+    path("<int:pk>/promote/", views.release_promote, name="release_promote"),
+    path("<int:pk>/abort/", views.release_abort, name="release_abort"),
+    path("<int:pk>/rollback/", views.release_rollback, name="release_rollback"),
 ]

@@ -17,3 +17,28 @@ class RequestIdMiddleware(MiddlewareMixin):
         if request_id:
             response["X-Request-Id"] = request_id
         return response
+
+
+class PortalErrorMiddleware:
+    """A refused action (portal PermissionDenied) becomes a 403 page saying why.
+
+    For htmx requests the reason also travels in `X-Error-Message`, which the global htmx error
+    handler in static/js/app.js shows as a toast.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from .errors import PermissionDenied
+
+        if not isinstance(exception, PermissionDenied):
+            return None
+        response = render(request, "403.html", {"reason": exception.message}, status=403)
+        response["X-Error-Message"] = exception.message
+        return response

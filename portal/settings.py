@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.RequestIdMiddleware",
+    "portal.middleware.PortalErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -216,6 +217,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
+    "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
+    "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.

@@ -37,6 +37,7 @@ urlpatterns = [
     path("releases/", include("deployments.urls")),
     path("approvals/", include("approvals.urls")),
     path("apis/", include("apidocs.urls")),
+    path("api/", include("approvals.api_urls")),
 ]
 
 handler404 = "portal.views.not_found"

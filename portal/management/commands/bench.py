@@ -4,11 +4,13 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Namespace
+from catalog.selectors import blast_radius
 from portal.bench import Figure, format_table, measure, page_getter
 
 CATALOG_TABLES = [
@@ -73,6 +75,12 @@ class Command(BaseCommand):
         sample = rng.sample(top, k=min(50, len(top)))
         namespaces = list(Namespace.objects.all())
         owners = list({c.owner_id for c in sample if c.owner_id})
+        # The most depended-on services: everybody calls them, so their blast radius is largest.
+        hubs = list(
+            Component.objects.filter(parent__isnull=True)
+            .annotate(n=Count("dependents"))
+            .order_by("-n")[:5]
+        )
         figures = [
             measure(
                 scale=label,
@@ -103,6 +111,36 @@ class Command(BaseCommand):
                 name="service page",
                 call=page_getter(client, [c.get_absolute_url() for c in sample]),
                 repeat=repeat,
+            ),
+            measure(
+                scale=label,
+                name="graph fragment (JSON, depth 2)",
+                call=page_getter(
+                    client,
+                    [
+                        reverse(
+                            "catalog:component_graph",
+                            args=[c.metadata_namespace, "component", c.name],
+                        )
+                        + "?depth=2"
+                        for c in sample
+                    ],
+                ),
+                repeat=repeat,
+            ),
+            measure(
+                scale=label,
+                name="transitive blast radius",
+                call=lambda i: blast_radius(sample[i % len(sample)]),
+                repeat=repeat,
+                note="one query, typical service",
+            ),
+            measure(
+                scale=label,
+                name="transitive blast radius, hub",
+                call=lambda i: blast_radius(hubs[i % len(hubs)]),
+                repeat=repeat,
+                note=f"worst case: {blast_radius(hubs[0]).total:,} affected",
             ),
         ]
         return figures

@@ -1,0 +1,58 @@
+import secrets
+
+from django.contrib import admin, messages
+
+from .models import ApprovalPolicy, ApprovalRequest, MachineClient
+
+
+@admin.register(MachineClient)
+class MachineClientAdmin(admin.ModelAdmin):
+    """Creating a client shows its token and signing secret once; only the token's hash is kept."""
+
+    list_display = ["name", "is_active", "created_at"]
+    filter_horizontal = ["environments"]
+    fields = ["name", "environments", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            token = secrets.token_urlsafe(32)
+            obj.token_sha256 = MachineClient.hash_token(token)
+            obj.signing_secret = secrets.token_urlsafe(32)
+            messages.warning(
+                request,
+                f"Copy these now, they are not shown again. Token: {token} — "
+                f"signing secret: {obj.signing_secret}",
+            )
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    list_display = ["environment", "quorum", "on_expiry", "default_ttl_minutes"]
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(admin.ModelAdmin):
+    """Decisions are made on the approval page (RBAC, audit, signal); here they are only read."""
+
+    list_display = [
+        "component",
+        "environment",
+        "rollout_phase",
+        "state",
+        "decided_by",
+        "signal_state",
+        "expires_at",
+    ]
+    list_filter = ["state", "signal_state", "environment"]
+    search_fields = ["component__name", "requester_label"]
+    list_select_related = ["component", "environment", "decided_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,96 @@
+"""The machine API that workflows call at their pause point (documented in openapi.yaml)."""
+
+import json
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.audit import AuditContext, audit_record
+from portal.models import AuditEvent
+
+from . import services
+from .machine_auth import MachineAuthError, machine_authenticate
+from .models import ApprovalRequest
+from .services import ApprovalRefused
+
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+def approval_json(approval: ApprovalRequest) -> dict:
+    return {
+        "id": approval.pk,
+        "service": approval.component.name,
+        "environment": approval.environment.name,
+        "rollout_phase": approval.rollout_phase,
+        "state": approval.state,
+        "decision": approval.decision or None,
+        "decided_by": approval.decided_by.get_username() if approval.decided_by else None,
+        "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
+        "comment": approval.comment,
+        "expires_at": approval.expires_at.isoformat(),
+        "release_id": approval.release_id,
+        "url": approval.get_absolute_url(),
+    }
+
+
+def _refuse(request, error: MachineAuthError) -> JsonResponse:
+    label = f"machine:{error.client.name}" if error.client else "machine:unknown"
+    audit_record(
+        actor=None,
+        actor_label=label,
+        action="api.authenticate",
+        outcome=AuditEvent.Outcome.DENIED,
+        reason=error.message,
+        context=AuditContext.from_request(request),
+    )
+    return JsonResponse({"error": error.message}, status=error.status)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def approval_create(request):
+    """POST /api/approvals/: a workflow asks for a decision."""
+    try:
+        client = machine_authenticate(request)
+    except MachineAuthError as error:
+        return _refuse(request, error)
+    try:
+        data = json.loads(request.body or b"null")
+        approval = services.approval_create(
+            client=client, data=data, context=AuditContext.from_request(request)
+        )
+    except ValueError:
+        return JsonResponse({"error": "the body is not valid JSON"}, status=400)
+    except ApprovalRefused as exc:
+        return JsonResponse({"error": exc.message}, status=422)
+    response = JsonResponse(approval_json(approval), status=201)
+    response["Location"] = request.build_absolute_uri(f"/api/approvals/{approval.pk}")
+    return response
+
+
+@csrf_exempt
+@login_not_required
+@require_GET
+def approval_get(request, pk):
+    try:
+        client = machine_authenticate(request)
+    except MachineAuthError as error:
+        return _refuse(request, error)
+    approval = (
+        ApprovalRequest.objects.select_related("component", "environment", "decided_by")
+        .filter(pk=pk, client=client)
+        .first()
+    )
+    if approval is None:
+        return JsonResponse({"error": "no such approval for this token"}, status=404)
+    return JsonResponse(approval_json(approval))
+
+
+@login_not_required
+@require_GET
+def openapi_document(request):
+    return HttpResponse(OPENAPI.read_text(), content_type="application/yaml")

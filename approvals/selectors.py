@@ -1,0 +1,16 @@
+from django.db.models import Q, QuerySet
+
+from portal.rules import is_sre
+
+from .models import ApprovalRequest
+
+
+def approvals_decidable_by(user) -> QuerySet[ApprovalRequest]:
+    """Pending requests `user` may decide: owning team's (or all, for SREs), not their own.
+
+    Mirrors the `approvals.decide_approvalrequest` rule; tested against it.
+    """
+    pending = ApprovalRequest.objects.filter(state="pending").exclude(requested_by=user)
+    if not is_sre(user):
+        pending = pending.filter(Q(component__owner__memberships__user=user))
+    return pending.select_related("component__owner", "environment", "requested_by").distinct()

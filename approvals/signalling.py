@@ -1,0 +1,81 @@
+"""Send a decision back to whoever waits: the release (and its Argo Rollout) and GitHub.
+
+The workflow that polls `GET /api/approvals/<id>` needs nothing sent. Each send is idempotent on
+the far side (GitHub ignores a second review of a deployment already reviewed; a Rollout that is
+already promoted or aborted stays so), so a retry after a partial failure is safe.
+"""
+
+from django.db.models import F
+
+from integrations.errors import IntegrationError
+
+from .models import ApprovalRequest
+
+ROLLOUT_ACTION = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
+
+
+def approval_signal_send(*, approval_id: int) -> None:
+    """Send the decision of `approval_id`; raises IntegrationError for the task to retry."""
+    claimed = ApprovalRequest.objects.filter(
+        pk=approval_id, signal_state__in=["pending", "failed"]
+    ).update(signal_attempts=F("signal_attempts") + 1)
+    if not claimed:
+        return  # already sent, given up, or nothing to send: a duplicate task does nothing
+    approval = ApprovalRequest.objects.select_related("release", "component", "environment").get(
+        pk=approval_id
+    )
+    decision = approval.decision or "abort"  # an expired request that aborts on expiry
+    try:
+        _signal_release(approval, decision)
+        _signal_github(approval, decision)
+    except IntegrationError as exc:
+        ApprovalRequest.objects.filter(pk=approval_id).update(
+            signal_state=ApprovalRequest.SignalState.FAILED, signal_error=str(exc)[:2000]
+        )
+        raise
+    ApprovalRequest.objects.filter(pk=approval_id).update(
+        signal_state=ApprovalRequest.SignalState.SENT, signal_error=""
+    )
+
+
+def approval_signal_give_up(*, approval_id: int, error: str) -> None:
+    ApprovalRequest.objects.filter(pk=approval_id).exclude(signal_state="sent").update(
+        signal_state=ApprovalRequest.SignalState.GAVE_UP,
+        signal_error=f"Gave up: {error}"[:2000],
+    )
+
+
+def _signal_release(approval: ApprovalRequest, decision: str) -> None:
+    """A Switchyard release moves through its own state machine, which signals the Rollout."""
+    from deployments import machine
+
+    if approval.release_id:
+        machine.release_decision_apply(
+            release_id=approval.release_id, decision=decision, approval_id=approval.pk
+        )
+        return
+    application = (approval.signal.get("rollout") or {}).get("application")
+    if application:
+        from integrations.argocd import argocd_client
+
+        argocd_client().rollout_action(application, ROLLOUT_ACTION[decision])
+
+
+def _signal_github(approval: ApprovalRequest, decision: str) -> None:
+    """Review the run's pending deployments (GitHub environment protection) if it waits."""
+    github = approval.signal.get("github") or {}
+    if not github.get("repo") or not github.get("run_id"):
+        return
+    from integrations.github import github_client
+
+    comment = f"{approval.get_state_display()} in Switchyard"
+    if approval.decided_by:
+        comment += f" by {approval.decided_by.get_username()}"
+    names = [github["environment_name"]] if github.get("environment_name") else None
+    github_client().pending_deployments_review(
+        github["repo"],
+        int(github["run_id"]),
+        approve=decision != "abort",
+        comment=comment,
+        environments=names,
+    )

@@ -1,0 +1,24 @@
+"""Celery entry points for approvals."""
+
+from celery import shared_task
+
+from integrations.errors import IntegrationError
+
+from . import services, signalling
+
+
+@shared_task(name="approvals.approval_signal", bind=True, max_retries=8)
+def approval_signal(self, approval_id: int) -> None:
+    """Tell the waiting side about a decision; retried with backoff while it is transient."""
+    try:
+        signalling.approval_signal_send(approval_id=approval_id)
+    except IntegrationError as exc:
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=min(300, 2 ** (self.request.retries + 1)))
+        signalling.approval_signal_give_up(approval_id=approval_id, error=str(exc))
+
+
+@shared_task(name="approvals.approvals_expire")
+def approvals_expire() -> int:
+    """Beat, every 15 s: close expired requests (never approve them)."""
+    return services.approval_expire_due()

@@ -1,0 +1,101 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from catalog.models import Component, ComponentEnvironment, Environment, Team
+from portal.models import TeamMembership
+
+
+@pytest.fixture
+def payments(db):
+    return Team.objects.create(name="payments", title="Payments")
+
+
+@pytest.fixture
+def environments(db):
+    return {
+        "staging": Environment.objects.create(name="staging", order=20),
+        "prod": Environment.objects.create(name="prod", order=30, is_production=True),
+    }
+
+
+@pytest.fixture
+def ledger(payments, environments):
+    component = Component.objects.create(name="ledger", owner=payments)
+    for env in environments.values():
+        ComponentEnvironment.objects.create(
+            component=component,
+            environment=env,
+            kube_deployment="ledger",
+            argocd_application=f"ledger-{env.name}",
+        )
+    return component
+
+
+@pytest.fixture
+def owner(make_user, payments):
+    user = make_user("olivia")
+    TeamMembership.objects.create(user=user, team=payments)
+    return user
+
+
+@pytest.fixture
+def outsider(make_user):
+    other = Team.objects.create(name="search")
+    user = make_user("oscar")
+    TeamMembership.objects.create(user=user, team=other)
+    return user
+
+
+@pytest.fixture
+def sre(make_user):
+    user = make_user("sasha")
+    user.groups.add(Group.objects.get_or_create(name="sre")[0])
+    return user
+
+
+@pytest.fixture
+def machine(environments):
+    from approvals.models import MachineClient
+
+    client = MachineClient.objects.create(
+        name="github-ledger",
+        token_sha256=MachineClient.hash_token("tok-123"),
+        signing_secret="s3cret",
+    )
+    client.environments.add(environments["prod"])
+    return client
+
+
+@pytest.fixture
+def call_api(client):
+    """POST/GET the machine API with a correct token, timestamp, delivery id and signature."""
+    import json
+    import time
+    import uuid
+
+    from approvals.machine_auth import sign
+
+    def call(
+        method,
+        url,
+        body=None,
+        *,
+        token="tok-123",
+        secret="s3cret",
+        timestamp=None,
+        delivery=None,
+        signature=None,
+    ):
+        raw = json.dumps(body).encode() if body is not None else b""
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        headers = {
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "HTTP_X_SWITCHYARD_TIMESTAMP": ts,
+            "HTTP_X_SWITCHYARD_DELIVERY": delivery or uuid.uuid4().hex,
+            "HTTP_X_SWITCHYARD_SIGNATURE": signature or sign(secret, ts, raw),
+        }
+        if method == "post":
+            return client.post(url, raw, content_type="application/json", **headers)
+        return client.get(url, **headers)
+
+    return call

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Talk to Switchyard from a release workflow: ask for an approval and wait for the decision.
+
+Standard library only, so it runs on any runner. Copy it next to deploy.yml in your repository.
+
+    SWITCHYARD_URL=https://switchyard.example.com \
+    SWITCHYARD_TOKEN=... SWITCHYARD_SIGNING_SECRET=... \
+    python switchyard_client.py approval --service ledger --environment prod \
+        --phase "canary 5% verified" --actor "$GITHUB_ACTOR" --release-id 42 --weight 5
+
+Exit status: 0 approved (or promoted fully), 2 aborted, 3 expired, 1 any other failure.
+The decision is also printed as JSON on stdout; progress goes to stderr.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+EXIT = {"approved": 0, "aborted": 2, "expired": 3}
+
+
+def call(method: str, url: str, token: str, secret: str, body: dict | None = None) -> dict:
+    raw = json.dumps(body).encode() if body is not None else b""
+    timestamp = str(int(time.time()))
+    signature = hmac.new(secret.encode(), timestamp.encode() + b"." + raw, hashlib.sha256)
+    if not url.startswith(("https://", "http://")):
+        raise SystemExit(f"switchyard: {url} is not an http(s) URL")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url, data=raw if body is not None else None, method=method
+    )
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Switchyard-Timestamp", timestamp)
+    request.add_header("X-Switchyard-Delivery", uuid.uuid4().hex)
+    request.add_header("X-Switchyard-Signature", "sha256=" + signature.hexdigest())
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - https URL
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        raise SystemExit(f"switchyard: {method} {url} answered {exc.code}: {detail}")
+
+
+def approval(args) -> int:
+    base = args.url.rstrip("/")
+    body = {
+        "service": args.service,
+        "environment": args.environment,
+        "rollout_phase": args.phase,
+        "actor": args.actor,
+        "expires_in_minutes": args.expires_in_minutes,
+    }
+    for key in ("release_id", "weight", "from_version", "to_version", "workflow_run_url"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
+    created = call("POST", f"{base}/api/approvals/", args.token, args.secret, body)
+    print(f"switchyard: waiting for a decision: {base}{created['url']}", file=sys.stderr)
+    state = created
+    while state["state"] == "pending":
+        time.sleep(args.poll_seconds)
+        state = call("GET", f"{base}/api/approvals/{created['id']}", args.token, args.secret)
+    print(json.dumps(state))
+    return EXIT.get(state["state"], 1)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get("SWITCHYARD_URL"))
+    parser.add_argument("--token", default=os.environ.get("SWITCHYARD_TOKEN"))
+    parser.add_argument("--secret", default=os.environ.get("SWITCHYARD_SIGNING_SECRET"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("approval", help="ask for an approval and wait for the decision")
+    ask.add_argument("--service", required=True)
+    ask.add_argument("--environment", required=True)
+    ask.add_argument("--phase", required=True)
+    ask.add_argument("--actor", required=True)
+    ask.add_argument("--release-id", type=int)
+    ask.add_argument("--weight", type=int)
+    ask.add_argument("--from-version")
+    ask.add_argument("--to-version")
+    ask.add_argument("--workflow-run-url")
+    ask.add_argument("--expires-in-minutes", type=int, default=60)
+    ask.add_argument("--poll-seconds", type=float, default=10)
+    args = parser.parse_args(argv)
+    if not (args.url and args.token and args.secret):
+        parser.error("set SWITCHYARD_URL, SWITCHYARD_TOKEN and SWITCHYARD_SIGNING_SECRET")
+    return approval(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
