@@ -1,0 +1,537 @@
+"""Import Backstage descriptors into the catalog: all or nothing, set-based, idempotent.
+
+One run reads every file, resolves every reference (against the run and the catalog), and
+writes nothing if anything is wrong. Writes use bulk_create / bulk_update and one query per
+table to read the current state, so 10,000 components cost a handful of queries, not 10,000.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from portal.audit import AuditContext, audit_record
+from portal.models import AuditEvent
+
+from ..models import ApiRelation, Component, Dependency, Namespace, Person, System, Team
+from .builders import build
+from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
+from .reader import Problem, Skipped, Source, read_catalog
+from .refs import Key, entity_key, key_str
+
+# Models in the order they are created: a row's foreign keys point only at earlier models
+# (or at its own model: `parent`, set in a second pass).
+MODEL_ORDER = (Team, Person, Namespace, System, Component)
+MODEL_FOR_KIND = {
+    "group": Team,
+    "user": Person,
+    "domain": Namespace,
+    "system": System,
+    "component": Component,
+    "api": Component,
+    "resource": Component,
+}
+SCALAR_FIELDS = {
+    Team: (
+        "name", "metadata_namespace", "title", "description", "team_type", "email", "picture",
+        "extra",
+    ),
+    Person: ("name", "metadata_namespace", "display_name", "email", "picture", "extra"),
+    Namespace: ("name", "metadata_namespace", "title", "description", "tags", "links", "extra"),
+    System: ("name", "metadata_namespace", "title", "description", "tags", "links", "extra"),
+    Component: (
+        "name", "metadata_namespace", "entity_kind", "kind", "spec_type", "title", "description",
+        "lifecycle", "tier", "repository", "tags", "links", "annotations", "definition", "extra",
+    ),
+}  # fmt: skip
+FK_FIELDS = {  # field -> model it points at
+    Team: {"parent": Team},
+    Person: {},
+    Namespace: {"owner": Team, "owner_person": Person, "parent": Namespace},
+    System: {"namespace": Namespace, "owner": Team, "owner_person": Person},
+    Component: {
+        "owner": Team,
+        "owner_person": Person,
+        "system": System,
+        "namespace": Namespace,
+        "parent": Component,
+    },
+}
+SELF_FK = "parent"
+BATCH = 1000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": len(self.skipped),
+            "errors": len(self.errors),
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": [s.as_dict() for s in self.skipped],
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+class _DryRun(Exception):
+    pass
+
+
+def catalog_import(
+    *,
+    paths=(),
+    sources: tuple[Source, ...] | list[Source] = (),
+    actor=None,
+    actor_label: str = "",
+    dry_run: bool = False,
+    context: AuditContext | None = None,
+) -> ImportReport:
+    """Import descriptor files/directories (`paths`) and uploaded texts (`sources`).
+
+    All or nothing: any error means nothing is written (the report lists every error found).
+    Audited as `catalog.import` (done, or failed with the error count); a dry run writes nothing.
+    """
+    read = read_catalog(paths=paths, sources=sources)
+    report = ImportReport(skipped=read.skipped, errors=read.errors, dry_run=dry_run)
+    plan = _Plan(report)
+    plan.collect(read.entities)
+    if not report.errors:
+        plan.load_state()
+        plan.resolve()
+    if not report.errors:
+        try:
+            with transaction.atomic():
+                plan.classify()
+                plan.write()
+                if dry_run:
+                    raise _DryRun
+                audit_record(
+                    actor=actor,
+                    actor_label=actor_label,
+                    action="catalog.import",
+                    after=report.counts(),
+                    context=context,
+                )
+        except _DryRun:
+            pass
+        except DatabaseError as exc:
+            report.created = report.updated = report.unchanged = 0
+            report.errors.append(
+                Problem("(database)", None, f"the database refused the import: {exc}")
+            )
+    if report.errors and not dry_run:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                actor_label=actor_label,
+                action="catalog.import",
+                outcome=AuditEvent.Outcome.FAILED,
+                after=report.counts(),
+                reason=f"{len(report.errors)} error(s); nothing was imported",
+                context=context,
+            )
+    return report
+
+
+class _Plan:
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.errors = report.errors
+        self.entities: dict[Key, EntityFields] = {}
+        self.key_to_id: dict[type, dict[Key, int]] = {m: {} for m in MODEL_ORDER}
+        self.id_to_key: dict[type, dict[int, Key]] = {m: {} for m in MODEL_ORDER}
+        self.db_parent: dict[type, dict[Key, Key | None]] = {m: {} for m in MODEL_ORDER}
+        self.system_namespace: dict[Key, Key | None] = {}
+        self.existing: dict[Key, dict] = {}
+        self.touched: dict[type, dict[Key, dict]] = {Team: {}, Person: {}}
+        self.status: dict[Key, str] = {}
+
+    # --- 1. well-formed entities, skipped kinds, duplicates -------------------------------
+    def collect(self, raws) -> None:
+        for raw in raws:
+            ident = identify(raw, self.errors)
+            if ident is None:
+                continue
+            kind, namespace, name = ident
+            if kind.lower() not in MODELLED_KINDS:
+                self.report.skipped.append(
+                    Skipped(
+                        kind,
+                        key_str(entity_key(kind, namespace, name)),
+                        raw.file,
+                        raw.line,
+                        f"kind {kind} is not modelled in Switchyard",
+                    )
+                )
+                continue
+            entity = new_entity(raw, kind, namespace, name)
+            first = self.entities.get(entity.key)
+            if first is not None:
+                self.errors.append(
+                    Problem(
+                        raw.file,
+                        raw.line,
+                        f"duplicate entity {key_str(entity.key)}: also defined in "
+                        f"{first.raw.file} line {first.raw.line}",
+                    )
+                )
+                continue
+            self.entities[entity.key] = entity
+
+    # --- 2. what the catalog holds now ----------------------------------------------------
+    def load_state(self) -> None:
+        for model in MODEL_ORDER:
+            columns = ["id", "metadata_namespace", "name"]
+            columns += ["entity_kind"] if model is Component else []
+            columns += ["parent_id"] if SELF_FK in FK_FIELDS[model] else []
+            columns += ["namespace_id"] if model is System else []
+            for row in model.objects.values(*columns).iterator(chunk_size=5000):
+                key = entity_key(_key_kind(model, row), row["metadata_namespace"], row["name"])
+                self.key_to_id[model][key] = row["id"]
+                self.id_to_key[model][row["id"]] = key
+        for model in MODEL_ORDER:
+            if SELF_FK in FK_FIELDS[model]:
+                parents = model.objects.filter(parent__isnull=False).values_list("id", "parent_id")
+                ids = self.id_to_key[model]
+                self.db_parent[model] = {ids[i]: ids.get(p) for i, p in parents}
+        namespaces = self.id_to_key[Namespace]
+        for sid, nid in System.objects.filter(namespace__isnull=False).values_list(
+            "id", "namespace_id"
+        ):
+            self.system_namespace[self.id_to_key[System][sid]] = namespaces.get(nid)
+
+    def known(self) -> set[Key]:
+        known = set(self.entities)
+        for model in MODEL_ORDER:
+            known.update(self.key_to_id[model])
+        return known
+
+    # --- 3. fields and references ---------------------------------------------------------
+    def resolve(self) -> None:
+        known, file_cache = self.known(), {}
+        for entity in self.entities.values():
+            build(entity, FieldReader(entity, self.errors, known, file_cache))
+        self._group_children()
+        self._group_members()
+        for entity in self.entities.values():
+            if entity.kind in ("component", "api", "resource"):
+                system = entity.refs.get("system")
+                if system is None:
+                    entity.refs["namespace"] = None
+                elif system in self.entities:
+                    entity.refs["namespace"] = self.entities[system].refs.get("namespace")
+                else:
+                    entity.refs["namespace"] = self.system_namespace.get(system)
+        for model in (Team, Namespace, Component):
+            self._check_cycles(model)
+
+    def _group_children(self) -> None:
+        """spec.children sets the parent of each child that does not name its own."""
+        for group in [e for e in self.entities.values() if e.kind == "group"]:
+            for child, line in group.children:
+                entity = self.entities.get(child)
+                if entity is not None and "parent" in entity.refs:
+                    if entity.refs["parent"] not in (None, group.key):
+                        self.errors.append(
+                            Problem(
+                                group.raw.file,
+                                line,
+                                f"{key_str(group.key)} lists {key_str(child)} in spec.children, "
+                                f"but it names {key_str(entity.refs['parent'])} as spec.parent",
+                            )
+                        )
+                    continue
+                if entity is not None:
+                    entity.refs["parent"] = group.key
+                    entity.parent_line = line
+                else:
+                    self.touched[Team].setdefault(child, {})["parent"] = group.key
+        for entity in self.entities.values():
+            if entity.kind == "group":
+                entity.refs.setdefault("parent", None)
+
+    def _group_members(self) -> None:
+        for group in [e for e in self.entities.values() if e.kind == "group"]:
+            for user, _line in group.members:
+                if user in self.entities:
+                    self.entities[user].member_of.add(group.key)
+                else:
+                    self.touched[Person].setdefault(user, {}).setdefault("add", set()).add(
+                        group.key
+                    )
+
+    def _check_cycles(self, model) -> None:
+        parent = dict(self.db_parent[model])
+        run = [e for e in self.entities.values() if MODEL_FOR_KIND[e.kind] is model]
+        parent.update({e.key: e.refs.get("parent") for e in run})
+        if model is Team:
+            parent.update({k: t["parent"] for k, t in self.touched[Team].items()})
+        field = {
+            Team: "spec.parent",
+            Namespace: "spec.subdomainOf",
+            Component: "spec.subcomponentOf",
+        }
+        reported: set[Key] = set()
+        for entity in run:
+            path, node = [entity.key], parent.get(entity.key)
+            while node is not None and node not in path and len(path) <= len(parent):
+                path.append(node)
+                node = parent.get(node)
+            if node == entity.key and not reported.intersection(path):
+                reported.update(path)
+                chain = " -> ".join(key_str(k) for k in [*path, entity.key])
+                self.errors.append(
+                    Problem(
+                        entity.raw.file,
+                        entity.parent_line,
+                        f"{field[model]} forms a cycle: {chain}",
+                    )
+                )
+
+    # --- 4. created / updated / unchanged -------------------------------------------------
+    def classify(self) -> None:
+        by_model: dict[type, list[EntityFields]] = {m: [] for m in MODEL_ORDER}
+        for entity in self.entities.values():
+            by_model[MODEL_FOR_KIND[entity.kind]].append(entity)
+        self.by_model = by_model
+        for model in MODEL_ORDER:
+            ids = [
+                self.key_to_id[model][e.key]
+                for e in by_model[model]
+                if e.key in self.key_to_id[model]
+            ]
+            ids += [
+                self.key_to_id[model][k]
+                for k in self.touched.get(model, {})
+                if k in self.key_to_id[model]
+            ]
+            columns = [*SCALAR_FIELDS[model], *(f"{f}_id" for f in FK_FIELDS[model])]
+            for chunk in _chunks(ids):
+                for row in model.objects.filter(pk__in=chunk).values("id", *columns):
+                    self.existing[self.id_to_key[model][row["id"]]] = row
+        self.edges = _EdgeState(self)
+        for model in MODEL_ORDER:
+            for entity in by_model[model]:
+                self.status[entity.key] = self._status(model, entity)
+        self._classify_touched()
+        values = list(self.status.values())
+        self.report.created = values.count("created")
+        self.report.updated = values.count("updated")
+        self.report.unchanged = values.count("unchanged")
+
+    def _fk_key(self, model, row: dict, fk: str) -> Key | None:
+        return self.id_to_key[FK_FIELDS[model][fk]].get(row[f"{fk}_id"])
+
+    def _status(self, model, entity: EntityFields) -> str:
+        row = self.existing.get(entity.key)
+        if row is None:
+            return "created"
+        if any(row[f] != v for f, v in entity.row.items()):
+            return "updated"
+        if any(self._fk_key(model, row, fk) != entity.refs.get(fk) for fk in FK_FIELDS[model]):
+            return "updated"
+        return "updated" if self.edges.changed(entity) else "unchanged"
+
+    def _classify_touched(self) -> None:
+        for key, change in self.touched[Team].items():
+            row = self.existing[key]
+            if self._fk_key(Team, row, "parent") != change["parent"]:
+                self.status[key] = "updated"
+        for key, change in self.touched[Person].items():
+            if not change["add"] <= self.edges.person_teams(self.key_to_id[Person][key]):
+                self.status[key] = "updated"
+
+    # --- 5. writes --------------------------------------------------------------------------
+    def write(self) -> None:
+        for model in MODEL_ORDER:
+            self._create(model)
+            self._update(model)
+        for model in (Team, Namespace, Component):
+            self._set_parents(model)
+        self.edges.write()
+
+    def _fk_ids(self, model, entity: EntityFields, *, with_parent: bool) -> dict:
+        ids = {}
+        for fk, target in FK_FIELDS[model].items():
+            if fk == SELF_FK and not with_parent:
+                continue
+            key = entity.refs.get(fk)
+            ids[f"{fk}_id"] = self.key_to_id[target][key] if key is not None else None
+        return ids
+
+    def _create(self, model) -> None:
+        new = [e for e in self.by_model[model] if self.status[e.key] == "created"]
+        objs = [model(**e.row, **self._fk_ids(model, e, with_parent=False)) for e in new]
+        model.objects.bulk_create(objs, batch_size=BATCH)
+        for entity, obj in zip(new, objs, strict=True):
+            self.key_to_id[model][entity.key] = obj.pk
+            self.id_to_key[model][obj.pk] = entity.key
+
+    def _update(self, model) -> None:
+        changed = [e for e in self.by_model[model] if self.status[e.key] == "updated"]
+        fields = [*SCALAR_FIELDS[model], *(fk for fk in FK_FIELDS[model] if fk != SELF_FK)]
+        objs = []
+        for entity in changed:
+            row = self.existing[entity.key]
+            values = {f: entity.row.get(f, row[f]) for f in SCALAR_FIELDS[model]}
+            objs.append(
+                model(pk=row["id"], **values, **self._fk_ids(model, entity, with_parent=False))
+            )
+        if model is Component:
+            now = timezone.now()
+            for obj in objs:
+                obj.updated_at = now
+            fields.append("updated_at")
+        if objs:
+            model.objects.bulk_update(objs, fields, batch_size=BATCH)
+
+    def _set_parents(self, model) -> None:
+        ids = self.key_to_id[model]
+        wanted = {e.key: e.refs.get(SELF_FK) for e in self.by_model[model]}
+        wanted.update({k: t["parent"] for k, t in self.touched.get(model, {}).items()})
+        objs = []
+        for key, parent in wanted.items():
+            current = self.existing.get(key, {}).get("parent_id")
+            parent_id = ids[parent] if parent is not None else None
+            if current != parent_id:
+                objs.append(model(pk=ids[key], parent_id=parent_id))
+        if objs:
+            model.objects.bulk_update(objs, ["parent"], batch_size=BATCH)
+
+
+class _EdgeState:
+    """Dependencies, API relations and team memberships of the entities in the run."""
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+        ids = plan.key_to_id
+        self.component_ids = {
+            ids[Component][e.key] for e in plan.by_model[Component] if e.key in ids[Component]
+        }
+        self.person_ids = {
+            ids[Person][k]
+            for k in [*(e.key for e in plan.by_model[Person]), *plan.touched[Person]]
+            if k in ids[Person]
+        }
+        self.deps: dict[int, dict] = {}
+        for pk, source, target, kind, topic in Dependency.objects.values_list(
+            "id", "source_id", "target_id", "kind", "topic"
+        ).iterator(chunk_size=5000):
+            if source in self.component_ids:
+                self.deps.setdefault(source, {})[(target, kind)] = (pk, topic)
+        self.apis: dict[int, dict] = {}
+        for pk, component, api, relation in ApiRelation.objects.values_list(
+            "id", "component_id", "api_id", "relation"
+        ).iterator(chunk_size=5000):
+            if component in self.component_ids:
+                self.apis.setdefault(component, {})[(api, relation)] = pk
+        through = Person.teams.through
+        self.teams: dict[int, dict] = {}
+        for pk, person, team in through.objects.values_list("id", "person_id", "team_id").iterator(
+            chunk_size=5000
+        ):
+            if person in self.person_ids:
+                self.teams.setdefault(person, {})[team] = pk
+
+    def person_teams(self, person_id: int) -> set[Key]:
+        keys = self.plan.id_to_key[Team]
+        return {keys[t] for t in self.teams.get(person_id, {})}
+
+    def changed(self, entity: EntityFields) -> bool:
+        plan = self.plan
+        model = MODEL_FOR_KIND[entity.kind]
+        pk = plan.key_to_id[model][entity.key]
+        if model is Person:
+            return self.person_teams(pk) != entity.member_of
+        if model is not Component:
+            return False
+        keys = plan.id_to_key[Component]
+        deps = {(keys[t], kind, topic) for (t, kind), (_, topic) in self.deps.get(pk, {}).items()}
+        apis = {(keys[a], rel) for (a, rel) in self.apis.get(pk, {})}
+        return deps != entity.deps or apis != entity.apis
+
+    def write(self) -> None:
+        plan, ids = self.plan, self.plan.key_to_id
+        changed = [e for e in plan.entities.values() if plan.status[e.key] != "unchanged"]
+        dep_delete, dep_create, dep_update, api_delete, api_create = [], [], [], [], []
+        team_delete, team_create = [], []
+        for entity in changed:
+            model = MODEL_FOR_KIND[entity.kind]
+            pk = ids[model][entity.key]
+            if model is Person:
+                wanted = {ids[Team][k] for k in entity.member_of}
+                self._diff_teams(pk, wanted, team_delete, team_create)
+            elif model is Component:
+                wanted_deps = {(ids[Component][k], kind): topic for k, kind, topic in entity.deps}
+                for edge, (edge_pk, topic) in self.deps.get(pk, {}).items():
+                    if edge not in wanted_deps:
+                        dep_delete.append(edge_pk)
+                    elif wanted_deps[edge] != topic:
+                        dep_update.append(Dependency(pk=edge_pk, topic=wanted_deps[edge]))
+                current = self.deps.get(pk, {})
+                dep_create += [
+                    Dependency(source_id=pk, target_id=t, kind=kind, topic=topic)
+                    for (t, kind), topic in wanted_deps.items()
+                    if (t, kind) not in current
+                ]
+                wanted_apis = {(ids[Component][k], rel) for k, rel in entity.apis}
+                current_apis = self.apis.get(pk, {})
+                api_delete += [p for edge, p in current_apis.items() if edge not in wanted_apis]
+                api_create += [
+                    ApiRelation(component_id=pk, api_id=a, relation=rel)
+                    for a, rel in wanted_apis
+                    if (a, rel) not in current_apis
+                ]
+        for key, change in plan.touched[Person].items():
+            pk = ids[Person][key]
+            wanted = set(self.teams.get(pk, {})) | {ids[Team][k] for k in change["add"]}
+            self._diff_teams(pk, wanted, team_delete, team_create)
+        for chunk in _chunks(dep_delete):
+            Dependency.objects.filter(pk__in=chunk).delete()
+        Dependency.objects.bulk_update(dep_update, ["topic"], batch_size=BATCH)
+        Dependency.objects.bulk_create(dep_create, batch_size=BATCH)
+        for chunk in _chunks(api_delete):
+            ApiRelation.objects.filter(pk__in=chunk).delete()
+        ApiRelation.objects.bulk_create(api_create, batch_size=BATCH)
+        through = Person.teams.through
+        for chunk in _chunks(team_delete):
+            through.objects.filter(pk__in=chunk).delete()
+        through.objects.bulk_create(team_create, batch_size=BATCH)
+
+    def _diff_teams(self, person_id, wanted: set[int], delete: list, create: list) -> None:
+        current = self.teams.get(person_id, {})
+        delete += [pk for team, pk in current.items() if team not in wanted]
+        through = Person.teams.through
+        create += [through(person_id=person_id, team_id=t) for t in wanted if t not in current]
+
+
+def _key_kind(model, row) -> str:
+    if model is Component:
+        return row["entity_kind"].lower()
+    return {Team: "group", Person: "user", Namespace: "domain", System: "system"}[model]
+
+
+def _chunks(items, size: int = 5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
