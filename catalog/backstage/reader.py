@@ -85,19 +85,57 @@ class ReadResult:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def _json_safe(value):
-    """Dates, odd keys and the like become what a JSON column will give back on the next run."""
-    if isinstance(value, str | int | bool) or value is None:
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# Expanded size limit of one document: aliases are cheap to write and expensive to expand.
+MAX_DOCUMENT_NODES = 200_000
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _scalar(node, loader):
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
         return value
-    if isinstance(value, float):
-        return (
-            value if value == value and value not in (float("inf"), float("-inf")) else str(value)
-        )
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=str))  # dates, timestamps, binary
+
+
+def _to_python(node, loader, memo: dict):
+    """Node -> JSON-safe value (what a JSON column gives back), sharing aliased nodes.
+
+    Faster than PyYAML's generic constructor, which matters at 10,000 entities; anything unusual
+    (merge keys, custom tags) goes through the constructor.
+    """
+    found = memo.get(id(node))
+    if found is not None:
+        memo["size"] += found[1]
+        if memo["size"] > MAX_DOCUMENT_NODES:
+            raise _TooLarge
+        return found[0]
+    before = memo["size"]
+    if isinstance(node, ScalarNode):
+        value = node.value if node.tag == _STR_TAG else _scalar(node, loader)
+        memo["size"] += 1
+        return value
+    if isinstance(node, SequenceNode):
+        value = [_to_python(item, loader, memo) for item in node.value]
+    elif node.tag != _MAP_TAG or any(k.tag == _MERGE_TAG for k, _ in node.value):
+        value = json.loads(json.dumps(loader.construct_object(node, deep=True), default=str))
+    else:
+        value = {}
+        for key, item in node.value:
+            key = _to_python(key, loader, memo)
+            value[key if isinstance(key, str) else json.dumps(key)] = _to_python(item, loader, memo)
+    memo["size"] += 1
+    if memo["size"] > MAX_DOCUMENT_NODES:
+        raise _TooLarge
+    memo[id(node)] = (value, memo["size"] - before)
+    return value
 
 
 def _line_index(node) -> dict:
@@ -132,18 +170,22 @@ def parse_documents(source: Source, result: ReadResult) -> list[RawEntity]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            data = loader.construct_document(node)
+            line = node.start_mark.line + 1
+            try:
+                data = _to_python(node, loader, {"size": 0})
+            except _TooLarge:
+                result.errors.append(
+                    Problem(source.name, line, "YAML document is too large once aliases expand")
+                )
+                return []
             if data is None:
                 continue
-            line = node.start_mark.line + 1
             if not isinstance(data, dict):
                 result.errors.append(
                     Problem(source.name, line, "a YAML document here is not a mapping (entity)")
                 )
                 continue
-            entities.append(
-                RawEntity(_json_safe(data), source.name, line, _line_index(node), source.base_dir)
-            )
+            entities.append(RawEntity(data, source.name, line, _line_index(node), source.base_dir))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

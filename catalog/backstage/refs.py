@@ -7,6 +7,7 @@ referencing entity's own namespace.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 DEFAULT_NAMESPACE = "default"
 
@@ -50,6 +51,17 @@ def entity_key(kind: str, namespace: str, name: str) -> Key:
 
 
 def parse_ref(value, *, field: str, namespace: str) -> Key:
+    if isinstance(value, str):
+        return _parse_cached(value, field, namespace)
+    return _parse(value, field, namespace)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(value: str, field: str, namespace: str) -> Key:
+    return _parse(value, field, namespace)
+
+
+def _parse(value, field: str, namespace: str) -> Key:
     """The key a reference in `field` of an entity in `namespace` points at, or RefError."""
     rule = FIELD_RULES[field]
     if not isinstance(value, str) or not value.strip():
