@@ -60,6 +60,8 @@ FK_FIELDS = {  # field -> model it points at
 }
 SELF_FK = "parent"
 BATCH = 1000
+# bulk_update writes one CASE per field over the whole batch: cost grows with batch², keep it small.
+UPDATE_BATCH = 100
 
 
 @dataclass
@@ -400,23 +402,45 @@ class _Plan:
             self.key_to_id[model][entity.key] = obj.pk
             self.id_to_key[model][obj.pk] = entity.key
 
+    def _changed_fields(self, model, entity: EntityFields) -> tuple[str, ...]:
+        row = self.existing[entity.key]
+        fields = [f for f, v in entity.row.items() if row[f] != v]
+        fields += [
+            fk
+            for fk in FK_FIELDS[model]
+            if fk != SELF_FK and self._fk_key(model, row, fk) != entity.refs.get(fk)
+        ]
+        return tuple(sorted(fields))
+
     def _update(self, model) -> None:
-        changed = [e for e in self.by_model[model] if self.status[e.key] == "updated"]
-        fields = [*SCALAR_FIELDS[model], *(fk for fk in FK_FIELDS[model] if fk != SELF_FK)]
-        objs = []
-        for entity in changed:
-            row = self.existing[entity.key]
-            values = {f: entity.row.get(f, row[f]) for f in SCALAR_FIELDS[model]}
-            objs.append(
-                model(pk=row["id"], **values, **self._fk_ids(model, entity, with_parent=False))
-            )
-        if model is Component:
-            now = timezone.now()
-            for obj in objs:
-                obj.updated_at = now
-            fields.append("updated_at")
-        if objs:
-            model.objects.bulk_update(objs, fields, batch_size=BATCH)
+        """bulk_update only the changed columns, one group per set of changed columns.
+
+        bulk_update builds a CASE per column over its batch; writing 20 columns when one changed
+        makes updating 10,000 components several times slower.
+        """
+        groups: dict[tuple, list] = {}
+        for entity in self.by_model[model]:
+            if self.status[entity.key] == "updated":
+                groups.setdefault(self._changed_fields(model, entity), []).append(entity)
+        now = timezone.now()
+        for fields, entities in groups.items():
+            columns = list(fields) + (["updated_at"] if model is Component else [])
+            if not columns:
+                continue
+            objs = []
+            for entity in entities:
+                obj = model(pk=self.existing[entity.key]["id"])
+                for name in fields:
+                    if name in FK_FIELDS[model]:
+                        key = entity.refs.get(name)
+                        target = self.key_to_id[FK_FIELDS[model][name]]
+                        setattr(obj, f"{name}_id", target[key] if key is not None else None)
+                    else:
+                        setattr(obj, name, entity.row[name])
+                if model is Component:
+                    obj.updated_at = now
+                objs.append(obj)
+            model.objects.bulk_update(objs, columns, batch_size=UPDATE_BATCH)
 
     def _set_parents(self, model) -> None:
         ids = self.key_to_id[model]
