@@ -478,3 +478,54 @@ def test_command_text_format_and_dry_run(example_paths, capsys):
     assert Component.objects.count() == 0
     with pytest.raises(CommandError):
         call_command("import_catalog", "/nonexistent/catalog-info.yaml")
+
+
+def test_group_and_domain_cycles_and_conflicting_parents_are_errors(write):
+    path = write(
+        "org.yaml",
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: a}
+        spec: {type: team, parent: b, children: []}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: b}
+        spec: {type: team, parent: a, children: [c]}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: c}
+        spec: {type: team, parent: a, children: []}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Domain
+        metadata: {name: x}
+        spec: {owner: a, subdomainOf: x}
+        """,
+    )
+    report = catalog_import(paths=[path])
+    messages = sorted((e.line, e.message) for e in report.errors)
+    assert [line for line, _ in messages] == [4, 9, 19]
+    assert "spec.parent forms a cycle" in messages[0][1]
+    assert "lists group:default/c in spec.children, but it names group:default/a" in messages[1][1]
+    assert "spec.subdomainOf forms a cycle: domain:default/x -> domain:default/x" in messages[2][1]
+    assert Team.objects.count() == 0
+
+
+def test_children_set_the_parent_of_a_team_already_in_the_catalog(write):
+    Team.objects.create(name="payments")
+    path = write(
+        "org.yaml",
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: finance}
+        spec: {type: department, children: [payments]}
+        """,
+    )
+    report = catalog_import(paths=[path])
+    assert (report.created, report.updated) == (1, 1)
+    assert Team.objects.get(name="payments").parent.name == "finance"
+    assert catalog_import(paths=[path]).unchanged == 1
