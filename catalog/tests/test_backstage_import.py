@@ -529,3 +529,11 @@ def test_children_set_the_parent_of_a_team_already_in_the_catalog(write):
     assert (report.created, report.updated) == (1, 1)
     assert Team.objects.get(name="payments").parent.name == "finance"
     assert catalog_import(paths=[path]).unchanged == 1
+
+
+def test_directory_import_reaches_every_example_file_once(backstage_examples):
+    report = catalog_import(paths=[backstage_examples])
+    assert report.errors == [] and report.created == 56
+    skipped = sorted(s.kind for s in report.skipped)
+    # The fixture README's counts: 10 Location, 4 AiResource, 2 Environment (OpenAPI files ignored).
+    assert skipped == ["AiResource"] * 4 + ["Environment"] * 2 + ["Location"] * 10
