@@ -82,6 +82,10 @@ class Namespace(models.Model):
     owner = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="namespaces"
     )
+    # Backstage lets a User own a Domain (spec.owner: user:...); then `owner` stays empty.
+    owner_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="namespaces"
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subdomains"
     )
@@ -120,6 +124,9 @@ class System(models.Model):
     )
     owner = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="systems"
+    )
+    owner_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="systems"
     )
     tags = models.JSONField(default=list, blank=True)
     links = models.JSONField(default=list, blank=True)

@@ -1,0 +1,47 @@
+"""python manage.py import_catalog PATH_OR_FILE... [--format text|json] [--dry-run]"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.backstage import catalog_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import Backstage descriptor files (catalog-info.yaml, Locations are followed). "
+        "All or nothing: any error means nothing is written. Exit status 0 only without errors."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH_OR_FILE")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; write nothing."
+        )
+
+    def handle(self, *args, paths, format, dry_run, **options):
+        report = catalog_import(
+            paths=paths, actor=None, actor_label="command:import_catalog", dry_run=dry_run
+        )
+        if format == "json":
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self._text(report)
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} error(s); nothing was imported", returncode=1)
+
+    def _text(self, report) -> None:
+        prefix = "Dry run, nothing written: would have " if report.dry_run else ""
+        self.stdout.write(
+            f"{prefix}created {report.created}, updated {report.updated}, "
+            f"unchanged {report.unchanged}, skipped {len(report.skipped)}, "
+            f"errors {len(report.errors)}"
+        )
+        for skipped in report.skipped:
+            self.stdout.write(
+                f"  skipped {skipped.ref} ({skipped.file}:{skipped.line}): {skipped.reason}"
+            )
+        for error in report.errors:
+            where = f"{error.file}:{error.line}" if error.line else error.file
+            self.stdout.write(self.style.ERROR(f"  error {where}: {error.message}"))
