@@ -111,11 +111,12 @@ def pets_app(recorder: HttpRecorder, *, other_base: str = ""):
     @Request.application
     def app(request):
         body = request.get_data()
+        raw_path = request.environ.get("RAW_URI", request.path).split("?")[0]
         recorder.requests.append(
-            (request.method, request.path, dict(request.args), dict(request.headers), body)
+            (request.method, raw_path, dict(request.args), dict(request.headers), body)
         )
         if request.path.startswith("/v1/pets/") and request.method == "GET":
-            pet_id = request.path.rsplit("/", 1)[-1]
+            pet_id = raw_path.removeprefix("/v1/pets/")
             payload = {"id": pet_id, "name": "Rex", "verbose": request.args.get("verbose")}
             return Response(json.dumps(payload), content_type="application/json",
                             headers={"X-Request-Id": "pet-1"})  # fmt: skip
