@@ -349,8 +349,9 @@ def tryit_example_save(
     if not title:
         raise ValidationFailed("Give the example a title.")
     _prepare(version, request)  # only valid requests are saved
-    data = {"body": request.body, "metadata": request.metadata, "timeout": request.timeout,
-            "params": request.params}  # fmt: skip
+    # Examples are shared with everyone who reads the API: secret headers are never stored.
+    data = {"body": request.body, "metadata": shapes.redact_lines(request.metadata),
+            "timeout": request.timeout, "params": shapes.redact(request.params)}  # fmt: skip
     with transaction.atomic():
         example, _ = TryItExample.objects.update_or_create(
             definition=definition, method=request.operation[:400], title=title,

@@ -261,6 +261,15 @@ def redact(value):
     return value
 
 
+def redact_lines(text: str) -> str:
+    """'name: value' lines with the values of secret-looking names replaced."""
+    lines = []
+    for line in (text or "").splitlines():
+        key, sep, _value = line.partition(":")
+        lines.append(f"{key}: {REDACTED}" if sep and SECRET_KEY.search(key) else line)
+    return "\n".join(lines)
+
+
 def redact_text(text: str):
     """A body for the audit log: parsed and redacted when JSON, scrubbed and cut otherwise."""
     if not text:
