@@ -6,10 +6,12 @@ from django.urls import path
 
 from portal.audit import AuditContext
 from portal.errors import PermissionDenied, PortalError
+from portal.rules import is_platform_admin, is_sre
 
 from .forms import MultipleFileField
-from .models import ApiDefinition, ApiVersion
+from .models import ApiDefinition, ApiVersion, TryItExample, TryItPolicy
 from .services import BreakingChangeRejected, CompileFailed, api_version_create, upload_files_read
+from .tryit import tryit_policy_save
 
 
 class AdminUploadForm(forms.Form):
@@ -95,3 +97,44 @@ class ApiVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TryItPolicy)
+class TryItPolicyAdmin(admin.ModelAdmin):
+    """Which environments are approved for try-it and who may call there: platform admins only."""
+
+    list_display = ("environment", "enabled", "allow_viewers", "allow_owner_team", "allow_sre",
+                    "allow_platform_admins", "calls_per_minute", "updated_at")  # fmt: skip
+    list_select_related = ("environment",)
+
+    def _is_platform_admin(self, request) -> bool:
+        return is_platform_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_platform_admin(request) or is_sre(request.user)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return self._is_platform_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_platform_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_platform_admin(request)
+
+    def save_model(self, request, obj, form, change):
+        tryit_policy_save(
+            actor=request.user, policy=obj, changed=form.changed_data,
+            context=AuditContext.from_request(request),
+        )  # fmt: skip
+
+
+@admin.register(TryItExample)
+class TryItExampleAdmin(admin.ModelAdmin):
+    list_display = ("title", "method", "definition", "created_by", "created_at")
+    list_select_related = ("definition__component", "created_by")
+    search_fields = ("title", "method")
+    readonly_fields = ("definition", "method", "created_by", "created_at")

@@ -1,6 +1,9 @@
 """API definitions published by components, their immutable versions and a symbol index."""
 
+import ipaddress
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -85,3 +88,96 @@ class ApiSymbol(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.full_name}"
+
+
+def validate_networks(value: str) -> None:
+    for line in value.splitlines():
+        try:
+            if line.strip():
+                ipaddress.ip_network(line.strip(), strict=False)
+        except ValueError:
+            raise ValidationError(f"{line.strip()!r} is not an address range (CIDR)") from None
+
+
+class TryItPolicy(models.Model):
+    """Whether try-it may call APIs in one environment, and who may (set by platform admins).
+
+    An environment without a policy, or with `enabled` off, is not approved: production is
+    never callable unless a platform admin turns it on here.
+    """
+
+    environment = models.OneToOneField(
+        "catalog.Environment", on_delete=models.CASCADE, related_name="tryit_policy"
+    )
+    enabled = models.BooleanField(default=False, help_text="Approved for try-it calls")
+    allow_viewers = models.BooleanField(default=False, help_text="Viewers (PMs) may call")
+    allow_owner_team = models.BooleanField(default=True, help_text="The owning team may call")
+    allow_sre = models.BooleanField(default=True, help_text="SREs may call")
+    allow_platform_admins = models.BooleanField(default=True, help_text="Platform admins may call")
+    calls_per_minute = models.PositiveSmallIntegerField(
+        default=20, help_text="Per user, across all APIs in this environment"
+    )
+    private_networks = models.TextField(
+        blank=True,
+        validators=[validate_networks],
+        help_text=(
+            "Private address ranges (CIDR, one per line) API hosts of this environment may "
+            "resolve to, e.g. 10.20.0.0/16. A private IP written in the base URL itself is "
+            "always allowed. Metadata addresses are never allowed."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "try-it policy"
+        verbose_name_plural = "try-it policies"
+
+    def __str__(self):
+        return f"try-it in {self.environment}: {'on' if self.enabled else 'off'}"
+
+    @property
+    def private_network_list(self) -> list[str]:
+        return [line.strip() for line in self.private_networks.splitlines() if line.strip()]
+
+
+class TryItCall(models.Model):
+    """One try-it attempt (done, failed or refused): the rate limit counts these rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    definition = models.ForeignKey(ApiDefinition, on_delete=models.CASCADE, related_name="+")
+    environment = models.CharField(max_length=60)
+    method = models.CharField(max_length=400)
+    status = models.CharField(max_length=60, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.method} in {self.environment}"
+
+
+class TryItExample(models.Model):
+    """A saved request for one method or operation, shared with everyone who reads the API."""
+
+    definition = models.ForeignKey(ApiDefinition, on_delete=models.CASCADE, related_name="examples")
+    method = models.CharField(max_length=400, help_text="gRPC full method name or OpenAPI anchor")
+    title = models.CharField(max_length=120)
+    request = models.JSONField(default=dict, help_text="The editor's fields")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["method", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "method", "title"], name="tryitexample_unique_title"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.method}: {self.title}"

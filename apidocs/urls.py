@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import tryit_views, views
 
 app_name = "apidocs"
 
@@ -11,4 +11,15 @@ urlpatterns = [
     path("<int:pk>/", views.api_detail, name="api_detail"),
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),
     path("<int:pk>/v<int:number>/", views.version_detail, name="version_detail"),
+    path("<int:pk>/v<int:number>/try/", tryit_views.tryit_detail, name="tryit"),
+    path(
+        "<int:pk>/v<int:number>/try/examples/",
+        tryit_views.tryit_example_save_view,
+        name="tryit_example_save",
+    ),
+    path(
+        "examples/<int:pk>/delete/",
+        tryit_views.tryit_example_delete_view,
+        name="tryit_example_delete",
+    ),
 ]

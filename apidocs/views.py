@@ -61,6 +61,7 @@ def version_detail(request, pk, number):
         "version": version,
         "versions": definition.versions.order_by("-number").only("number", "created_at"),
         "can_publish": request.user.has_perm("apidocs.add_apiversion", definition),
+        "examples": definition.examples.select_related("created_by"),
         "nav_section": "apis",
     }
     if definition.kind == ApiDefinition.Kind.PROTOBUF and version.descriptor_set:
