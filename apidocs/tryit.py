@@ -19,6 +19,7 @@ from integrations.errors import IntegrationError
 from portal.audit import AuditContext, audit_record
 from portal.errors import PermissionDenied, PortalError, ValidationFailed
 from portal.models import AuditEvent
+from portal.permissions import permission_require
 from portal.rules import is_platform_admin
 
 from . import tryit_shapes as shapes
@@ -371,8 +372,11 @@ def tryit_example_delete(
     *, actor, example: TryItExample, context: AuditContext | None = None
 ) -> None:
     """Remove a saved example (its author, the owning team or a platform admin)."""
-    if not actor.has_perm("apidocs.delete_tryitexample", example):
-        raise PermissionDenied("Only the author or the owning team can remove this example.")
+    permission_require(
+        actor=actor, perm="apidocs.delete_tryitexample", obj=example,
+        action="apidocs.tryit_example_delete", component=example.definition.component,
+        context=context, message="Only the author or the owning team can remove this example.",
+    )  # fmt: skip
     with transaction.atomic():
         audit_record(
             actor=actor, action="apidocs.tryit_example_delete", target=example,

@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from catalog.models import Environment
 from integrations.egress import egress_parse, request_path
 from integrations.errors import IntegrationError
 from portal.audit import AuditContext
+from portal.decorators import mutating, mutating_form
 from portal.errors import PermissionDenied, PortalError
 
 from . import tryit_shapes as shapes
@@ -28,6 +28,7 @@ from .tryit import (
 TEMPLATE = "apidocs/tryit_detail.html"
 
 
+@mutating_form
 def tryit_detail(request, pk, number):
     """The editor (GET, pre-filled from the schema or a saved example) and the call (POST)."""
     version = get_object_or_404(
@@ -163,7 +164,7 @@ def _snippet(configured, target, method, operation, editor) -> shapes.Snippet:
     return shapes.Snippet(f"curl ({target.environment})", command)
 
 
-@require_POST
+@mutating
 def tryit_example_save_view(request, pk, number):
     """Save the editor's request as a shared example, then show it in the editor."""
     version = get_object_or_404(
@@ -188,7 +189,7 @@ def tryit_example_save_view(request, pk, number):
     return redirect(f"{reverse('apidocs:tryit', args=[pk, number])}?{query}")
 
 
-@require_POST
+@mutating
 def tryit_example_delete_view(request, pk):
     example = get_object_or_404(TryItExample.objects.select_related("definition__component"), pk=pk)
     try:

@@ -123,8 +123,8 @@ class Release(models.Model):
     def run_name(self) -> str:
         """The workflow run-name, so a lost dispatch can be found again by it."""
         return (
-            f"switchyard release {self.pk}: {self.component.name} {self.version} "
-            f"to {self.environment.name}"
+            f"Deploy {self.component.name} {self.version} to {self.environment.name} "
+            f"(release {self.pk})"
         )
 
     @property

@@ -157,7 +157,7 @@ class PyGithubClient:
 
         Asks for `return_run_details`; when the server answers 204 without them (older GitHub
         Enterprise), finds the run whose run-name contains `run_name` (default:
-        "release <inputs['release_id']>"). If it has not appeared after a few tries this raises
+        "(release <inputs['release_id']>)"). If it has not appeared after a few tries this raises
         a transient IntegrationError: the dispatch did happen, so a retry should look for the run
         with `workflow_run_find` rather than dispatch again.
         """
@@ -170,7 +170,7 @@ class PyGithubClient:
             raise _error(exc, f"dispatching {workflow} in {repo}")
         if run is not True and getattr(run, "id", None):
             return run.id
-        run_name = run_name or f"release {inputs.get('release_id', '')}"
+        run_name = run_name or f"(release {inputs.get('release_id', '')})"
         for attempt in range(self._fallback_attempts):
             match = self.workflow_run_find(repo, workflow, run_name)
             if match is not None:

@@ -53,7 +53,7 @@ def run_name(inputs: dict) -> str:
     """The deploy workflow's `run-name:` (what the adapter's fallback searches for)."""
     name = f"Deploy {inputs.get('service')} {inputs.get('version')} to {inputs.get('environment')}"
     if inputs.get("release_id"):
-        name += f" · release {inputs['release_id']}"
+        name += f" (release {inputs['release_id']})"
     return name
 
 

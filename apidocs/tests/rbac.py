@@ -30,3 +30,72 @@ RBAC_CASES = [
         "allowed": PUBLISHERS,
     },
 ]
+
+
+def _pets_version(w):
+    """An OpenAPI version served by a real local HTTP server in staging, open to viewers there."""
+    from apidocs.models import TryItPolicy
+    from apidocs.services import api_definition_get_or_create, api_version_create
+
+    from .conftest import PETS_OPENAPI
+    from .tryit_servers import HttpRecorder, pets_app, start_http_server
+
+    server = start_http_server(pets_app(HttpRecorder()))
+    w.staging.api_base_url = f"http://127.0.0.1:{server.server_port}"
+    w.staging.save()
+    TryItPolicy.objects.create(environment=w.staging, enabled=True, allow_viewers=True)
+    owner = w.users["owner_member"]
+    api = api_definition_get_or_create(actor=owner, component=w.component, name="pets",
+                                       kind="openapi")  # fmt: skip
+    w.extra["version"] = api_version_create(
+        actor=owner, api=api, files={"openapi.yaml": PETS_OPENAPI}
+    )
+
+
+def _saved_example(w):
+    from apidocs.models import TryItExample
+
+    _pets_version(w)
+    w.extra["example"] = TryItExample.objects.create(
+        definition=w.extra["version"].definition,
+        method="getPet",
+        title="Rex",
+        created_by=w.users["owner_member"],
+    )
+
+
+def _tryit_url(name):
+    return lambda w: reverse(
+        name, args=[w.extra["version"].definition_id, w.extra["version"].number]
+    )
+
+
+CALLERS = {"owner_member", "owner_lead", "sre", "platform_admin", "viewer"}
+
+RBAC_CASES += [
+    {
+        "url_name": "apidocs:tryit",
+        "url": _tryit_url("apidocs:tryit"),
+        "data": lambda w: {"op": "getPet", "environment": "staging", "param:path:petId": "9"},
+        "setup": _pets_version,
+        "allowed": CALLERS,
+    },
+    {
+        "url_name": "apidocs:tryit_example_save",
+        "url": _tryit_url("apidocs:tryit_example_save"),
+        "data": lambda w: {
+            "op": "getPet",
+            "environment": "staging",
+            "param:path:petId": "9",
+            "title": "Rex",
+        },
+        "setup": _pets_version,
+        "allowed": CALLERS,
+    },
+    {
+        "url_name": "apidocs:tryit_example_delete",
+        "url": lambda w: reverse("apidocs:tryit_example_delete", args=[w.extra["example"].pk]),
+        "setup": _saved_example,
+        "allowed": {"owner_member", "owner_lead", "platform_admin"},
+    },
+]

@@ -27,6 +27,8 @@ def test_search_a_service_open_it_see_its_graph_and_follow_a_node(login_page, us
 
     # Click the orders-db node where cytoscape drew it, and land on its page.
     graph.scroll_into_view_if_needed()
+    # Let the scroll event reach cytoscape (it caches where its container is) before clicking.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     x, y = page.evaluate(
         """el => {
             const cy = el._cyreg.cy;

@@ -80,8 +80,8 @@ def test_dispatch_finds_the_run_by_name_without_run_details(release_sandbox):
     first = client.workflow_dispatch(REPO, "deploy.yml", "main", _inputs(version, release_id="7"))
     second = client.workflow_dispatch(REPO, "deploy.yml", "main", _inputs(version, release_id="8"))
     assert first != second
-    assert client.workflow_run_get(REPO, second).display_title.endswith("release 8")
-    assert client.workflow_run_find(REPO, "deploy.yml", "release 7").id == first
+    assert client.workflow_run_get(REPO, second).display_title.endswith("(release 8)")
+    assert client.workflow_run_find(REPO, "deploy.yml", "(release 7)").id == first
 
 
 def test_dispatch_without_required_input_is_refused(release_sandbox):
