@@ -91,9 +91,12 @@ class ArgoCDSandbox:
 
     @property
     def rollouts(self):
-        return self.state.shared.setdefault(
-            "rollouts", SimulatedRollouts(lambda: time_scale(self.state))
-        )
+        store = self.state.shared.get("rollouts")
+        if store is None:
+            store = self.state.shared.setdefault(
+                "rollouts", SimulatedRollouts(lambda: time_scale(self.state))
+            )
+        return store
 
     def wsgi(self):
         return wsgi_app(self.handle, self.faults, self.rate_limited, self.failed)

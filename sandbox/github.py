@@ -76,6 +76,7 @@ class Run:
     review: dict | None = None
     reviewed: threading.Event = field(default_factory=threading.Event)
     gitops_revision: str = ""
+    deployment: dict | None = None
 
 
 @dataclass
@@ -314,6 +315,9 @@ class GitHubSandbox:
             return error(422, problem)
         run.review = {"state": body["state"], "comment": body.get("comment", "")}
         deployment = self.deployment_add(repo, run, run.waiting_environment)
+        run.deployment = deployment
+        if body["state"] == "rejected":
+            shapes.deployment_status_add(self.base, repo, deployment, "failure", "rejected")
         run.reviewed.set()
         return json_response([deployment])
 
@@ -394,7 +398,7 @@ class GitHubSandbox:
             return self.run_finish(run, "failure", failed_step=3)
         with self.lock:
             run.gitops_revision = revision
-            deployment = self.deployment_add(run.repo, run, environment)
+            deployment = run.deployment or self.deployment_add(run.repo, run, environment)
             shapes.deployment_status_add(self.base, run.repo, deployment, "success")
         self.step(run, 3, "completed", "success")
         self.run_finish(run, "success")

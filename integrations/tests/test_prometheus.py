@@ -1,0 +1,63 @@
+import pytest
+import requests
+
+from integrations.errors import IntegrationError
+from integrations.prometheus import error_ratio_query, prometheus_client
+
+from .conftest import wait_until
+
+
+def test_error_rate_series_is_a_small_healthy_ratio(release_sandbox):
+    series = prometheus_client().error_rate_series("payments-ledger-0", "1.2.3", 10)
+    assert 55 <= len(series) <= 62
+    assert all(0 < value < 0.02 for _, value in series)
+    timestamps = [sample.timestamp for sample in series]
+    assert timestamps == sorted(timestamps)
+
+
+def test_bad_version_knob_makes_only_that_version_climb(release_sandbox):
+    client = prometheus_client()
+    before = client.error_rate_now("payments-ledger-0", "1.2.4")
+    requests.post(
+        f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
+        json={"service": "payments-ledger-0", "version": "1.2.4"},
+        timeout=5,
+    ).raise_for_status()
+    climbed = wait_until(
+        lambda: (rate := client.error_rate_now("payments-ledger-0", "1.2.4")) > 0.15 and rate
+    )
+    assert climbed > 10 * before
+    assert client.error_rate_now("payments-ledger-0", "1.2.3") < 0.02
+    series = client.error_rate_series("payments-ledger-0", "1.2.4", 5)
+    assert series[0].value < 0.02 < 0.15 < series[-1].value
+
+
+def test_label_values_are_checked_before_querying():
+    with pytest.raises(IntegrationError):
+        error_ratio_query('x"}) or vector(1', "1.0.0")
+
+
+def test_unsupported_query_is_bad_data(release_sandbox):
+    url = f"{release_sandbox.endpoints['prometheus']}/api/v1/query"
+    answer = requests.get(url, params={"query": "up"}, timeout=5)
+    assert answer.status_code == 400
+    assert answer.json()["status"] == "error"
+    assert answer.json()["errorType"] == "bad_data"
+
+
+def test_query_range_refuses_too_many_points(release_sandbox):
+    url = f"{release_sandbox.endpoints['prometheus']}/api/v1/query_range"
+    query = error_ratio_query("a", "1.0.0")
+    answer = requests.post(
+        url, data={"query": query, "start": 0, "end": 100_000, "step": 1}, timeout=5
+    )
+    assert answer.status_code == 400
+    assert "11,000 points" in answer.json()["error"]
+
+
+def test_server_error_is_transient(release_sandbox, arm_fault):
+    arm_fault("prometheus", path="/api/v1/query_range", count=1, kind="error", status=503)
+    with pytest.raises(IntegrationError) as caught:
+        prometheus_client().error_rate_series("a", "1.0.0", 5)
+    assert caught.value.transient
+    assert prometheus_client().error_rate_series("a", "1.0.0", 5)
