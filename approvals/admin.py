@@ -3,6 +3,7 @@ import secrets
 from django.contrib import admin, messages
 
 from .models import ApprovalPolicy, ApprovalRequest, MachineClient
+from .services import machine_client_issue
 
 
 @admin.register(MachineClient)
@@ -14,16 +15,26 @@ class MachineClientAdmin(admin.ModelAdmin):
     fields = ["name", "environments", "is_active"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            token = secrets.token_urlsafe(32)
-            obj.token_sha256 = MachineClient.hash_token(token)
-            obj.signing_secret = secrets.token_urlsafe(32)
-            messages.warning(
-                request,
-                f"Copy these now, they are not shown again. Token: {token} — "
-                f"signing secret: {obj.signing_secret}",
-            )
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Placeholders so the row can be saved; save_related issues the real token.
+        obj.token_sha256 = secrets.token_hex(32)
+        obj.signing_secret = secrets.token_urlsafe(32)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            return
+        client = form.instance
+        _, token, secret = machine_client_issue(
+            name=client.name, environments=client.environments.all(), actor=request.user
+        )
+        messages.warning(
+            request,
+            f"Copy these now, they are not shown again. Token: {token} — signing secret: {secret}",
+        )
 
 
 @admin.register(ApprovalPolicy)

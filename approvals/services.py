@@ -258,3 +258,34 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             if approval.on_expiry == ApprovalPolicy.OnExpiry.ABORT:
                 transaction.on_commit(lambda pk=approval.pk: tasks.approval_signal.delay(pk))
     return closed
+
+
+def machine_client_issue(*, name: str, environments, actor=None, actor_label: str = "") -> tuple:
+    """Create (or re-key) a machine client; returns (client, token, signing secret).
+
+    The token is stored only as its SHA-256: this is the one moment it can be shown.
+    """
+    import secrets
+
+    token, secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with transaction.atomic():
+        client, created = MachineClient.objects.update_or_create(
+            name=name,
+            defaults={
+                "token_sha256": MachineClient.hash_token(token),
+                "signing_secret": secret,
+                "is_active": True,
+            },
+        )
+        client.environments.set(environments)
+        audit_record(
+            actor=actor,
+            actor_label=actor_label,
+            action="approvals.machine_client_issue",
+            target=client,
+            after={
+                "created": created,
+                "environments": sorted(e.name for e in client.environments.all()),
+            },
+        )
+    return client, token, secret

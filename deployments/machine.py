@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from approvals.models import ApprovalPolicy
 from integrations.errors import IntegrationError
 
 from .models import Release
@@ -19,6 +20,7 @@ from .services import release_poll_schedule, release_transition
 
 RELEASE_WORKFLOW = "deploy.yml"
 STUCK_AFTER = timedelta(minutes=2)
+CANARY_STEP_PAUSE = "30s"
 POLL_LEASE = timedelta(seconds=30)
 APPROVAL_SIGNAL = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
 
@@ -34,7 +36,9 @@ def release_dispatch_run(*, release_id: int) -> None:
         message="Starting the deploy workflow",
     ):
         return
-    release = Release.objects.select_related("component", "environment").get(pk=release_id)
+    release = Release.objects.select_related("component", "environment", "requested_by").get(
+        pk=release_id
+    )
     repo = repository_slug(release.component)
     client = github_client()
     try:
@@ -66,7 +70,7 @@ def release_dispatch_run(*, release_id: int) -> None:
 
 
 def _workflow_inputs(release: Release) -> dict:
-    return {
+    inputs = {
         "service": release.component.name,
         "environment": release.environment.name,
         "version": release.version,
@@ -74,6 +78,20 @@ def _workflow_inputs(release: Release) -> dict:
         "strategy": release.strategy,
         "callback_url": settings.SITE_URL,
     }
+    if release.requested_by_id:
+        inputs["actor"] = release.requested_by.get_username()
+    if release.strategy == Release.Strategy.CANARY:
+        # Argo Rollouts steps: the first weight waits for a person (promote, or an approval when
+        # the environment has an approval policy); later ones pause for a while, then go on.
+        steps = []
+        for index, weight in enumerate(release.steps):
+            steps.append(str(weight))
+            if weight < 100:
+                steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
+        inputs["steps"] = ",".join(steps)
+        if ApprovalPolicy.objects.filter(environment=release.environment).exists():
+            inputs["approval"] = "required"
+    return inputs
 
 
 def _dispatch_failed(release: Release, exc: IntegrationError) -> None:
@@ -141,7 +159,14 @@ def _poll_workflow(release: Release) -> bool:
         repository_slug(release.component), release.workflow_run_id
     )
     if not run.completed:
-        return False
+        # The workflow may wait (for an approval) after its GitOps step: once Argo CD runs the
+        # new version, the release follows the rollout while the workflow waits.
+        return _gitops_applied(release) and release_transition(
+            release_id=release.pk,
+            from_states=[Release.State.RUNNING_WORKFLOW],
+            to_state=Release.State.SYNCING,
+            message="The GitOps change is applied; the workflow is still running",
+        )
     if run.succeeded:
         return release_transition(
             release_id=release.pk,
@@ -157,6 +182,13 @@ def _poll_workflow(release: Release) -> bool:
         message=f"Workflow run ended: {run.conclusion}",
         last_error=f"The deploy workflow ended with “{run.conclusion}”: open the run for its log.",
     )
+
+
+def _gitops_applied(release: Release) -> bool:
+    from integrations.argocd import argocd_client
+
+    app = argocd_client().application_get(_argocd_app(release))
+    return any(image.endswith(f":{release.version}") for image in app.images)
 
 
 def _argocd_app(release: Release) -> str:
@@ -175,7 +207,7 @@ def _poll_argocd(release: Release) -> bool:
         "sync_status": app.sync_status,
         "health_status": app.health_status,
         "rollout_phase": rollout.phase if rollout else "",
-        "current_step": rollout.step_index if rollout else None,
+        "current_step": _weight_step(release, rollout),
         "set_weight": rollout.set_weight if rollout else None,
         "actual_weight": rollout.actual_weight if rollout else None,
         "status_message": (rollout.message if rollout else app.health_message)[:500],
@@ -199,6 +231,14 @@ def _poll_argocd(release: Release) -> bool:
         fields["current_step"],
         fields["actual_weight"],
     )
+
+
+def _weight_step(release: Release, rollout) -> int | None:
+    """Which of the release's traffic steps the Rollout is at (its own index counts pauses)."""
+    if rollout is None or rollout.set_weight is None:
+        return None
+    steps = release.steps
+    return steps.index(rollout.set_weight) if rollout.set_weight in steps else None
 
 
 def _argocd_state(release: Release, app) -> tuple[str | None, str]:

@@ -186,7 +186,10 @@ class PyGithubClient:
         """The newest workflow_dispatch run of `workflow` whose run-name contains `run_name`."""
         try:
             runs = self._repo(repo).get_workflow(workflow).get_runs(event="workflow_dispatch")
-            for run in runs[:50]:
+            # Newest first; a slice of an empty PaginatedList raises, so count instead.
+            for index, run in enumerate(runs):
+                if index >= 50:
+                    break
                 if run_name in (run.display_title or ""):
                     return _run(run)
         except (GithubException, requests.RequestException) as exc:

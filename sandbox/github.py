@@ -42,8 +42,12 @@ WORKFLOW_INPUTS = {
     "callback_url": False,
     "strategy": False,
     "steps": False,
+    "actor": False,
+    "approval": False,
 }
 RUN_STEPS = ["Set up job", "Validate inputs", "Prepare release metadata", "Update GitOps source"]
+APPROVAL_STEP = "Wait for approval in Switchyard"
+APPROVAL_POLL_SECONDS = 1.0
 QUEUED_SECONDS = 1.0
 STEP_SECONDS = 0.8
 _ids = itertools.count(1000)
@@ -334,7 +338,10 @@ class GitHubSandbox:
             created_at=now,
             updated_at=now,
             display_title=run_name(inputs),
-            steps=[{"name": name, "status": "queued", "conclusion": None} for name in RUN_STEPS],
+            steps=[
+                {"name": name, "status": "queued", "conclusion": None}
+                for name in RUN_STEPS + ([APPROVAL_STEP] if approval_required(inputs) else [])
+            ],
         )
         repo.runs.append(run)
         threading.Thread(
@@ -401,7 +408,50 @@ class GitHubSandbox:
             deployment = run.deployment or self.deployment_add(run.repo, run, environment)
             shapes.deployment_status_add(self.base, run.repo, deployment, "success")
         self.step(run, 3, "completed", "success")
+        if approval_required(run.inputs):
+            self.step(run, 4, "in_progress")
+            outcome = self.approval_wait(run)
+            if outcome != "approved":
+                run.steps[4]["message"] = f"Switchyard answered: {outcome}"
+                return self.run_finish(run, "failure", failed_step=4)
+            self.step(run, 4, "completed", "success")
         self.run_finish(run, "success")
+
+    def approval_wait(self, run: Run) -> str:
+        """The workflow's pause point: ask Switchyard for a decision and wait for it.
+
+        Runs the shipped example client (examples/github/switchyard_client.py) as a real
+        workflow would, with the machine credentials the sandbox was given.
+        """
+        credentials = self.state.shared.get("switchyard_machine") or {}
+        base = run.inputs.get("callback_url", "")
+        if not (credentials and base):
+            return "not asked: no Switchyard callback URL or machine credentials"
+        client = example_client()
+        body = {
+            "service": run.inputs["service"],
+            "environment": run.inputs["environment"],
+            "rollout_phase": "canary first step verified",
+            "actor": run.inputs.get("actor", ""),
+            "release_id": int(run.inputs["release_id"]) if run.inputs.get("release_id") else None,
+            "to_version": run.inputs["version"],
+            "workflow_run_url": shapes.run_html_url(self.base, run.repo, run.id),
+            "weight": first_weight(run.inputs.get("steps", "")),
+            "expires_in_minutes": 30,
+        }
+        body = {key: value for key, value in body.items() if value not in (None, "")}
+        token, secret = credentials["token"], credentials["secret"]
+        try:
+            created = client.call("POST", f"{base.rstrip('/')}/api/approvals/", token, secret, body)
+            state = created
+            while state["state"] == "pending":
+                self.pause(APPROVAL_POLL_SECONDS)
+                state = client.call(
+                    "GET", f"{base.rstrip('/')}/api/approvals/{created['id']}", token, secret
+                )
+        except SystemExit as exc:  # the client reports HTTP errors this way
+            return f"error: {exc}"
+        return state["state"]
 
     def gitops_write(self, run: Run) -> str:
         inputs = run.inputs
@@ -537,6 +587,33 @@ class GitHubSandbox:
             if "return_run_details" in body:
                 self.settings["return_run_details"] = bool(body["return_run_details"])
         return json_response(self.settings)
+
+
+def approval_required(inputs: dict) -> bool:
+    return inputs.get("approval") == "required"
+
+
+def first_weight(steps: str) -> int | None:
+    first = steps.split(",", 1)[0].strip()
+    return int(first) if first.isdigit() else None
+
+
+_example_client = None
+
+
+def example_client():
+    """examples/github/switchyard_client.py, loaded as a module (it is not a package)."""
+    global _example_client
+    if _example_client is None:
+        import importlib.util
+        from pathlib import Path
+
+        path = Path(__file__).resolve().parent.parent / "examples/github/switchyard_client.py"
+        spec = importlib.util.spec_from_file_location("switchyard_client", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _example_client = module
+    return _example_client
 
 
 def error(status: int, message: str) -> Response:

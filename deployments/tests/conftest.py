@@ -51,3 +51,6 @@ def sre(make_user):
     user = make_user("sasha")
     user.groups.add(Group.objects.get_or_create(name="sre")[0])
     return user
+
+
+from integrations.tests.conftest import arm_fault, release_sandbox  # noqa: E402, F401

@@ -3,8 +3,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from approvals.models import ApprovalPolicy
 from catalog.demo import build_demo_catalog
-from catalog.models import Component, Team
+from catalog.models import Component, Environment, Team
 from portal.models import SsoGroupMapping, TeamMembership
 from portal.rules import PLATFORM_ADMIN_GROUP, SRE_GROUP, VIEWER_GROUP
 
@@ -56,6 +57,11 @@ class Command(BaseCommand):
         summary = build_demo_catalog(services=options["services"])
         self._ensure_memberships()
         self._ensure_sso_mappings()
+        # Canary releases to production wait for an approval from the owning team (or an SRE).
+        ApprovalPolicy.objects.get_or_create(
+            environment=Environment.objects.get(name="prod"),
+            defaults={"quorum": 1, "on_expiry": "abort", "default_ttl_minutes": 30},
+        )
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components, {summary.edges} edges."

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from sandbox.registry import servers
 from sandbox.runner import start_sandbox
+from sandbox.switchyard import sandbox_machine_credentials
 
 
 class Command(BaseCommand):
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"]
         )
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
+        # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.
+        running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
         for name, url in sorted(running.endpoints.items()):
             self.stdout.write(f"sandbox {name:12} {url}")
         if not running.endpoints:

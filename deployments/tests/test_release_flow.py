@@ -1,0 +1,189 @@
+"""Releases end to end against the sandbox: GitHub Actions -> GitOps -> Argo CD / Rollouts.
+
+The release machine is driven by calling its poll step directly (what beat's tick does every
+2 s), so the tests follow the real state machine without waiting for poll intervals.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from approvals.models import ApprovalPolicy, ApprovalRequest
+from approvals.services import approval_decide
+from catalog.models import Component, ComponentEnvironment, Environment, Team
+from deployments import machine
+from deployments.models import Release
+from deployments.services import release_abort, release_start
+from integrations.argocd import argocd_client
+from integrations.errors import IntegrationError
+from integrations.github import github_client
+from integrations.tests.conftest import wait_until
+from portal.errors import PermissionDenied
+from portal.models import AuditEvent, TeamMembership
+from sandbox.demo import demo_service_names
+
+SERVICE = demo_service_names(8)[0]
+REPO = f"example/{SERVICE}"
+
+
+@pytest.fixture
+def shop(db, release_sandbox, make_user):
+    team = Team.objects.create(name="payments")
+    component = Component.objects.create(
+        name=SERVICE, owner=team, repository=f"https://github.com/{REPO}"
+    )
+    envs = {
+        "staging": Environment.objects.create(name="staging", order=2),
+        "prod": Environment.objects.create(name="prod", order=3, is_production=True),
+    }
+    for env in envs.values():
+        ComponentEnvironment.objects.create(
+            component=component, environment=env, argocd_application=f"{SERVICE}-{env.name}"
+        )
+    owner, colleague = make_user("olivia"), make_user("camila")
+    for user in (owner, colleague):
+        TeamMembership.objects.create(user=user, team=team)
+    return {"component": component, "envs": envs, "owner": owner, "colleague": colleague}
+
+
+def newest_version() -> str:
+    return github_client().versions_list(REPO)[0].name
+
+
+def start(shop, env, capture, **extra):
+    with capture(execute=True):  # the dispatch task runs (eagerly) after commit
+        return release_start(
+            actor=shop["owner"],
+            component=shop["component"],
+            environment=shop["envs"][env],
+            version=extra.pop("version", None) or newest_version(),
+            **extra,
+        )
+
+
+def follow(release, until, timeout=30):
+    """Poll the release like beat does until its state is one of `until`."""
+
+    def step():
+        machine.release_poll_run(release_id=release.pk)
+        release.refresh_from_db()
+        return release.state in until and release
+
+    return wait_until(step, timeout=timeout, interval=0.05)
+
+
+def test_rolling_release_to_staging_goes_live(shop, django_capture_on_commit_callbacks):
+    release = start(shop, "staging", django_capture_on_commit_callbacks)
+    assert release.state == "queued"
+    release.refresh_from_db()
+    assert release.state == "workflow" and release.workflow_run_id
+    follow(release, {"succeeded"})
+    app = argocd_client().application_get(f"{SERVICE}-staging")
+    assert app.images == (f"registry.example.com/{SERVICE}:{release.version}",)
+    states = list(release.events.values_list("state", flat=True))
+    assert (
+        states
+        == ["queued", "dispatching", "workflow", "syncing", "progressing", "succeeded"][
+            : len(states)
+        ]
+        or states[-1] == "succeeded"
+    )
+    assert states[0] == "queued" and states[-1] == "succeeded" and "syncing" in states
+    run = github_client().workflow_run_get(REPO, release.workflow_run_id)
+    assert run.succeeded and f"(release {release.pk})" in run.display_title
+
+
+def test_duplicate_dispatch_task_changes_nothing(shop, django_capture_on_commit_callbacks):
+    release = start(shop, "staging", django_capture_on_commit_callbacks)
+    machine.release_dispatch_run(release_id=release.pk)  # a second delivery of the same task
+    runs = [
+        r
+        for r in github_client()._repo(REPO).get_workflow_runs()
+        if f"(release {release.pk})" in r.display_title
+    ]
+    assert len(runs) == 1
+    assert release.events.filter(state="dispatching").count() == 1
+
+
+def test_lost_dispatch_is_found_by_run_name_not_repeated(shop, django_capture_on_commit_callbacks):
+    release = start(shop, "staging", django_capture_on_commit_callbacks)
+    release.refresh_from_db()
+    first_run = release.workflow_run_id
+    # The worker died after GitHub accepted the dispatch but before the run id was saved.
+    Release.objects.filter(pk=release.pk).update(
+        state="dispatching",
+        workflow_run_id=None,
+        updated_at=timezone.now() - timedelta(minutes=5),
+    )
+    assert machine.releases_stuck() == [release.pk]
+    machine.release_dispatch_run(release_id=release.pk)
+    release.refresh_from_db()
+    assert (release.state, release.workflow_run_id) == ("workflow", first_run)
+
+
+def test_github_down_is_retried_then_failed_with_reason(
+    shop, arm_fault, django_capture_on_commit_callbacks, settings
+):
+    arm_fault("github", path=f"/repos/{REPO}/actions", kind="error", status=503)
+    with django_capture_on_commit_callbacks(execute=False):
+        release = release_start(
+            actor=shop["owner"],
+            component=shop["component"],
+            environment=shop["envs"]["staging"],
+            version="1.0.0",
+        )
+    with pytest.raises(IntegrationError) as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert raised.value.transient
+    release.refresh_from_db()
+    assert release.state == "queued" and "Retrying" in release.last_error
+    machine.release_dispatch_give_up(release_id=release.pk, error=raised.value.message)
+    release.refresh_from_db()
+    assert release.state == "failed" and "Try again when GitHub is back" in release.last_error
+
+
+def test_canary_pauses_and_abort_leaves_it_explained(shop, django_capture_on_commit_callbacks):
+    release = start(shop, "staging", django_capture_on_commit_callbacks, strategy="canary")
+    follow(release, {"paused"})
+    assert (release.set_weight, release.current_step) == (5, 0)
+    assert release.next_step_weight == 25
+    with django_capture_on_commit_callbacks(execute=True):
+        release_abort(actor=shop["owner"], release=release, reason="error rate up")
+    app = wait_until(
+        lambda: (a := argocd_client().application_get(f"{SERVICE}-staging")).rollout.aborted and a
+    )
+    assert app.health_status == "Degraded"
+    release.refresh_from_db()
+    assert release.state == "aborted" and "stable version" in release.status_message
+    machine.release_poll_run(release_id=release.pk)  # a late poll changes nothing
+    release.refresh_from_db()
+    assert release.state == "aborted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_canary_to_production_waits_for_a_colleagues_approval(
+    shop, live_server, release_sandbox, settings, django_capture_on_commit_callbacks
+):
+    from sandbox.switchyard import sandbox_machine_credentials
+
+    settings.SITE_URL = live_server.url
+    ApprovalPolicy.objects.create(environment=shop["envs"]["prod"], default_ttl_minutes=30)
+    release_sandbox.state.shared["switchyard_machine"] = sandbox_machine_credentials()
+    release = start(shop, "prod", django_capture_on_commit_callbacks, strategy="canary")
+    follow(release, {"paused"})
+    approval = wait_until(lambda: ApprovalRequest.objects.filter(release=release).first())
+    assert approval.requested_by == shop["owner"] and approval.weight == 5
+    with pytest.raises(PermissionDenied):
+        approval_decide(actor=shop["owner"], approval=approval, decision="approve")
+    approval_decide(
+        actor=shop["colleague"], approval=approval, decision="approve", comment="error rates flat"
+    )
+    approval.refresh_from_db()
+    assert (approval.state, approval.signal_state) == ("approved", "sent")
+    follow(release, {"succeeded"}, timeout=40)
+    run = github_client().workflow_run_get(REPO, release.workflow_run_id)
+    wait_until(lambda: github_client().workflow_run_get(REPO, release.workflow_run_id).succeeded)
+    assert run.display_title.endswith(f"(release {release.pk})")
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"release.start", "approval.create", "approval.decide"} <= actions
