@@ -35,7 +35,17 @@ def approval_detail(request, pk):
     template = "approvals/approval_detail.html"
     if request.htmx:
         template += "#decision"
-    return render(request, template, {"approval": approval})
+    return render(request, template, {"approval": approval, "compare_url": _compare_url(approval)})
+
+
+def _compare_url(approval: ApprovalRequest) -> str:
+    """GitHub's compare view of the two versions, when the repository is known."""
+    from deployments.selectors import repository_slug
+
+    slug = repository_slug(approval.component)
+    if not (slug and approval.from_version and approval.to_version):
+        return ""
+    return f"https://github.com/{slug}/compare/{approval.from_version}...{approval.to_version}"
 
 
 @mutating

@@ -1,5 +1,6 @@
 """Release reads reused by several pages."""
 
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from catalog.models import Component
@@ -41,3 +42,62 @@ def running_versions(component: Component) -> dict[int, Release]:
     for release in succeeded.only("id", "environment_id", "version", "finished_at")[:200]:
         latest.setdefault(release.environment_id, release)
     return latest
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    label: str
+    version: str
+    points: str  # SVG polyline points, already scaled
+    last_percent: float | None
+    peak_percent: float
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 240, 48
+
+
+def error_rate_sparklines(release: Release, *, minutes: int = 15) -> tuple[list[Sparkline], str]:
+    """Error rate of the new and the stable version over the last minutes, ready to draw.
+
+    Returns (sparklines, problem): Prometheus being down is a message, not an exception.
+    """
+    from integrations.prometheus import prometheus_client
+
+    wanted = [("new", release.version)]
+    if release.previous_version:
+        wanted.append(("stable", release.previous_version))
+    series = {}
+    try:
+        client = prometheus_client()
+        for label, version in wanted:
+            series[label] = client.error_rate_series(
+                release.component.name, version, minutes, environment=release.environment.name
+            )
+    except IntegrationError as exc:
+        return [], f"Prometheus could not be asked ({exc.message}); error rates are unknown."
+    peak = max([s.value for samples in series.values() for s in samples] + [0.01])
+    lines = []
+    for label, version in wanted:
+        samples = series[label]
+        lines.append(
+            Sparkline(
+                label,
+                version,
+                _points(samples, peak),
+                samples[-1].value * 100 if samples else None,
+                peak * 100,
+            )
+        )
+    return lines, ""
+
+
+def _points(samples, peak: float) -> str:
+    if len(samples) < 2:
+        return ""
+    start, end = samples[0].timestamp, samples[-1].timestamp
+    span = max(end - start, 1)
+    return " ".join(
+        f"{(s.timestamp - start) / span * SPARK_WIDTH:.1f},"
+        f"{SPARK_HEIGHT - s.value / peak * (SPARK_HEIGHT - 4):.1f}"
+        for s in samples
+    )

@@ -11,7 +11,7 @@ from portal.errors import PermissionDenied, PortalError
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
 from .models import Release
-from .selectors import release_versions
+from .selectors import SPARK_HEIGHT, SPARK_WIDTH, error_rate_sparklines, release_versions
 
 
 def release_list(request):
@@ -156,4 +156,21 @@ def release_rollback(request, pk):
             reason=reason,
             context=AuditContext.from_request(request),
         ),
+    )
+
+
+def release_errors(request, pk):
+    """Error-rate sparklines of the new and stable versions (a fragment, refreshed every 15 s)."""
+    release = _release(pk)
+    lines, problem = error_rate_sparklines(release)
+    return render(
+        request,
+        "deployments/_error_rates.html",
+        {
+            "release": release,
+            "lines": lines,
+            "problem": problem,
+            "width": SPARK_WIDTH,
+            "height": SPARK_HEIGHT,
+        },
     )

@@ -2,6 +2,7 @@
 
 from django import template
 
+from approvals.models import ApprovalRequest
 from catalog.models import Component
 from deployments.forms import ReasonForm
 from deployments.models import Release
@@ -35,7 +36,13 @@ def release_panel(context, component: Component, targets=None):
         .select_related("environment", "requested_by")
         .order_by("-created_at")[:5]
     )
+    pending = list(
+        ApprovalRequest.objects.filter(component=component, state="pending").select_related(
+            "environment", "release"
+        )
+    )
     return {
+        "pending_approvals": pending,
         "component": component,
         "rows": rows,
         "active": active,

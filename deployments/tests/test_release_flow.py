@@ -187,3 +187,40 @@ def test_canary_to_production_waits_for_a_colleagues_approval(
     assert run.display_title.endswith(f"(release {release.pk})")
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"release.start", "approval.create", "approval.decide"} <= actions
+
+
+def test_error_rates_show_the_bad_canary_climbing(shop, release_sandbox, client):
+    import requests
+
+    release = Release.objects.create(
+        component=shop["component"],
+        environment=shop["envs"]["prod"],
+        version="9.9.9",
+        previous_version="9.9.8",
+        strategy="canary",
+        state="paused",
+        requested_by=shop["owner"],
+    )
+    requests.post(
+        f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
+        json={"service": SERVICE, "version": "9.9.9"},
+        timeout=5,
+    ).raise_for_status()
+    client.force_login(shop["colleague"])
+    html = client.get(f"/releases/{release.pk}/errors/").content.decode()
+    assert "9.9.9 (new)" in html and "9.9.8 (stable)" in html
+    assert html.count("<polyline") == 2
+
+
+def test_error_rates_say_when_prometheus_is_down(shop, client, settings):
+    settings.INTEGRATION_URLS = {**settings.INTEGRATION_URLS, "prometheus": "http://127.0.0.1:9"}
+    release = Release.objects.create(
+        component=shop["component"],
+        environment=shop["envs"]["prod"],
+        version="9.9.9",
+        state="paused",
+        requested_by=shop["owner"],
+    )
+    client.force_login(shop["colleague"])
+    html = client.get(f"/releases/{release.pk}/errors/").content.decode()
+    assert "error rates are unknown" in html
