@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from catalog.models import Component, ComponentEnvironment
@@ -198,7 +199,9 @@ def _tuning_change(request, key_id, env, change):
         context = _tuning_env_context(request, target, message=message)
     if request.htmx:
         return render(request, "deployments/tuning_page.html#env", {"env": context})
-    return tuning_page(request, key.component_id)
+    level = messages.error if context["error"] else messages.success
+    level(request, context["error"] or context["message"])
+    return redirect("deployments:tuning_page", key.component_id)
 
 
 @mutating

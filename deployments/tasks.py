@@ -64,7 +64,7 @@ def control_action_apply(self, action_id: int) -> None:
     try:
         message = controls.control_action_send(action_id=action_id)
     except IntegrationError as exc:
-        if exc.transient and self.request.retries < self.max_retries:
+        if _may_retry(self, exc):
             controls.control_action_requeue(action_id=action_id)
             raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
         controls.control_action_finish(action_id=action_id, ok=False, message=exc.message)
@@ -80,8 +80,16 @@ def tuning_push(self, component_id: int, environment_id: int) -> None:
     try:
         tuning.tuning_push(component_id=component_id, environment_id=environment_id)
     except IntegrationError as exc:
-        if exc.transient and self.request.retries < self.max_retries:
+        if _may_retry(self, exc):
             raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
+
+
+def _may_retry(task, exc: IntegrationError) -> bool:
+    """Transient failures retry with backoff on a worker. Run eagerly (tests, a demo without a
+    worker) nobody would come back later: the failure is recorded at once instead."""
+    if task.request.is_eager:
+        return False
+    return exc.transient and task.request.retries < task.max_retries
 
 
 @shared_task(name="deployments.tuning_expire")
