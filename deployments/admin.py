@@ -46,3 +46,7 @@ class DeployFreezeAdmin(admin.ModelAdmin):
     list_display = ["environment", "component", "starts_at", "ends_at", "reason"]
     list_filter = ["environment"]
     raw_id_fields = ["component"]
+
+
+# Guardrails, runtime keys and control history (issue 5).
+from . import control_admin  # noqa: E402, F401

@@ -11,3 +11,6 @@ rules.add_perm("deployments.start_release", can_release)
 rules.add_perm("deployments.promote_release", can_release)
 rules.add_perm("deployments.abort_release", can_release)
 rules.add_perm("deployments.rollback_release", can_release)
+
+# -- Guardrails, controls and runtime tuning (issue 5): see deployments/control_rules.py ------
+from . import control_rules  # noqa: E402, F401

@@ -49,3 +49,52 @@ def releases_tick() -> int:
     for release_id in due:
         machine.release_poll_run(release_id=release_id)
     return len(due)
+
+
+# -- Controls and runtime tuning (issue 5) ----------------------------------------------------
+
+
+@shared_task(name="deployments.control_action_apply", bind=True, max_retries=MAX_RETRIES)
+def control_action_apply(self, action_id: int) -> None:
+    """Send one knob change to Kubernetes. A second delivery finds it claimed and does nothing."""
+    from . import controls
+
+    if not controls.control_action_claim(action_id=action_id):
+        return
+    try:
+        message = controls.control_action_send(action_id=action_id)
+    except IntegrationError as exc:
+        if _may_retry(self, exc):
+            controls.control_action_requeue(action_id=action_id)
+            raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
+        controls.control_action_finish(action_id=action_id, ok=False, message=exc.message)
+        return
+    controls.control_action_finish(action_id=action_id, ok=True, message=message)
+
+
+@shared_task(name="deployments.tuning_push", bind=True, max_retries=MAX_RETRIES)
+def tuning_push(self, component_id: int, environment_id: int) -> None:
+    """Merge a component's runtime values into its ConfigMap; the rows say if it failed."""
+    from . import tuning
+
+    try:
+        tuning.tuning_push(component_id=component_id, environment_id=environment_id)
+    except IntegrationError as exc:
+        if _may_retry(self, exc):
+            raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
+
+
+def _may_retry(task, exc: IntegrationError) -> bool:
+    """Transient failures retry with backoff on a worker. Run eagerly (tests, a demo without a
+    worker) nobody would come back later: the failure is recorded at once instead."""
+    if task.request.is_eager:
+        return False
+    return exc.transient and task.request.retries < task.max_retries
+
+
+@shared_task(name="deployments.tuning_expire")
+def tuning_expire() -> int:
+    """Beat: revert temporary overrides whose time is up (each revert audited and pushed)."""
+    from . import tuning
+
+    return tuning.tuning_expire_due()

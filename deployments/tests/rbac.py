@@ -56,3 +56,121 @@ RBAC_CASES = [
         "allowed": RELEASERS,
     },
 ]
+
+
+# -- Knobs within guardrails and runtime tuning (issue 5) -------------------------------------
+# The world's cluster is not running here: an allowed person's request is recorded as refused
+# ("Kubernetes API unavailable", state changes); a refused one changes nothing.
+
+TUNERS = {"owner_member", "owner_lead", "sre"}
+
+
+def _guardrails(environment, **knobs):
+    def setup(w):
+        from deployments.models import ControlPolicy
+
+        w.component.deployments.update(kube_deployment="ledger")
+        ControlPolicy.objects.create(environment=getattr(w, environment), **knobs)
+
+    return setup
+
+
+def _knob_url(name, environment):
+    return lambda w: reverse(name, args=[w.component.pk, getattr(w, environment).name])
+
+
+def _tuning_key(override=False):
+    def setup(w):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from deployments.models import TuningKey, TuningValue
+
+        key = TuningKey.objects.create(
+            component=w.component, key="LOG_SAMPLING_RATE", kind="sampling", default=0.1
+        )
+        w.extra["key"] = key
+        if override:
+            until = timezone.now() + timedelta(minutes=30)
+            TuningValue.objects.create(
+                key=key, environment=w.production, override_value=1.0, override_until=until
+            )
+            w.extra["until"] = until.isoformat()
+
+    return setup
+
+
+def _tuning_url(name, environment):
+    return lambda w: reverse(name, args=[w.extra["key"].pk, getattr(w, environment).name])
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:control_scale",
+        "url": _knob_url("deployments:control_scale", "production"),
+        "data": lambda w: {"replicas": "3", "reason": "peak", "confirm": "1"},
+        "setup": _guardrails(
+            "production", replicas_enabled=True, replicas_roles=["owner_team", "sre"]
+        ),
+        "allowed": {"owner_member", "owner_lead", "sre"},
+    },
+    {
+        # The platform team opened staging scaling to other teams, and not to SREs.
+        "url_name": "deployments:control_scale",
+        "url": _knob_url("deployments:control_scale", "staging"),
+        "data": lambda w: {"replicas": "3", "reason": "load test"},
+        "setup": _guardrails(
+            "staging", replicas_enabled=True, replicas_roles=["owner_team", "other_teams"]
+        ),
+        "allowed": {"owner_member", "owner_lead", "other_team_member"},
+    },
+    {
+        "url_name": "deployments:control_hpa",
+        "url": _knob_url("deployments:control_hpa", "production"),
+        "data": lambda w: {
+            "min_replicas": "2",
+            "max_replicas": "6",
+            "target_cpu_utilization": "70",
+            "reason": "sale",
+            "confirm": "1",
+        },
+        "setup": _guardrails("production", hpa_enabled=True, hpa_roles=["sre"]),
+        "allowed": {"sre"},
+    },
+    {
+        "url_name": "deployments:control_restart",
+        "url": _knob_url("deployments:control_restart", "production"),
+        "data": lambda w: {"reason": "stuck pods", "confirm": "1"},
+        "setup": _guardrails(
+            "production", restart_enabled=True, restart_roles=["owner_lead", "sre"]
+        ),
+        "allowed": {"owner_lead", "sre"},
+    },
+    {
+        "url_name": "deployments:tuning_set",
+        "url": _tuning_url("deployments:tuning_set", "production"),
+        "data": lambda w: {"value": "0.5", "reason": "debugging"},
+        "setup": _tuning_key(),
+        "allowed": TUNERS,
+    },
+    {
+        "url_name": "deployments:tuning_override",
+        "url": _tuning_url("deployments:tuning_override", "staging"),
+        "data": lambda w: {"value": "100%", "minutes": "30", "reason": "incident"},
+        "setup": _tuning_key(),
+        "allowed": TUNERS,
+    },
+    {
+        "url_name": "deployments:tuning_revert",
+        "url": _tuning_url("deployments:tuning_revert", "production"),
+        "data": lambda w: {"until": w.extra["until"]},
+        "setup": _tuning_key(override=True),
+        "allowed": TUNERS,
+    },
+    {
+        "url_name": "deployments:runtime_token_issue",
+        "url": lambda w: reverse("deployments:runtime_token_issue", args=[w.component.pk]),
+        "allowed": TUNERS,
+    },
+]
