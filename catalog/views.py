@@ -1,7 +1,7 @@
 """Catalog pages: home, namespaces, the component list, service pages, team pages, the graph."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -21,6 +21,13 @@ from .selectors import (
 )
 
 BLAST_LIMIT = 50
+SYSTEM_ROWS = 25  # components shown per system on a namespace page
+# What a component row (namespace and team pages) shows.
+ROW_COLUMNS = (
+    *("name", "title", "metadata_namespace", "entity_kind", "kind", "lifecycle", "tier"),
+    *("owner_id", "system_id", "parent_id", "namespace_id"),
+    *("owner__name", "owner__title", "owner__metadata_namespace"),
+)
 BLAST_DEPTHS = (1, 2, 3, 5)
 GRAPH_DEPTHS = (1, 2, 3)
 LINK_GROUPS = (
@@ -72,24 +79,44 @@ def component_list(request):
 
 @require_GET
 def namespace_detail(request, mns, name):
+    """Systems with their first components each; every system links to its full, paged list.
+
+    One windowed query reads the first `SYSTEM_ROWS` top-level components of every system and
+    each system's count, so the page stays the same size whether a system has 30 or 3,000.
+    """
     namespace = get_object_or_404(
         Namespace.objects.select_related("owner"), metadata_namespace=mns, name=name
     )
     systems = list(namespace.systems.select_related("owner"))
+    by_system = Window(RowNumber(), partition_by=[F("system_id")], order_by=[F("name"), F("pk")])
     components = list(
         namespace.components.filter(parent__isnull=True)
         .select_related("owner")
-        .order_by("system_id", "name")
+        .only(*ROW_COLUMNS)
+        .annotate(rank=by_system, in_system=Window(Count("*"), partition_by=[F("system_id")]))
+        .filter(rank__lte=SYSTEM_ROWS)
+        .order_by("system_id", "name", "pk")
     )
     counts = subcomponent_counts(c.pk for c in components)
-    by_system: dict[int | None, list[Component]] = {}
+    shown: dict[int | None, list[Component]] = {}
+    totals: dict[int | None, int] = {}
     for component in components:
         component.subcomponent_count = counts.get(component.pk, 0)
-        by_system.setdefault(component.system_id, []).append(component)
-    groups = [(system, by_system.get(system.pk, [])) for system in systems]
+        shown.setdefault(component.system_id, []).append(component)
+        totals[component.system_id] = component.in_system
+    groups = [(system, shown.get(system.pk, [])) for system in systems]
+    for system in systems:
+        system.component_total = totals.get(system.pk, 0)
     known = {system.pk for system in systems}
-    loose = [c for key, rows in by_system.items() if key not in known for c in rows]
-    context = {"namespace": namespace, "groups": groups, "loose": loose, "total": len(components)}
+    loose = [c for key, rows in shown.items() if key not in known for c in rows]
+    loose_total = sum(n for key, n in totals.items() if key not in known)
+    context = {
+        "namespace": namespace,
+        "groups": groups,
+        "loose": loose,
+        "loose_total": loose_total,
+        "total": sum(totals.values()),
+    }
     return render(request, "catalog/namespace_detail.html", context)
 
 
