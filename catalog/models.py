@@ -378,3 +378,19 @@ class ApiRelation(models.Model):
 
     def __str__(self):
         return f"{self.component} {self.relation} {self.api}"
+
+
+class CatalogVersion(models.Model):
+    """One row whose `token` changes whenever the graph or what it shows changes.
+
+    Database triggers (migration 0004) give it a fresh random token on every insert, update,
+    delete or truncate of components, dependencies and teams, whoever writes them (services, the
+    import, the admin, raw SQL). Cached graph answers are keyed by it, so they are never stale.
+    The token is random, not a counter, so a rolled-back write can never reuse a value.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=40)
+
+    def __str__(self):
+        return self.token

@@ -13,6 +13,7 @@ from .models import Component, Dependency, Namespace, System, Team
 from .selectors import (
     EDGE_KINDS,
     blast_radius,
+    catalog_version_query,
     dependencies_direct,
     dependents_direct,
     neighbourhood,
@@ -21,6 +22,7 @@ from .selectors import (
 )
 
 BLAST_LIMIT = 50
+DIRECT_LIMIT = 50  # direct edges listed per direction; the count shows how many there are
 SYSTEM_ROWS = 25  # components shown per system on a namespace page
 # What a component row (namespace and team pages) shows.
 ROW_COLUMNS = (
@@ -165,7 +167,13 @@ def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None
 def _blast_context(request, component: Component) -> dict:
     kinds = normalise_kinds(request.GET.getlist("kind"))
     depth = _int_choice(request.GET.get("depth"), BLAST_DEPTHS, None)
-    radius = blast_radius(component, kinds=kinds, max_depth=depth, limit=BLAST_LIMIT)
+    radius = blast_radius(
+        component,
+        kinds=kinds,
+        max_depth=depth,
+        limit=BLAST_LIMIT,
+        version=getattr(component, "catalog_version", None),
+    )
     return {
         "component": component,
         "radius": radius,
@@ -196,6 +204,7 @@ def component_detail(request, mns, kind, name):
     ).annotate(
         dependencies_total=_count(Dependency, "source"),
         dependents_total=_count(Dependency, "target"),
+        catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
     )
     component = _component_or_404(mns, kind, name, queryset)
     context = _blast_context(request, component)
@@ -204,8 +213,8 @@ def component_detail(request, mns, kind, name):
     context |= {
         "subcomponents": component.subcomponents.select_related("owner").order_by("kind", "name"),
         "deployments": _deployments(component),
-        "depends_on": dependencies_direct(component),
-        "depended_on_by": dependents_direct(component),
+        "depends_on": dependencies_direct(component, limit=DIRECT_LIMIT),
+        "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
     }
