@@ -29,6 +29,7 @@ from deployments.models import Release, ReleaseEvent
 
 ACTIVE_SEEDED = "progressing"
 CONNECTIONS = 50
+WORKER_ARGS = ["--worker-class=sync"]
 WRK_SCRIPT = """
 -- Status polling as htmx does it: a signed-in session, HX-Request, one fragment per request.
 local paths = {%(paths)s}
@@ -158,7 +159,7 @@ def load_test(
             "portal.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
-            "--worker-class=sync",
+            *WORKER_ARGS,
             "--log-level=warning",
         ],
         cwd=settings.BASE_DIR,
