@@ -41,12 +41,17 @@ test: lint
 	$(BIN)/pytest
 
 # Benchmarks wipe the catalog of their own PostgreSQL database (never your development one).
+# BENCH_DATABASE_URL may name any database; it is created on the same server when missing.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/switchyard_bench
+BENCH_DB_NAME = $(lastword $(subst /, ,$(firstword $(subst ?, ,$(BENCH_DATABASE_URL)))))
+BENCH_ADMIN_URL = $(patsubst %/$(BENCH_DB_NAME),%/postgres,$(firstword $(subst ?, ,$(BENCH_DATABASE_URL))))
 bench: install
-	@psql "$(BENCH_DATABASE_URL:/switchyard_bench=/postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname='switchyard_bench'" | grep -q 1 \
-	  || psql "$(BENCH_DATABASE_URL:/switchyard_bench=/postgres)" -c "CREATE DATABASE switchyard_bench"
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null) \
+	  || echo "wrk is not installed: the status polling load test will be skipped"
+	@psql "$(BENCH_ADMIN_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB_NAME)'" | grep -q 1 \
+	  || psql "$(BENCH_ADMIN_URL)" -c 'CREATE DATABASE "$(BENCH_DB_NAME)"'
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .celery .sandbox db.sqlite3 staticfiles

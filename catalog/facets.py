@@ -18,6 +18,22 @@ from .models import Component, Namespace, Team
 
 PAGE_SIZE = 50
 FACETS = ("kind", "lifecycle", "owner", "namespace")
+_REF = ("name", "title", "metadata_namespace")
+# What a list row shows: no API definitions, annotations or JSON blobs are read for it.
+LIST_COLUMNS = (
+    *_REF,
+    "entity_kind",
+    "kind",
+    "lifecycle",
+    "tier",
+    "description",
+    "owner_id",
+    "namespace_id",
+    "parent_id",
+    *(f"owner__{f}" for f in _REF),
+    *(f"namespace__{f}" for f in _REF),
+    *(f"parent__{f}" for f in (*_REF, "entity_kind")),
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,7 @@ class ComponentFilters:
     lifecycle: str = ""
     owner: str = ""  # team name
     namespace: str = ""  # namespace name
+    system: str = ""  # system name (not a facet: the namespace page links to it)
     sub: bool = False  # include subcomponents
 
     @classmethod
@@ -40,18 +57,20 @@ class ComponentFilters:
             lifecycle=one("lifecycle"),
             owner=one("owner"),
             namespace=one("namespace"),
+            system=one("system"),
             sub=params.get("sub") == "1",
         )
 
     @property
     def active(self) -> bool:
-        return any(getattr(self, name) for name in ("q", *FACETS)) or self.sub
+        return any(getattr(self, name) for name in ("q", "system", *FACETS)) or self.sub
 
     def querystring(self, **changes) -> str:
         """This filter set as a URL query, with `changes` applied (for pager and facet links)."""
         values = {
             "q": self.q,
             **{name: getattr(self, name) for name in FACETS},
+            "system": self.system,
             "sub": "1" if self.sub else "",
         }
         values.update(changes)
@@ -79,7 +98,11 @@ class ComponentFacets:
     selection: Q = field(default_factory=Q)
 
     def page(self, number) -> Page:
-        rows = self.base.filter(self.selection).select_related("owner", "namespace", "parent")
+        rows = (
+            self.base.filter(self.selection)
+            .select_related("owner", "namespace", "parent")
+            .only(*LIST_COLUMNS)
+        )
         paginator = _CountedPaginator(rows.order_by("name", "pk"), PAGE_SIZE, self.total)
         return paginator.get_page(number)
 
@@ -111,10 +134,12 @@ def component_facets(filters: ComponentFilters) -> ComponentFacets:
     """Facet options with counts, the total and the row selection for `filters` (3 queries)."""
     base = Component.objects.all() if filters.sub else Component.objects.filter(parent__isnull=True)
     base = _search(base, filters.q)
+    if filters.system:
+        base = base.filter(system__name=filters.system)
     groups = list(
         base.order_by()
         .values_list("kind", "lifecycle", "owner_id", "namespace_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): then the covering index alone answers
     )
     teams = {t.pk: t for t in Team.objects.only("pk", "name", "title")}
     namespaces = {n.pk: n for n in Namespace.objects.only("pk", "name", "title")}

@@ -262,6 +262,20 @@ class Component(models.Model):
             models.Index(fields=["lifecycle", "name"]),
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["namespace", "name"]),
+            # The component list's order (name, pk): its first page is an index range scan,
+            # not a sort of every row. The partial one serves the default, top-level view.
+            models.Index(fields=["name", "id"], name="component_name_id"),
+            models.Index(
+                fields=["name", "id"],
+                condition=Q(parent__isnull=True),
+                name="component_top_name_id",
+            ),
+            # The facet GROUP BY reads only these columns: an index-only scan on PostgreSQL.
+            models.Index(
+                fields=["kind", "lifecycle", "owner", "namespace"],
+                condition=Q(parent__isnull=True),
+                name="component_top_facets",
+            ),
         ]
 
     def __str__(self):
@@ -334,9 +348,10 @@ class Dependency(models.Model):
                 condition=~Q(source=models.F("target")), name="dependency_no_self"
             ),
         ]
+        # Walking upstream reads only this covering index (PostgreSQL), never the table; walking
+        # downstream reads only the unique (source, target, kind) index above.
         indexes = [
-            models.Index(fields=["target", "kind"]),
-            models.Index(fields=["source", "kind"]),
+            models.Index(fields=["target", "kind"], include=["source"], name="dependency_up"),
         ]
 
     def __str__(self):
@@ -363,3 +378,19 @@ class ApiRelation(models.Model):
 
     def __str__(self):
         return f"{self.component} {self.relation} {self.api}"
+
+
+class CatalogVersion(models.Model):
+    """One row whose `token` changes whenever the graph or what it shows changes.
+
+    Database triggers (migration 0004) give it a fresh random token on every insert, update,
+    delete or truncate of components, dependencies and teams, whoever writes them (services, the
+    import, the admin, raw SQL). Cached graph answers are keyed by it, so they are never stale.
+    The token is random, not a counter, so a rolled-back write can never reuse a value.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=40)
+
+    def __str__(self):
+        return self.token

@@ -10,13 +10,15 @@ PostgreSQL carries the sets as bigint arrays, SQLite (development, tests) as JSO
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from .models import Component, Dependency
+from .models import CatalogVersion, Component, Dependency
 
 GRAPH_MAX_NODES = 120
+BLAST_CACHE_SECONDS = 600  # a backstop only: a new catalog version makes old answers unused
 EDGE_KINDS = tuple(Dependency.Kind.values)
 
 
@@ -233,19 +235,57 @@ def _node(row, direction: str = "") -> GraphNode:
     return GraphNode(*columns, depth=depth, direction=direction)
 
 
+def catalog_version() -> str | None:
+    """The token that changes with every write to components, dependencies or teams (or None)."""
+    return catalog_version_query().first()
+
+
+def catalog_version_query() -> QuerySet:
+    """The version as a one-value queryset, to read it in the same query as a component:
+    `Component.objects.annotate(catalog_version=Subquery(catalog_version_query()))`."""
+    return CatalogVersion.objects.filter(pk=1).values_list("token", flat=True)
+
+
+_READ = object()
+
+
 def blast_radius(
     component: Component,
     *,
     kinds: Iterable[str] | None = None,
     max_depth: int | None = None,
     limit: int | None = 200,
+    version=_READ,
 ) -> BlastRadius:
     """Components that transitively depend on `component`, each at its minimal depth.
 
-    One SQL query: the walk, the totals (components and distinct owner teams) and the first
-    `limit` affected components ordered by depth, tier and name.
+    At most two queries: the catalog version (none when the caller read it along with the
+    component and passes it as `version`), then (unless the answer for this version is cached)
+    one walk. A hub that thousands of components depend on costs tens of milliseconds to
+    walk, so answers are cached under the catalog version (see `CatalogVersion`): any write to
+    the graph, a component or a team gives a new version, so a cached answer is never stale.
     """
     kinds = normalise_kinds(kinds)
+    if version is _READ:
+        version = catalog_version() if limit is not None else None
+    elif limit is None:
+        version = None  # whole answers (thousands of nodes) are not cached
+    key = f"catalog:blast:{version}:{component.pk}:{'.'.join(kinds)}:{max_depth}:{limit}"
+    if version is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    radius = _blast_radius_walk(component.pk, kinds=kinds, max_depth=max_depth, limit=limit)
+    if version is not None:
+        cache.set(key, radius, BLAST_CACHE_SECONDS)
+    return radius
+
+
+def _blast_radius_walk(
+    pk: int, *, kinds: tuple[str, ...], max_depth: int | None, limit: int | None
+) -> BlastRadius:
+    """One SQL query: the walk, the totals (components and distinct owner teams) and the first
+    `limit` affected components ordered by depth, tier and name."""
     dialect = _Dialect()
     walk = dialect.walk_cte(
         "walk", frm="target_id", to="source_id", kinds=kinds, limited=max_depth is not None
@@ -264,7 +304,7 @@ def blast_radius(
         JOIN catalog_component c ON c.id = hc.id
         LEFT JOIN catalog_team t ON t.id = c.owner_id
         ORDER BY hc.depth, c.tier, c.name"""  # noqa: S608
-    params = dialect.walk_params(component.pk, kinds, max_depth)
+    params = dialect.walk_params(pk, kinds, max_depth)
     if limit is not None:
         params.append(limit)
     with connection.cursor() as cursor:

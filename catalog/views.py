@@ -1,7 +1,7 @@
 """Catalog pages: home, namespaces, the component list, service pages, team pages, the graph."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -13,6 +13,7 @@ from .models import Component, Dependency, Namespace, System, Team
 from .selectors import (
     EDGE_KINDS,
     blast_radius,
+    catalog_version_query,
     dependencies_direct,
     dependents_direct,
     neighbourhood,
@@ -21,6 +22,14 @@ from .selectors import (
 )
 
 BLAST_LIMIT = 50
+DIRECT_LIMIT = 50  # direct edges listed per direction; the count shows how many there are
+SYSTEM_ROWS = 25  # components shown per system on a namespace page
+# What a component row (namespace and team pages) shows.
+ROW_COLUMNS = (
+    *("name", "title", "metadata_namespace", "entity_kind", "kind", "lifecycle", "tier"),
+    *("owner_id", "system_id", "parent_id", "namespace_id"),
+    *("owner__name", "owner__title", "owner__metadata_namespace"),
+)
 BLAST_DEPTHS = (1, 2, 3, 5)
 GRAPH_DEPTHS = (1, 2, 3)
 LINK_GROUPS = (
@@ -72,24 +81,44 @@ def component_list(request):
 
 @require_GET
 def namespace_detail(request, mns, name):
+    """Systems with their first components each; every system links to its full, paged list.
+
+    One windowed query reads the first `SYSTEM_ROWS` top-level components of every system and
+    each system's count, so the page stays the same size whether a system has 30 or 3,000.
+    """
     namespace = get_object_or_404(
         Namespace.objects.select_related("owner"), metadata_namespace=mns, name=name
     )
     systems = list(namespace.systems.select_related("owner"))
+    by_system = Window(RowNumber(), partition_by=[F("system_id")], order_by=[F("name"), F("pk")])
     components = list(
         namespace.components.filter(parent__isnull=True)
         .select_related("owner")
-        .order_by("system_id", "name")
+        .only(*ROW_COLUMNS)
+        .annotate(rank=by_system, in_system=Window(Count("*"), partition_by=[F("system_id")]))
+        .filter(rank__lte=SYSTEM_ROWS)
+        .order_by("system_id", "name", "pk")
     )
     counts = subcomponent_counts(c.pk for c in components)
-    by_system: dict[int | None, list[Component]] = {}
+    shown: dict[int | None, list[Component]] = {}
+    totals: dict[int | None, int] = {}
     for component in components:
         component.subcomponent_count = counts.get(component.pk, 0)
-        by_system.setdefault(component.system_id, []).append(component)
-    groups = [(system, by_system.get(system.pk, [])) for system in systems]
+        shown.setdefault(component.system_id, []).append(component)
+        totals[component.system_id] = component.in_system
+    groups = [(system, shown.get(system.pk, [])) for system in systems]
+    for system in systems:
+        system.component_total = totals.get(system.pk, 0)
     known = {system.pk for system in systems}
-    loose = [c for key, rows in by_system.items() if key not in known for c in rows]
-    context = {"namespace": namespace, "groups": groups, "loose": loose, "total": len(components)}
+    loose = [c for key, rows in shown.items() if key not in known for c in rows]
+    loose_total = sum(n for key, n in totals.items() if key not in known)
+    context = {
+        "namespace": namespace,
+        "groups": groups,
+        "loose": loose,
+        "loose_total": loose_total,
+        "total": sum(totals.values()),
+    }
     return render(request, "catalog/namespace_detail.html", context)
 
 
@@ -138,7 +167,13 @@ def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None
 def _blast_context(request, component: Component) -> dict:
     kinds = normalise_kinds(request.GET.getlist("kind"))
     depth = _int_choice(request.GET.get("depth"), BLAST_DEPTHS, None)
-    radius = blast_radius(component, kinds=kinds, max_depth=depth, limit=BLAST_LIMIT)
+    radius = blast_radius(
+        component,
+        kinds=kinds,
+        max_depth=depth,
+        limit=BLAST_LIMIT,
+        version=getattr(component, "catalog_version", None),
+    )
     return {
         "component": component,
         "radius": radius,
@@ -169,6 +204,7 @@ def component_detail(request, mns, kind, name):
     ).annotate(
         dependencies_total=_count(Dependency, "source"),
         dependents_total=_count(Dependency, "target"),
+        catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
     )
     component = _component_or_404(mns, kind, name, queryset)
     context = _blast_context(request, component)
@@ -177,8 +213,8 @@ def component_detail(request, mns, kind, name):
     context |= {
         "subcomponents": component.subcomponents.select_related("owner").order_by("kind", "name"),
         "deployments": _deployments(component),
-        "depends_on": dependencies_direct(component),
-        "depended_on_by": dependents_direct(component),
+        "depends_on": dependencies_direct(component, limit=DIRECT_LIMIT),
+        "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
     }

@@ -1,8 +1,9 @@
 """`make bench`: server time and query counts of the pages people use most, at catalog scale.
 
-Each figure is measured in-process with Django's test client (no network, no browser), so it is the
-server's own time: URL routing, middleware, queries, template rendering. Medians and 95th
-percentiles over repeated requests, rotating over sample objects so caches don't flatter.
+Each page figure is measured in-process with Django's test client (no network, no browser), so it
+is the server's own time: URL routing, middleware, queries, template rendering. Medians and 95th
+percentiles over repeated requests, rotating over sample objects so caches don't flatter. DEBUG
+is off while measuring, as in production (no query log, no template debug information).
 """
 
 import statistics
@@ -23,10 +24,17 @@ class Figure:
     p95_ms: float
     queries: int
     note: str = ""
+    target: str = ""
 
 
 def measure(
-    *, scale: str, name: str, call: Callable[[int], object], repeat: int = 40, note: str = ""
+    *,
+    scale: str,
+    name: str,
+    call: Callable[[int], object],
+    repeat: int = 40,
+    note: str = "",
+    target: str = "",
 ) -> Figure:
     """Time `call(i)` `repeat` times after two warm-up calls; count queries of the last call."""
     call(0)
@@ -38,9 +46,27 @@ def measure(
         timings.append((time.perf_counter() - started) * 1000)
     with CaptureQueriesContext(connection) as queries:
         call(repeat)
-    timings.sort()
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    return Figure(scale, name, statistics.median(timings), p95, len(queries), note)
+    return Figure(scale, name, *percentiles(timings), len(queries), note, target)
+
+
+def percentiles(timings: list[float]) -> tuple[float, float]:
+    ordered = sorted(timings)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def combine(runs: list[Figure]) -> Figure:
+    """One figure from several measurement passes: the median p50 and p95, the most queries."""
+    first = runs[0]
+    return Figure(
+        first.scale,
+        first.name,
+        statistics.median(f.p50_ms for f in runs),
+        statistics.median(f.p95_ms for f in runs),
+        max(f.queries for f in runs),
+        first.note,
+        first.target,
+    )
 
 
 def page_getter(client: Client, urls: list[str], **headers) -> Callable[[int], object]:
@@ -53,13 +79,23 @@ def page_getter(client: Client, urls: list[str], **headers) -> Callable[[int], o
     return get
 
 
+def verdict(figure: Figure) -> str:
+    """ "met" / "not met" against a target like "p50 ≤ 25" (ms), with the ratio."""
+    if not figure.target:
+        return ""
+    limit = float(figure.target.split("≤")[1])
+    ratio = figure.p50_ms / limit
+    return f"{'met' if ratio <= 1 else 'NOT met'} ({ratio:.2f}× of {figure.target} ms)"
+
+
 def format_table(figures: list[Figure]) -> str:
     lines = [
-        "| scale | figure | p50 ms | p95 ms | SQL queries | note |",
-        "|---|---|---:|---:|---:|---|",
+        "| scale | figure | p50 ms | p95 ms | SQL queries | target (p50) | note |",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for f in figures:
         lines.append(
-            f"| {f.scale} | {f.name} | {f.p50_ms:.1f} | {f.p95_ms:.1f} | {f.queries} | {f.note} |"
+            f"| {f.scale} | {f.name} | {f.p50_ms:.1f} | {f.p95_ms:.1f} | {f.queries} "
+            f"| {verdict(f)} | {f.note} |"
         )
     return "\n".join(lines)

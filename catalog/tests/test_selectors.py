@@ -1,6 +1,7 @@
 import pytest
 
-from catalog.selectors import blast_radius, neighbourhood, subcomponent_counts
+from catalog.models import Component, Dependency, Team
+from catalog.selectors import blast_radius, catalog_version, neighbourhood, subcomponent_counts
 from catalog.tests.graphs import chain, components, edges, team
 
 pytestmark = pytest.mark.django_db
@@ -73,10 +74,34 @@ def test_blast_radius_limit_keeps_the_totals_and_the_nearest_components():
     assert [c.depth for c in radius.components] == [1] * 5
 
 
-def test_blast_radius_is_one_query(django_assert_num_queries):
+def test_blast_radius_is_the_version_and_one_walk_then_only_the_version(
+    django_assert_num_queries,
+):
     nodes = chain(40)
+    with django_assert_num_queries(2):
+        first = blast_radius(nodes[0])
     with django_assert_num_queries(1):
-        blast_radius(nodes[0])
+        assert blast_radius(nodes[0]) == first
+
+
+def test_every_write_to_the_graph_or_what_it_shows_makes_a_new_catalog_version():
+    g = components("db", "api", "web", owner=team("data"))
+    edges(g, "api>db")
+    seen = {catalog_version()}
+    assert blast_radius(g["db"]).total == 1
+    edges(g, "web>api")
+    seen.add(catalog_version())
+    assert blast_radius(g["db"]).total == 2  # a new edge: not the cached answer
+    Component.objects.filter(pk=g["web"].pk).update(title="Web shop")
+    seen.add(catalog_version())
+    assert {c.label for c in blast_radius(g["db"]).components} == {"api", "Web shop"}
+    Team.objects.filter(name="data").update(title="Data platform")
+    seen.add(catalog_version())
+    assert {c.owner_label for c in blast_radius(g["db"]).components} == {"Data platform"}
+    Dependency.objects.filter(source=g["web"]).delete()
+    seen.add(catalog_version())
+    assert blast_radius(g["db"]).total == 1
+    assert None not in seen and len(seen) == 5
 
 
 def test_neighbourhood_goes_both_ways_to_the_chosen_depth():

@@ -67,6 +67,32 @@ def test_namespace_page_lists_systems_with_their_components(signed_in, shop):
     assert {c.name for c in response.context["loose"]} == {"web", "mailer", "orders-db"}
 
 
+def test_namespace_page_shows_the_first_components_of_a_big_system_and_links_to_all(signed_in):
+    ns = Namespace.objects.create(name="big")
+    system = System.objects.create(name="engine", namespace=ns)
+    components(*[f"part-{i:03}" for i in range(40)], namespace=ns, system=system)
+    components("stray", namespace=ns)
+    response = signed_in.get(reverse("catalog:namespace_detail", args=["default", "big"]))
+    ((shown_system, rows),) = response.context["groups"]
+    assert [c.name for c in rows] == [f"part-{i:03}" for i in range(25)]
+    assert shown_system.component_total == 40 and response.context["total"] == 41
+    assert [c.name for c in response.context["loose"]] == ["stray"]
+    page = response.content.decode()
+    assert "All 40 components of engine" in page
+    assert "?namespace=big&amp;system=engine" in page
+
+
+def test_component_list_filters_by_system_and_keeps_it_in_the_links(signed_in):
+    ns = Namespace.objects.create(name="big")
+    engine = System.objects.create(name="engine", namespace=ns)
+    components(*[f"part-{i:03}" for i in range(60)], namespace=ns, system=engine)
+    components("other", namespace=ns, system=System.objects.create(name="wheels", namespace=ns))
+    response = signed_in.get(reverse("catalog:component_list"), {"system": "engine"})
+    assert response.context["page"].paginator.count == 60
+    assert "other" not in {c.name for c in response.context["page"].object_list}
+    assert "system=engine&amp;page=2" in response.content.decode()
+
+
 def test_unknown_namespace_team_and_component_are_404(signed_in, shop):
     assert (
         signed_in.get(reverse("catalog:namespace_detail", args=["default", "no"])).status_code
