@@ -32,6 +32,12 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _no_developer_sandbox(settings, tmp_path_factory):
+    """Tests never talk to a sandbox that `make run` left running: each starts its own."""
+    settings.SANDBOX_DIR = tmp_path_factory.getbasetemp() / "no-sandbox"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -99,7 +105,7 @@ def login_page(page, live_server, password):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", user.username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url(f"{live_server.url}/")
         return page
 

@@ -101,3 +101,17 @@ def _points(samples, peak: float) -> str:
         f"{SPARK_HEIGHT - s.value / peak * (SPARK_HEIGHT - 4):.1f}"
         for s in samples
     )
+
+
+def live_version(target) -> str:
+    """The version Argo CD deploys for a ComponentEnvironment (image tag), or "" if unknown."""
+    from integrations.argocd import argocd_client
+
+    if not target.argocd_application:
+        return ""
+    try:
+        app = argocd_client().application_get(target.argocd_application)
+    except IntegrationError:
+        return ""
+    tags = {image.rsplit(":", 1)[1] for image in app.images if ":" in image.rsplit("/", 1)[-1]}
+    return tags.pop() if len(tags) == 1 else ""

@@ -14,6 +14,7 @@ from portal.permissions import permission_require
 
 from .errors import ReleaseRefused
 from .models import DeployFreeze, Release, ReleaseEvent
+from .selectors import live_version
 
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 DEFAULT_CANARY_STEPS = [5, 25, 50, 100]
@@ -58,14 +59,20 @@ def _active_freeze(component: Component, environment: Environment) -> DeployFree
     )
 
 
-def _running_version(component: Component, environment: Environment) -> str:
+def _running_version(target: ComponentEnvironment) -> str:
+    """What runs now: the last release that succeeded here, else what Argo CD deploys.
+
+    Called before any transaction (it may ask Argo CD); "" when nobody can tell.
+    """
     last = (
-        Release.objects.filter(component=component, environment=environment, state="succeeded")
+        Release.objects.filter(
+            component=target.component, environment=target.environment, state="succeeded"
+        )
         .order_by("-finished_at")
         .values_list("version", flat=True)
         .first()
     )
-    return last or ""
+    return last or live_version(target)
 
 
 def release_start(
@@ -115,6 +122,7 @@ def release_start(
             f"{freeze.reason}"
         )
     return _release_create(
+        previous_version=_running_version(target),
         actor=actor,
         component=component,
         environment=environment,
@@ -129,7 +137,18 @@ def release_start(
 
 
 def _release_create(
-    *, actor, component, environment, version, strategy, steps, reason, rollback_of, action, context
+    *,
+    actor,
+    component,
+    environment,
+    version,
+    previous_version,
+    strategy,
+    steps,
+    reason,
+    rollback_of,
+    action,
+    context,
 ) -> Release:
     from . import tasks
 
@@ -139,7 +158,7 @@ def _release_create(
                 component=component,
                 environment=environment,
                 version=version,
-                previous_version=_running_version(component, environment),
+                previous_version=previous_version,
                 strategy=strategy,
                 canary_steps=steps,
                 requested_by=actor,

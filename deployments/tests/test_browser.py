@@ -105,7 +105,7 @@ def test_canary_to_production_waits_for_approval_then_finishes(
     other.goto(f"{live_server.url}/accounts/login/")
     other.fill("input[name=login]", "camila")
     other.fill("input[name=password]", "correct-horse-battery-staple")
-    other.click("button[type=submit]")
+    other.get_by_role("button", name="Sign in", exact=True).click()
     other.wait_for_url(f"{live_server.url}/")
     other.get_by_role("link", name="Approvals").click()
     other.get_by_role("link", name=SERVICE).click()

@@ -174,6 +174,10 @@ def test_canary_to_production_waits_for_a_colleagues_approval(
     follow(release, {"paused"})
     approval = wait_until(lambda: ApprovalRequest.objects.filter(release=release).first())
     assert approval.requested_by == shop["owner"] and approval.weight == 5
+    # The first release through Switchyard still knows what ran before: Argo CD said so.
+    release.refresh_from_db()
+    assert release.previous_version not in ("", release.version)
+    assert approval.from_version == release.previous_version
     with pytest.raises(PermissionDenied):
         approval_decide(actor=shop["owner"], approval=approval, decision="approve")
     approval_decide(

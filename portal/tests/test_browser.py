@@ -20,7 +20,7 @@ def test_wrong_password_is_refused_with_a_message(page, live_server, make_user):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", "erin")
     page.fill("input[name=password]", "not-the-password")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Sign in", exact=True).click()
     assert "/accounts/login/" in page.url
     assert "not correct" in page.content()
 
