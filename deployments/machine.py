@@ -5,19 +5,24 @@ outside any transaction, and records what it saw. A duplicate or late task finds
 on and does nothing; a task killed half way leaves a row the beat sweep picks up again.
 """
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from approvals.models import ApprovalPolicy
+from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 
 from .models import Release
 from .selectors import repository_slug
 from .services import release_poll_schedule, release_transition
 
+logger = logging.getLogger(__name__)
 RELEASE_WORKFLOW = "deploy.yml"
 STUCK_AFTER = timedelta(minutes=2)
 CANARY_STEP_PAUSE = "30s"
@@ -123,8 +128,12 @@ def release_dispatch_give_up(*, release_id: int, error: str) -> None:
 
 def release_poll_run(*, release_id: int) -> None:
     """Look at the outside world once and move the release forward if it moved."""
+    application = ComponentEnvironment.objects.filter(
+        component=OuterRef("component"), environment=OuterRef("environment")
+    ).values("argocd_application")[:1]
     release = (
         Release.objects.select_related("component", "environment")
+        .annotate(argocd_app_name=Subquery(application))
         .filter(pk=release_id, state__in=Release.ACTIVE_STATES)
         .first()
     )
@@ -147,9 +156,13 @@ def release_poll_run(*, release_id: int) -> None:
             if exc.transient
             else str(exc)
         )
-        release_poll_schedule(release_id=release.pk, changed=False)
+        release_poll_schedule(
+            release_id=release.pk, changed=False, interval_now=release.poll_interval
+        )
         return
-    release_poll_schedule(release_id=release.pk, changed=changed)
+    release_poll_schedule(
+        release_id=release.pk, changed=changed, interval_now=release.poll_interval
+    )
 
 
 def _poll_workflow(release: Release) -> bool:
@@ -192,6 +205,8 @@ def _gitops_applied(release: Release) -> bool:
 
 
 def _argocd_app(release: Release) -> str:
+    if getattr(release, "argocd_app_name", None):
+        return release.argocd_app_name  # loaded with the release by release_poll_run
     target = release.component.deployments.filter(environment=release.environment).first()
     return (
         target and target.argocd_application
@@ -337,3 +352,25 @@ def release_decision_apply(*, release_id: int, decision: str, approval_id: int) 
         data={"approval": approval_id},
     )
     release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+
+
+def releases_sweep(release_ids: list[int], *, concurrency: int | None = None) -> None:
+    """Poll many releases at once: the time goes into waiting on Argo CD and GitHub, so a few
+    threads keep a sweep of hundreds of releases inside beat's interval."""
+    concurrency = concurrency or settings.RELEASE_POLL_CONCURRENCY
+    if concurrency <= 1 or len(release_ids) < 2 or connection.vendor != "postgresql":
+        # SQLite (the embedded default) serialises writers: threads would only queue up.
+        for release_id in release_ids:
+            release_poll_run(release_id=release_id)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(_poll_in_thread, release_ids))
+
+
+def _poll_in_thread(release_id: int) -> None:
+    try:
+        release_poll_run(release_id=release_id)
+    except Exception:  # noqa: BLE001 - one release's surprise must not stop the others
+        logger.exception("polling release %s failed", release_id)
+    finally:
+        connection.close()

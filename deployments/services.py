@@ -320,10 +320,16 @@ def release_rollback(
     )
 
 
-def release_poll_schedule(*, release_id: int, changed: bool) -> None:
-    """Poll again soon after a change, and back off (to 30 s) while nothing moves."""
-    release = Release.objects.only("poll_interval").get(pk=release_id)
-    interval = 2.0 if changed else min(30.0, release.poll_interval * 1.5)
+def release_poll_schedule(
+    *, release_id: int, changed: bool, interval_now: float | None = None
+) -> None:
+    """Poll again soon after a change, and back off (to 30 s) while nothing moves.
+
+    `interval_now`: the release's current poll interval, when the caller has it loaded.
+    """
+    if interval_now is None:
+        interval_now = Release.objects.only("poll_interval").get(pk=release_id).poll_interval
+    interval = 2.0 if changed else min(30.0, interval_now * 1.5)
     Release.objects.filter(pk=release_id, state__in=Release.ACTIVE_STATES).update(
         poll_interval=interval, next_poll_at=timezone.now() + timedelta(seconds=interval)
     )

@@ -46,8 +46,7 @@ def releases_tick() -> int:
     for release_id in machine.releases_stuck():
         release_dispatch.delay(release_id)
     due = machine.releases_due()
-    for release_id in due:
-        machine.release_poll_run(release_id=release_id)
+    machine.releases_sweep(due)
     return len(due)
 
 

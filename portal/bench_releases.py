@@ -256,11 +256,10 @@ class SweepResult:
 
 
 def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
-    """`releases_due` then `release_poll_run` for `count` releases, one after the other."""
-    from deployments.machine import release_poll_run, releases_due
+    """`releases_due` then `releases_sweep` (what beat's tick runs) over `count` releases."""
+    from deployments.machine import release_poll_run, releases_due, releases_sweep
     from integrations.argocd import argocd_client
     from sandbox.demo import demo_service_names
-    from sandbox.runner import start_sandbox
 
     services = -(-count // 3) + 2
     names = demo_service_names(services)
@@ -270,13 +269,14 @@ def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
     Release.objects.all().delete()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per sandbox request
     with tempfile.TemporaryDirectory() as tmp:
-        running = start_sandbox(directory=Path(tmp), names=["github", "argocd", "prometheus"])
+        # The sandbox runs in a process of its own, as Argo CD does in production: in this
+        # process it would compete with the sweep's threads for the interpreter.
+        running = _sandbox_process(Path(tmp))
         saved = {
             key: getattr(settings, key, None)
             for key in ("INTEGRATION_URLS", "GITHUB_TOKEN", "ARGOCD_TOKEN")
         }
         try:
-            running.state.shared["demo_services"] = services
             settings.INTEGRATION_URLS = dict(running.endpoints)
             settings.GITHUB_TOKEN = settings.ARGOCD_TOKEN = "switchyard-sandbox"
             releases = releases_seed(components=components, user=user, events=1)[:count]
@@ -292,15 +292,19 @@ def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
             started = time.perf_counter()
             due = releases_due(limit=count)
             claim_ms = (time.perf_counter() - started) * 1000
+            # Queries of one release, counted on this thread; then the sweep beat runs.
             with CaptureQueriesContext(connection) as ctx:
-                for release_id in due:
-                    release_poll_run(release_id=release_id)
-            sweep = time.perf_counter() - started
+                release_poll_run(release_id=due[0])
+            Release.objects.filter(pk=due[0]).update(next_poll_at=timezone.now())
+            started = time.perf_counter()
+            releases_sweep(due)
+            sweep = time.perf_counter() - started + claim_ms / 1000
             states = dict(Release.objects.order_by().values_list("state").annotate(n=Count("pk")))
         finally:
             for key, value in saved.items():
                 setattr(settings, key, value)
-            running.stop()
+            running.terminate()
+            running.wait(timeout=30)
     return SweepResult(
         releases=len(releases),
         claimed=len(due),
@@ -308,6 +312,31 @@ def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
         sweep_s=sweep,
         per_release_ms=1000 * sweep / max(1, len(due)),
         http_only_s=http_only,
-        queries_per_release=len(ctx.captured_queries) / max(1, len(due)),
+        queries_per_release=len(ctx.captured_queries),
         states=states,
     )
+
+
+def _sandbox_process(directory: Path):
+    """`manage.py sandbox` for GitHub, Argo CD and Prometheus in a child process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SANDBOX_DIR": str(directory)}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--only", "github", "argocd", "prometheus"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoints = directory / "endpoints.json"
+    deadline = time.monotonic() + 60
+    while not endpoints.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the sandbox process did not start")
+        time.sleep(0.2)
+    process.endpoints = json.loads(endpoints.read_text())
+    return process

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SANDBOX_DIR = BASE_DIR / ".sandbox"
+SANDBOX_DIR = Path(os.environ.get("SANDBOX_DIR") or BASE_DIR / ".sandbox")
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -229,6 +229,8 @@ INTEGRATION_URLS = {
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+# Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
+RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
 # Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's
 # service account. Not $KUBECONFIG, so that a developer's own clusters are never used by accident.
 KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")

@@ -41,6 +41,7 @@ class GitOpsRepo:
         self.path = path
         self._lock = threading.RLock()
         self._cache: tuple[str, dict[tuple[str, str], dict]] | None = None
+        self._head = ""  # known HEAD: every commit goes through this object
         self.initial_head = ""  # HEAD when this process opened the repository
 
     def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
@@ -73,6 +74,7 @@ class GitOpsRepo:
             )
             self._git("add", "-A")
             self._git("commit", "--quiet", "-m", "Initial state of the demo applications")
+            self._head = ""
             self.initial_head = self.head()
 
     def _file(self, service: str, environment: str) -> Path:
@@ -86,10 +88,15 @@ class GitOpsRepo:
             path.write_text(yaml.safe_dump(values, sort_keys=False))
             self._git("add", str(path.relative_to(self.path)))
             self._git("commit", "--quiet", "--allow-empty", "-m", message)
+            self._head = ""
             return self.head()
 
     def head(self) -> str:
-        return self._git("rev-parse", "HEAD").decode().strip()
+        """HEAD, asked of git once and then after each write (Argo CD reads it per request)."""
+        with self._lock:
+            if not self._head:
+                self._head = self._git("rev-parse", "HEAD").decode().strip()
+            return self._head
 
     def commit_message(self, revision: str) -> str:
         return self._git("log", "-1", "--format=%B", revision).decode().strip()

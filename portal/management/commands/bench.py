@@ -369,7 +369,8 @@ class Command(BaseCommand):
                     "| one worker, one poll sweep | releases | claim ms | sweep s | ms/release "
                     "| Argo CD GETs alone s | queries/release | verdict (every 5 s) |",
                     "|---|---:|---:|---:|---:|---:|---:|---|",
-                    f"| releases_due + release_poll_run, sandbox Argo CD | {result.claimed} "
+                    "| releases_due + releases_sweep (beat tick), sandbox Argo CD process "
+                    f"| {result.claimed} "
                     f"| {result.claim_ms:.0f} | {result.sweep_s:.2f} "
                     f"| {result.per_release_ms:.1f} | {result.http_only_s:.2f} "
                     f"| {result.queries_per_release:.1f} "
