@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from portal.admin_mixins import RulesAdminMixin
 from portal.audit import AuditContext
 from portal.errors import PermissionDenied
 from portal.permissions import permission_require
@@ -56,7 +57,7 @@ class ComponentEnvironmentInline(admin.TabularInline):
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "entity_kind",
@@ -121,7 +122,7 @@ def _source(upload) -> Source:
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("name", "title", "metadata_namespace", "team_type", "parent", "email")
     list_filter = ("team_type", "metadata_namespace")
     search_fields = ("name", "title", "email", "description")
@@ -130,7 +131,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("name", "display_name", "email", "metadata_namespace")
     list_filter = ("metadata_namespace", "teams")
     search_fields = ("name", "display_name", "email")
@@ -138,7 +139,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Namespace)
-class NamespaceAdmin(admin.ModelAdmin):
+class NamespaceAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("name", "title", "metadata_namespace", "owner", "owner_person", "parent")
     list_filter = ("metadata_namespace",)
     search_fields = ("name", "title", "description")
@@ -147,7 +148,7 @@ class NamespaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("name", "title", "metadata_namespace", "namespace", "owner", "owner_person")
     list_filter = ("metadata_namespace", "namespace")
     search_fields = ("name", "title", "description")
@@ -156,14 +157,14 @@ class SystemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(admin.ModelAdmin):
+class EnvironmentAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("name", "title", "order", "is_production", "kube_context", "argocd_instance")
     list_filter = ("is_production",)
     search_fields = ("name", "title", "kube_context")
 
 
 @admin.register(ComponentEnvironment)
-class ComponentEnvironmentAdmin(admin.ModelAdmin):
+class ComponentEnvironmentAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("component", "environment", "kube_deployment", "argocd_application")
     list_filter = ("environment",)
     search_fields = ("component__name", "kube_deployment", "argocd_application")
@@ -172,7 +173,7 @@ class ComponentEnvironmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dependency)
-class DependencyAdmin(admin.ModelAdmin):
+class DependencyAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("source", "target", "kind", "topic", "criticality")
     list_filter = ("kind", "criticality")
     search_fields = ("source__name", "target__name", "topic", "description")
@@ -181,7 +182,7 @@ class DependencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiRelation)
-class ApiRelationAdmin(admin.ModelAdmin):
+class ApiRelationAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_display = ("component", "relation", "api")
     list_filter = ("relation",)
     search_fields = ("component__name", "api__name")

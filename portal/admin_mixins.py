@@ -18,6 +18,8 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 
+from catalog.models import Component
+
 from .audit import AuditContext, audit_record
 
 
@@ -40,6 +42,8 @@ class RulesAdminMixin(ObjectPermissionsModelAdminMixin):
         return f"{prefix}.admin_{verb}"
 
     def _component_of(self, obj):
+        if isinstance(obj, Component):
+            return obj
         component = getattr(obj, "component", None)
         return component if getattr(component, "_meta", None) else None
 
@@ -75,3 +79,24 @@ class RulesAdminMixin(ObjectPermissionsModelAdminMixin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (subcomponents, edges, environments) are audited like the parent."""
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            context = AuditContext.from_request(request)
+            parent = form.instance
+            parent_component = parent if isinstance(parent, Component) else None
+            rows = [("add", obj, None) for obj in formset.new_objects]
+            rows += [("change", obj, fields) for obj, fields in formset.changed_objects]
+            rows += [("delete", obj, None) for obj in formset.deleted_objects]
+            for verb, obj, fields in rows:
+                audit_record(
+                    actor=request.user,
+                    action=f"{obj._meta.label_lower.replace('.', '_')}.admin_{verb}",
+                    target=None if verb == "delete" else obj,
+                    component=self._component_of(obj) or parent_component,
+                    before={"object": str(obj)} if verb == "delete" else None,
+                    after={"fields": fields} if fields else None,
+                    context=context,
+                )

@@ -13,6 +13,7 @@ from .audit import AuditContext, audit_record
 from .errors import ValidationFailed
 from .models import SsoGroupMapping, SsoRoleGrant, TeamMembership, WorkerHeartbeat
 from .permissions import permission_require
+from .rules import PLATFORM_ADMIN_GROUP, SRE_GROUP
 
 _ROLE_RANK = {TeamMembership.Role.MEMBER: 0, TeamMembership.Role.LEAD: 1}
 
@@ -143,6 +144,27 @@ def _apply_platform_roles(user, wanted: set[str], changes, context) -> None:
             context=context,
         )
         changes.added.append(role)
+    _staff_follow_roles(user, context)
+
+
+def _staff_follow_roles(user, context) -> None:
+    """SREs and platform admins work in the Django admin, so SSO gives them (and only them)
+    staff access; superusers keep theirs."""
+    staff = (
+        user.is_superuser or user.groups.filter(name__in=[SRE_GROUP, PLATFORM_ADMIN_GROUP]).exists()
+    )
+    if user.is_staff == staff:
+        return
+    user.is_staff = staff
+    user.save(update_fields=["is_staff"])
+    audit_record(
+        actor=user,
+        action="identity.staff_add" if staff else "identity.staff_remove",
+        target=user,
+        after={"is_staff": staff},
+        reason="SSO platform roles",
+        context=context,
+    )
 
 
 def membership_add(

@@ -21,6 +21,12 @@ def test_seed_demo_builds_a_realistic_organisation(db):
     alice = get_user_model().objects.get(username="alice")
     assert TeamMembership.objects.get(user=alice).role == "lead"
     assert get_user_model().objects.get(username="sam").groups.filter(name="sre").exists()
+    # Knobs and runtime settings exist out of the box, so the demo shows them.
+    from deployments.models import ControlPolicy, TuningKey
+
+    prod_policy = ControlPolicy.objects.get(environment__name="prod", component=None)
+    assert prod_policy.replicas_enabled and "other_teams" not in prod_policy.replicas_roles
+    assert TuningKey.objects.filter(key="log.sampling").count() == 60
 
 
 def test_seed_demo_if_empty_leaves_an_existing_catalog_alone(db):

@@ -32,6 +32,7 @@ def test_claim_adds_memberships_and_roles_and_audits_them(user, mappings):
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {
         "identity.membership_add",
         "identity.role_add",
+        "identity.staff_add",  # SREs work in the Django admin
     }
     assert changes.added == ["payments (member)", "sre"]
 
@@ -115,3 +116,18 @@ def test_mapping_needs_exactly_one_target(db, teams):
         SsoGroupMapping(group="x", team=teams["payments"], platform_role="sre").full_clean()
     with pytest.raises(ValidationError):
         SsoGroupMapping(group="x").full_clean()
+
+
+def test_sso_sre_gets_the_admin_and_loses_it_with_the_role(user, mappings):
+    sso_groups_apply(user=user, groups=["sre"])
+    user.refresh_from_db()
+    assert user.is_staff
+    sso_groups_apply(user=user, groups=["payments"])
+    user.refresh_from_db()
+    assert not user.is_staff
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="identity.staff")
+        .values_list("action", flat=True)
+        .order_by("id")
+    )
+    assert actions == ["identity.staff_add", "identity.staff_remove"]

@@ -6,6 +6,7 @@ from django.db import transaction
 from approvals.models import ApprovalPolicy
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Environment, Team
+from deployments.models import ControlPolicy, TuningKey
 from portal.models import SsoGroupMapping, TeamMembership
 from portal.rules import PLATFORM_ADMIN_GROUP, SRE_GROUP, VIEWER_GROUP
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         summary = build_demo_catalog(services=options["services"])
         self._ensure_memberships()
         self._ensure_sso_mappings()
+        self._ensure_guardrails()
         # Canary releases to production wait for an approval from the owning team (or an SRE).
         ApprovalPolicy.objects.get_or_create(
             environment=Environment.objects.get(name="prod"),
@@ -110,3 +112,31 @@ class Command(BaseCommand):
                 TeamMembership.objects.get_or_create(
                     user=User.objects.get(username=username), team=team, defaults={"role": role}
                 )
+
+    def _ensure_guardrails(self) -> None:
+        """Default knobs per environment and a few runtime settings on every top-level service."""
+        everyone = [ControlPolicy.Role.OWNER_TEAM, ControlPolicy.Role.SRE]
+        for env in Environment.objects.all():
+            ControlPolicy.objects.get_or_create(
+                environment=env, component=None,
+                defaults={
+                    "replicas_enabled": True, "replicas_min": 1 if not env.is_production else 2,
+                    "replicas_max": 6 if not env.is_production else 12,
+                    "replicas_roles": everyone
+                    + ([] if env.is_production else [ControlPolicy.Role.OTHER_TEAMS]),
+                    "hpa_enabled": True, "hpa_roles": everyone,
+                    "restart_enabled": True,
+                    "restart_roles": [ControlPolicy.Role.OWNER_LEAD, ControlPolicy.Role.SRE],
+                },
+            )  # fmt: skip
+        keys = []
+        for component in Component.objects.filter(parent__isnull=True, kind="service"):
+            keys += [
+                TuningKey(component=component, key="log.sampling", kind="sampling", default=0.1,
+                          description="Share of requests whose logs are kept"),
+                TuningKey(component=component, key="checkout.new-flow", kind="toggle",
+                          default=False, description="Serve the new flow"),
+                TuningKey(component=component, key="http.timeout-ms", kind="int", default=2000,
+                          minimum=100, maximum=30000, description="Upstream call timeout"),
+            ]  # fmt: skip
+        TuningKey.objects.bulk_create(keys, ignore_conflicts=True)
