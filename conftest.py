@@ -110,3 +110,65 @@ def login_page(page, live_server, password):
         return page
 
     return login
+
+
+# The shared world of releases and approvals tests: a payments team owning "ledger", which runs
+# in staging and prod; an owner, a member of another team and an SRE.
+
+
+@pytest.fixture
+def payments(db):
+    from catalog.models import Team
+
+    return Team.objects.create(name="payments", title="Payments")
+
+
+@pytest.fixture
+def environments(db):
+    from catalog.models import Environment
+
+    return {
+        "staging": Environment.objects.create(name="staging", order=20),
+        "prod": Environment.objects.create(name="prod", order=30, is_production=True),
+    }
+
+
+@pytest.fixture
+def ledger(payments, environments):
+    from catalog.models import Component, ComponentEnvironment
+
+    component = Component.objects.create(name="ledger", owner=payments)
+    for env in environments.values():
+        ComponentEnvironment.objects.create(
+            component=component, environment=env, kube_deployment="ledger",
+            argocd_application=f"ledger-{env.name}",
+        )  # fmt: skip
+    return component
+
+
+@pytest.fixture
+def owner(make_user, payments):
+    from portal.models import TeamMembership
+
+    user = make_user("olivia")
+    TeamMembership.objects.create(user=user, team=payments)
+    return user
+
+
+@pytest.fixture
+def outsider(make_user):
+    from catalog.models import Team
+    from portal.models import TeamMembership
+
+    user = make_user("oscar")
+    TeamMembership.objects.create(user=user, team=Team.objects.create(name="search"))
+    return user
+
+
+@pytest.fixture
+def sre(make_user):
+    from django.contrib.auth.models import Group
+
+    user = make_user("sasha")
+    user.groups.add(Group.objects.get_or_create(name="sre")[0])
+    return user
