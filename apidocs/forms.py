@@ -31,6 +31,16 @@ class VersionUploadForm(forms.Form):
     pending = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
+class VersionFetchForm(forms.Form):
+    path = forms.CharField(max_length=300, initial="proto/", help_text="Directory (or file).")
+    ref = forms.CharField(max_length=200, initial="main", help_text="Branch, tag or commit.")
+    accept_breaking_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Reason to accept breaking changes",
+    )
+
+
 class DefinitionCreateForm(forms.Form):
     name = forms.SlugField(max_length=120, initial="protos")
     kind = forms.ChoiceField(choices=[("protobuf", "Protocol Buffers"), ("openapi", "OpenAPI")])

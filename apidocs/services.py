@@ -255,3 +255,51 @@ def api_version_from_repository(
         actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
         source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
     )  # fmt: skip
+
+
+def api_version_fetch_from_repository(
+    *, actor, api: ApiDefinition, path: str, ref: str, accept_breaking_reason: str | None = None,
+    context: AuditContext | None = None, actor_label: str = "", client=None,
+) -> ApiVersion:  # fmt: skip
+    """Fetch the .proto files under `path` at `ref` of the component's repository and store them.
+
+    Permission as for an upload (checked before any call to GitHub). The fetch runs outside any
+    transaction; GitHub being down raises PortalError with what to do, and nothing is stored.
+    `path` is the include root (files are keyed by their path below it).
+    """
+    from integrations.errors import IntegrationError
+    from integrations.github import github_client
+
+    if not actor_label:
+        permission_require(
+            actor=actor, perm="apidocs.add_apiversion", obj=api,
+            action="apidocs.version_create", component=api.component, context=context,
+        )  # fmt: skip
+    if api.kind != ApiDefinition.Kind.PROTOBUF:
+        raise ValidationFailed("Only protobuf definitions can be fetched from a repository.")
+    repository = (api.component.repository or "").strip()
+    if not repository:
+        raise ValidationFailed(
+            f"{api.component.name} has no repository in the catalog; set it, or upload the files."
+        )
+    path, ref = (path or "").strip() or "proto/", (ref or "").strip() or "main"
+    try:
+        files = (client or github_client()).proto_files_fetch(repository, path, ref=ref)
+    except IntegrationError as error:
+        hint = (
+            "GitHub did not answer; nothing was stored. Try again in a few minutes, or upload "
+            "the files instead."
+            if error.transient
+            else "Nothing was stored. Check the path and the ref (branch, tag or commit)."
+        )
+        raise PortalError(f"Could not fetch from {repository}: {error.message}. {hint}") from None
+    if actor_label:
+        return api_version_create(
+            actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
+            source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
+            actor_label=actor_label,
+        )  # fmt: skip
+    return api_version_from_repository(
+        actor=actor, api=api, files=files, repository=repository, ref=ref, path=path,
+        accept_breaking_reason=accept_breaking_reason, context=context,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ urlpatterns = [
     path("components/<int:component_pk>/new/", views.definition_create, name="definition_create"),
     path("<int:pk>/", views.api_detail, name="api_detail"),
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),
+    path("<int:pk>/fetch/", views.version_fetch, name="version_fetch"),
     path("<int:pk>/v<int:number>/", views.version_detail, name="version_detail"),
     path("<int:pk>/v<int:number>/try/", tryit_views.tryit_detail, name="tryit"),
     path(

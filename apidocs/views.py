@@ -10,7 +10,7 @@ from portal.decorators import mutating_form
 from portal.errors import PermissionDenied, PortalError
 
 from .docs import build_docs
-from .forms import DefinitionCreateForm, VersionUploadForm
+from .forms import DefinitionCreateForm, VersionFetchForm, VersionUploadForm
 from .models import ApiDefinition, ApiVersion
 from .openapi import OpenApiError, parse_openapi
 from .protos import parse_descriptor_set
@@ -20,6 +20,7 @@ from .services import (
     CompileFailed,
     api_definition_get_or_create,
     api_version_create,
+    api_version_fetch_from_repository,
     upload_files_read,
 )
 
@@ -109,6 +110,42 @@ def version_upload(request, pk):
             messages.success(request, f"Stored {version}.")
             return redirect(version)
     return render(request, "apidocs/version_upload.html", context)
+
+
+@mutating_form
+def version_fetch(request, pk):
+    """Fetch the .proto files under a path of the component's repository as a new version.
+
+    GitHub is called by the service outside any transaction; breaking changes need a reason (the
+    files are fetched again when it is given).
+    """
+    definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
+    if request.method == "GET" and not request.user.has_perm("apidocs.add_apiversion", definition):
+        raise Http404
+    form = VersionFetchForm(request.POST or None)
+    context = {"definition": definition, "form": form, "nav_section": "apis"}
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = api_version_fetch_from_repository(
+                actor=request.user,
+                api=definition,
+                path=form.cleaned_data["path"],
+                ref=form.cleaned_data["ref"],
+                accept_breaking_reason=form.cleaned_data["accept_breaking_reason"],
+                context=AuditContext.from_request(request),
+            )
+        except CompileFailed as error:
+            context["compile_errors"] = error.errors
+        except BreakingChangeRejected as error:
+            context.update(findings=error.findings, consumers=error.consumers)
+        except PermissionDenied:
+            raise Http404 from None
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(request, f"Stored {version}.")
+            return redirect(version)
+    return render(request, "apidocs/version_fetch.html", context)
 
 
 def _files_from_form(form) -> dict[str, str]:

@@ -20,6 +20,9 @@ from .errors import IntegrationError
 
 SYSTEM = "github"
 SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
+MAX_PROTO_FILES = 200
+MAX_PROTO_BYTES = 5 * 1024 * 1024  # all files together
+MAX_PROTO_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class GitHubClient(Protocol):
     def pending_deployments_review(
         self, repo: str, run_id: int, *, approve: bool, comment: str, environments=None
     ) -> list[int]: ...
+    def proto_files_fetch(self, repo: str, path: str, *, ref: str) -> dict[str, str]: ...
 
 
 def repo_full_name(repo: str) -> str:
@@ -259,6 +263,76 @@ class PyGithubClient:
         except (GithubException, requests.RequestException) as exc:
             raise _error(exc, f"reviewing pending deployments of run {run_id}")
         return [item["id"] for item in data or []]
+
+    def proto_files_fetch(
+        self,
+        repo: str,
+        path: str,
+        *,
+        ref: str,
+        max_files: int = MAX_PROTO_FILES,
+        max_bytes: int = MAX_PROTO_BYTES,
+    ) -> dict[str, str]:
+        """The .proto files under directory `path` at `ref`, keyed by their path below `path`.
+
+        `path` is the include root (as the directory given to `import_protos`): a file
+        `proto/a/v1/a.proto` fetched with `path="proto"` is `a/v1/a.proto`, the path other files
+        import it by. Subdirectories are followed (at most 10 deep). More than `max_files` files
+        or `max_bytes` in total, a file that is not UTF-8, or no .proto file at all raise a
+        non-transient IntegrationError; GitHub errors go through `_error`.
+        """
+        root = path.strip().strip("/")
+        doing = f"reading {root or '/'} at {ref} in {repo}"
+        files: dict[str, str] = {}
+        total = 0
+        try:
+            found = self._repo(repo)
+            pending = [(root, 0)]
+            while pending:
+                directory, depth = pending.pop()
+                listing = found.get_contents(directory, ref=ref)
+                if not isinstance(listing, list):  # `path` is a file
+                    listing = [listing]
+                for item in sorted(listing, key=lambda i: i.path):
+                    if item.type == "dir" and depth < MAX_PROTO_DEPTH:
+                        pending.append((item.path, depth + 1))
+                    if item.type != "file" or not item.path.endswith(".proto"):
+                        continue
+                    if len(files) >= max_files:
+                        raise IntegrationError(
+                            f"{doing}: more than {max_files} .proto files",
+                            transient=False, system=SYSTEM,
+                        )  # fmt: skip
+                    total += item.size or 0
+                    if total > max_bytes:
+                        raise IntegrationError(
+                            f"{doing}: the .proto files are larger than {max_bytes} bytes",
+                            transient=False, system=SYSTEM,
+                        )  # fmt: skip
+                    content = found.get_contents(item.path, ref=ref)
+                    files[_below(item.path, root)] = _text(content, doing)
+        except (GithubException, requests.RequestException) as exc:
+            raise _error(exc, doing)
+        if not files:
+            raise IntegrationError(
+                f"{doing}: no .proto files there", transient=False, system=SYSTEM
+            )
+        return dict(sorted(files.items()))
+
+
+def _below(path: str, root: str) -> str:
+    if root and path.startswith(f"{root}/"):
+        return path[len(root) + 1 :]
+    return path.rsplit("/", 1)[-1] if root == path else path
+
+
+def _text(content, doing: str) -> str:
+    try:
+        return content.decoded_content.decode("utf-8")
+    except (UnicodeDecodeError, AssertionError, TypeError, ValueError) as exc:
+        raise IntegrationError(
+            f"{doing}: {content.path} is not UTF-8 text ({exc})", transient=False, system=SYSTEM
+        ) from None
 
 
 def _run(run) -> WorkflowRun:

@@ -99,3 +99,43 @@ def gitops_seed(state: SandboxState) -> dict[tuple[str, str], dict]:
                 rollout = rollout_config("rolling")
             seed[(service, environment)] = app_values(service, environment, version, "", rollout)
     return seed
+
+
+def demo_protos(repository: str) -> dict[str, str]:
+    """The .proto files of a demo repository (path -> text), the same for the same name.
+
+    `proto/<service>/v1/<service>.proto` holds a service with 2–3 methods and imports
+    `<service>/v1/types.proto`, whose messages it uses: `proto/` is the include root, as in a
+    buf module, so fetching `proto/` gives a set that compiles.
+    """
+    seed = _seed_number(f"protos:{repository}")
+    ident = "".join(ch if ch.isalnum() else "_" for ch in repository.lower()).strip("_") or "svc"
+    if ident[0].isdigit():
+        ident = f"s_{ident}"
+    service = "".join(part.capitalize() for part in ident.split("_") if part) + "Service"
+    noun = WORDS[seed % len(WORDS)].capitalize()
+    package = f"{ident}.v1"
+    base = f"{ident}/v1"
+    methods = [("Get", noun), ("List", f"{noun}s"), ("Update", noun)][: 2 + seed % 2]
+    types = (
+        f'syntax = "proto3";\n\npackage {package};\n\n'
+        f"// One {noun.lower()} of {repository}.\n"
+        f"message {noun} {{\n  string id = 1;\n  string display_name = 2;\n"
+        f"  int64 revision = 3;\n}}\n"
+    )
+    rpcs, messages = [], []
+    for verb, subject in methods:
+        request, response = f"{verb}{subject}Request", f"{verb}{subject}Response"
+        rpc = f"rpc {verb}{subject} ({request}) returns ({response});"
+        rpcs.append(f"  // {verb} {subject.lower()}.\n  {rpc}\n")
+        field = f"repeated {noun} items = 1;" if verb == "List" else f"{noun} item = 1;"
+        messages.append(f"message {request} {{\n  string id = 1;\n}}\n\n")
+        messages.append(f"message {response} {{\n  {field}\n}}\n\n")
+    main = (
+        f'syntax = "proto3";\n\npackage {package};\n\nimport "{base}/types.proto";\n\n'
+        f"// The {repository} API.\nservice {service} {{\n{''.join(rpcs)}}}\n\n{''.join(messages)}"
+    )
+    return {
+        f"proto/{base}/{ident}.proto": main.rstrip() + "\n",
+        f"proto/{base}/types.proto": types,
+    }

@@ -19,7 +19,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_shapes as shapes
-from .demo import DEMO_OWNER, app_values, demo_versions, rollout_config
+from .demo import DEMO_OWNER, app_values, demo_protos, demo_versions, rollout_config
 from .gitops import GitOpsError, gitops_repo
 from .registry import SandboxState, register
 from .web import (
@@ -95,6 +95,7 @@ class Repo:
     environment_ids: dict[str, int] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # path -> text, the same at every ref
 
     @property
     def full_name(self) -> str:
@@ -117,6 +118,9 @@ class GitHubSandbox:
                 Rule("/repos/<owner>/<repo>", endpoint="repo"),
                 Rule("/repos/<owner>/<repo>/releases", endpoint="releases"),
                 Rule("/repos/<owner>/<repo>/tags", endpoint="tags"),
+                Rule("/repos/<owner>/<repo>/contents", endpoint="contents", defaults={"path": ""}),
+                Rule("/repos/<owner>/<repo>/contents/", endpoint="contents", defaults={"path": ""}),
+                Rule("/repos/<owner>/<repo>/contents/<path:path>", endpoint="contents"),
                 Rule("/repos/<owner>/<repo>/actions/workflows/<wf>", endpoint="workflow"),
                 Rule(
                     "/repos/<owner>/<repo>/actions/workflows/<wf>/dispatches",
@@ -157,6 +161,11 @@ class GitHubSandbox:
                     "/sandbox/repos/<owner>/<repo>/environments/<env>",
                     endpoint="ctl_environment",
                     methods=["PUT"],
+                ),
+                Rule(
+                    "/sandbox/repos/<owner>/<repo>/contents/<path:path>",
+                    endpoint="ctl_contents",
+                    methods=["PUT", "DELETE"],
                 ),
                 Rule("/sandbox/settings", endpoint="ctl_settings", methods=["GET", "POST"]),
             ]
@@ -225,6 +234,7 @@ class GitHubSandbox:
             created_at=first - spacing,
             versions=[(v, first + spacing * i) for i, v in enumerate(versions)],
             workflow_id=next(_ids),
+            files=demo_protos(name),
         )
         self.repos[repo.full_name.lower()] = repo
         return repo
@@ -247,6 +257,53 @@ class GitHubSandbox:
     def do_tags(self, request, repo):
         tags = [shapes.tag(self.base, repo, v) for v, _ in reversed(repo.versions)]
         return paginated(request, tags)
+
+    # ---- repository contents ----------------------------------------------------------------
+
+    def ref_known(self, repo: Repo, ref: str) -> bool:
+        tags = {f"v{v}" for v, _ in repo.versions} | {v for v, _ in repo.versions}
+        return ref in {"main", "HEAD"} | tags or re.fullmatch(r"[0-9a-f]{7,40}", ref) is not None
+
+    def do_contents(self, request, repo, path):
+        """GET /repos/{o}/{r}/contents/{path}?ref=: a file (base64) or a directory (a list)."""
+        ref = request.args.get("ref") or "main"
+        if not self.ref_known(repo, ref):
+            return error(404, f"No commit found for the ref {ref}")
+        path = path.strip("/")
+        if path in repo.files:
+            return json_response(shapes.content_file(self.base, repo, path, ref, repo.files[path]))
+        prefix = f"{path}/" if path else ""
+        children: dict[str, str | None] = {}
+        for name, text in repo.files.items():
+            if name.startswith(prefix):
+                head, _, rest = name[len(prefix) :].partition("/")
+                children[prefix + head] = None if rest else text
+        if not children:
+            return error(404, "Not Found")
+        return json_response(
+            [
+                shapes.content_entry(self.base, repo, child, ref, text=text)
+                for child, text in sorted(children.items())
+            ]
+        )
+
+    def ctl_contents(self, request, owner, repo, path):
+        """PUT {"text": ...} writes a file of the repository (every ref); DELETE removes it."""
+        with self.lock:
+            found = self.repo_get(owner, repo)
+            if found is None:
+                return error(404, "Not Found")
+            if request.method == "DELETE":
+                found.files.pop(path.strip("/"), None)
+                return Response(status=204)
+            try:
+                body = request_json(request)
+            except ValueError:
+                return error(400, "Problems parsing JSON")
+            if not isinstance(body.get("text"), str):
+                return error(422, '"text" must be a string')
+            found.files[path.strip("/")] = body["text"]
+        return json_response({"path": path.strip("/")}, 201)
 
     # ---- workflows and runs -----------------------------------------------------------------
 

@@ -316,3 +316,40 @@ def deployment_status_add(base: str, repo, deployment: dict, state: str, descrip
     deployment["_statuses"].append(status)
     deployment["updated_at"] = now
     return status
+
+
+def content_entry(base: str, repo, path: str, ref: str, *, text: str | None) -> dict:
+    """A file (`text` given) or directory (`text` None) as the contents API lists it."""
+    from urllib.parse import quote
+
+    is_file = text is not None
+    size = len(text.encode()) if is_file else 0
+    sha = fake_sha(f"{repo.full_name}:{ref}:{path}:{text or ''}")
+    url = f"{base}/repos/{repo.full_name}/contents/{quote(path)}?ref={quote(ref)}"
+    git_url = f"{base}/repos/{repo.full_name}/git/{'blobs' if is_file else 'trees'}/{sha}"
+    html_url = f"{base}/{repo.full_name}/{'blob' if is_file else 'tree'}/{quote(ref)}/{quote(path)}"
+    return {
+        "type": "file" if is_file else "dir",
+        "size": size,
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": sha,
+        "url": url,
+        "git_url": git_url,
+        "html_url": html_url,
+        "download_url": f"{base}/raw/{repo.full_name}/{quote(ref)}/{quote(path)}"
+        if is_file
+        else None,
+        "_links": {"self": url, "git": git_url, "html": html_url},
+    }
+
+
+def content_file(base: str, repo, path: str, ref: str, text: str) -> dict:
+    """One file with its content, base64 in lines of 60 characters as GitHub sends it."""
+    encoded = b64encode(text.encode()).decode()
+    lines = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60))
+    return {
+        **content_entry(base, repo, path, ref, text=text),
+        "encoding": "base64",
+        "content": lines + "\n",
+    }

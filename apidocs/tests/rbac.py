@@ -99,3 +99,43 @@ RBAC_CASES += [
         "allowed": {"owner_member", "owner_lead", "platform_admin"},
     },
 ]
+
+
+def _github_sandbox(w):
+    """A definition of a component whose repository the GitHub sandbox serves (protos)."""
+    import tempfile
+    from pathlib import Path
+
+    from django.test import override_settings
+
+    from sandbox.runner import start_sandbox
+
+    _definition(w)
+    w.component.repository = "https://github.com/example/ledger"
+    w.component.save()
+    w.extra["tmp"] = tempfile.TemporaryDirectory()
+    running = start_sandbox(directory=Path(w.extra["tmp"].name), names=["github"])
+    w.extra["sandbox"] = running
+    w.extra["settings"] = override_settings(
+        INTEGRATION_URLS=dict(running.endpoints), GITHUB_TOKEN="switchyard-sandbox"
+    )
+    w.extra["settings"].enable()
+
+
+def _github_sandbox_stop(w):
+    if "settings" in w.extra:
+        w.extra["settings"].disable()
+        w.extra["sandbox"].stop()
+        w.extra["tmp"].cleanup()
+
+
+RBAC_CASES.append(
+    {
+        "url_name": "apidocs:version_fetch",
+        "url": lambda w: reverse("apidocs:version_fetch", args=[w.extra["definition"].pk]),
+        "data": lambda w: {"path": "proto/", "ref": "main"},
+        "setup": _github_sandbox,
+        "teardown": _github_sandbox_stop,
+        "allowed": PUBLISHERS,
+    }
+)

@@ -15,6 +15,7 @@ from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
 
 from ..models import Component, Namespace, Person, System, Team
+from .api_versions import api_versions_store
 from .builders import build
 from .edges import EdgeState
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
@@ -41,6 +42,10 @@ class ImportReport:
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    # After a successful import: API definitions that did not become a version (the catalog
+    # import itself stands), and the versions that were stored.
+    warnings: list[Problem] = field(default_factory=list)
+    api_versions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +67,8 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": [s.as_dict() for s in self.skipped],
             "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
+            "api_versions": list(self.api_versions),
         }
 
 
@@ -123,6 +130,9 @@ def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportRepor
             report.errors.append(
                 Problem("(database)", None, f"the database refused the import: {exc}")
             )
+    if not report.errors and not dry_run:
+        # Outside the import transaction: an API that does not compile keeps the catalog import.
+        api_versions_store(plan, report, actor=actor, actor_label=actor_label)
     if report.errors and not dry_run:
         with transaction.atomic():
             audit_record(

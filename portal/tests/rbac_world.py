@@ -8,6 +8,7 @@ Each app lists its mutating URLs in `<app>/tests/rbac.py` as `RBAC_CASES`, a lis
         "data": lambda w: {"value": "3"},            # POST body (default: empty)
         "allowed": {"owner_member", "owner_lead", "sre"},
         "setup": lambda w: ...,                       # optional: create rows, stash in w.extra
+        "teardown": lambda w: ...,                    # optional: undo setup (servers, settings)
         "snapshot": lambda w: ...,                    # optional: state that a refusal must not
                                                       # change (default: every project table)
         "audits_denial": True,                        # a refused signed-in user leaves a

@@ -91,8 +91,10 @@ def test_every_mutating_url_has_a_row():
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[case["url_name"] for case in CASES])
-def test_persona_is_allowed_or_denied(case, persona, client, db):
+def test_persona_is_allowed_or_denied(case, persona, client, db, request):
     world = world_build()
+    if case.get("teardown"):
+        request.addfinalizer(lambda: case["teardown"](world))
     if case.get("setup"):
         case["setup"](world)
     snapshot = case.get("snapshot") or (lambda w: db_snapshot())

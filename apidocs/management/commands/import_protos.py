@@ -11,6 +11,7 @@ from apidocs.services import (
     CompileFailed,
     api_definition_get_or_create,
     api_version_create,
+    api_version_fetch_from_repository,
 )
 from catalog.models import Component
 from portal.errors import PortalError
@@ -38,26 +39,44 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("component", help="component name or entity ref")
-        parser.add_argument("directory")
+        parser.add_argument("directory", nargs="?", help="local directory (the include root)")
+        parser.add_argument(
+            "--github", metavar="PATH",
+            help="fetch PATH of the component's repository through the GitHub integration",
+        )  # fmt: skip
+        parser.add_argument("--ref", default="main", help="branch, tag or commit (with --github)")
         parser.add_argument("--name", default="protos", help="API definition name")
         parser.add_argument("--comment", default="Imported with import_protos")
         parser.add_argument("--accept-breaking", metavar="REASON", help="accept breaking changes")
 
-    def handle(self, *args, component, directory, name, comment, accept_breaking, **options):
+    def handle(
+        self, *args, component, directory, github, ref, name, comment, accept_breaking, **options
+    ):
+        if bool(directory) == bool(github):
+            raise CommandError("Give either DIR or --github PATH.")
         target = component_lookup(component)
-        path = Path(directory)
-        if not path.is_dir():
-            raise CommandError(f"{directory}: not a directory")
-        files = read_proto_dir(path)
+        files = None
+        if directory:
+            path = Path(directory)
+            if not path.is_dir():
+                raise CommandError(f"{directory}: not a directory")
+            files = read_proto_dir(path)
         label = "command:import_protos"
         try:
             definition = api_definition_get_or_create(
                 actor=None, component=target, name=name, actor_label=label
             )
-            version = api_version_create(
-                actor=None, api=definition, files=files, comment=comment, source="command",
-                accept_breaking_reason=accept_breaking, actor_label=label,
-            )  # fmt: skip
+            if github:
+                version = api_version_fetch_from_repository(
+                    actor=None, api=definition, path=github, ref=ref,
+                    accept_breaking_reason=accept_breaking, actor_label=label,
+                )  # fmt: skip
+                files = version.files
+            else:
+                version = api_version_create(
+                    actor=None, api=definition, files=files, comment=comment, source="command",
+                    accept_breaking_reason=accept_breaking, actor_label=label,
+                )  # fmt: skip
         except CompileFailed as error:
             raise CommandError(
                 "Compile errors:\n" + "\n".join(f"  {e}" for e in error.errors)

@@ -42,6 +42,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  skipped {skipped.ref} ({skipped.file}:{skipped.line}): {skipped.reason}"
             )
+        for version in report.api_versions:
+            self.stdout.write(f"  stored {version}")
+        for warning in report.warnings:
+            where = f"{warning.file}:{warning.line}" if warning.line else warning.file
+            self.stdout.write(self.style.WARNING(f"  warning {where}: {warning.message}"))
         for error in report.errors:
             where = f"{error.file}:{error.line}" if error.line else error.file
             self.stdout.write(self.style.ERROR(f"  error {where}: {error.message}"))
