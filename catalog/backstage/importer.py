@@ -67,8 +67,6 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": [s.as_dict() for s in self.skipped],
             "errors": [e.as_dict() for e in self.errors],
-            "warnings": [w.as_dict() for w in self.warnings],
-            "api_versions": list(self.api_versions),
         }
 
 

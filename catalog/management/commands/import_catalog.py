@@ -25,7 +25,12 @@ class Command(BaseCommand):
             paths=paths, actor=None, actor_label="command:import_catalog", dry_run=dry_run
         )
         if format == "json":
+            # stdout keeps the documented five keys; API versions and warnings are for people.
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
+            for version in report.api_versions:
+                self.stderr.write(f"API version stored: {version}")
+            for warning in report.warnings:
+                self.stderr.write(f"warning: {warning.as_dict()}")
         else:
             self._text(report)
         if report.errors:
