@@ -195,6 +195,18 @@ OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
+# Cache (blast radius results, sessions): Redis when there is one, else per-process memory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+    }
+    if env("REDIS_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Sessions are read from the cache first: a polling page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport: no server needed.
 REDIS_URL = env("REDIS_URL")
 CELERY_DATA_DIR = Path(env("CELERY_DATA_DIR", str(BASE_DIR / ".celery")))
