@@ -99,3 +99,6 @@ def call_api(client):
         return client.get(url, **headers)
 
     return call
+
+
+from integrations.tests.conftest import arm_fault, release_sandbox  # noqa: E402, F401
