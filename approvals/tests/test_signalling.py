@@ -404,6 +404,56 @@ def test_abort_aborts_the_rollout_through_argocd(
     assert app.health_status == "Degraded"
 
 
+def test_retry_after_a_partial_failure_sends_only_what_is_missing(
+    release_sandbox,
+    github,
+    arm_fault,
+    service,
+    environments,
+    owner,
+    colleague,
+    django_capture_on_commit_callbacks,
+):
+    """The Rollout took "resume" and GitHub failed: the retry must not resume the Rollout again
+    (that would skip its next pause, which nobody approved), only post the missing review."""
+    application = f"{SERVICE}-staging"
+    paused_rollout(application, steps="5,pause,25,pause,100")
+    run_id = protected_run(release_sandbox)
+    approval = make_approval(
+        service,
+        environments,
+        owner,
+        signal={
+            "rollout": {"application": application},
+            "github": {"repo": REPO, "run_id": run_id},
+        },
+    )
+    arm_fault(
+        "github",
+        path=f"/repos/{REPO}/actions/runs/{run_id}/pending_deployments",
+        method="POST",
+        status=503,
+        count=1,
+    )
+    decide(django_capture_on_commit_callbacks, colleague, approval, "approve", execute=False)
+    with pytest.raises(IntegrationError):
+        signalling.approval_signal_send(approval_id=approval.pk)
+    app = wait_until(
+        lambda: (
+            (a := argocd_client().application_get(application)).rollout.paused
+            and a.rollout.set_weight == 25
+            and a
+        )
+    )
+    signalling.approval_signal_send(approval_id=approval.pk)  # the retry
+    approval.refresh_from_db()
+    assert (approval.signal_state, approval.signal_attempts) == ("sent", 2)
+    wait_until(lambda: github_client().workflow_run_get(REPO, run_id).succeeded)
+    assert len(run_deployments(github, run_id)) == 1
+    app = argocd_client().application_get(application)
+    assert app.rollout.paused and app.rollout.set_weight == 25  # still waiting at its 2nd pause
+
+
 # ---- Expiry of an approval linked to a paused release ---------------------------------------
 
 
