@@ -505,7 +505,10 @@ def test_expiry_aborts_the_paused_release_or_leaves_it_paused(
     if on_expiry == "abort":
         assert (approval.signal_state, approval.signal_attempts) == ("sent", 1)
         assert release.state == "aborted"
-        assert release.events.filter(message=f"Approval #{approval.pk} decided: abort").exists()
+        assert release.events.get(state="aborted").message == (
+            f"Approval #{approval.pk} expired without a decision: aborted"
+        )
+        assert "back to the stable version" in release.status_message
         app = wait_until(
             lambda: (a := argocd_client().application_get(application)).rollout.aborted and a
         )
