@@ -135,6 +135,9 @@ class ApprovalRequest(models.Model):
     )
     signal_attempts = models.PositiveSmallIntegerField(default=0)
     signal_error = models.TextField(blank=True)
+    # Parts of the signal already delivered ("rollout", "github"): a retry after a partial
+    # failure sends only the rest, so a Rollout is never resumed twice by one decision.
+    signal_sent = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

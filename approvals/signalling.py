@@ -1,8 +1,8 @@
 """Send a decision back to whoever waits: the release (and its Argo Rollout) and GitHub.
 
-The workflow that polls `GET /api/approvals/<id>` needs nothing sent. Each send is idempotent on
-the far side (GitHub ignores a second review of a deployment already reviewed; a Rollout that is
-already promoted or aborted stays so), so a retry after a partial failure is safe.
+The workflow that polls `GET /api/approvals/<id>` needs nothing sent. The parts delivered are
+recorded in `signal_sent`, so a retry after a partial failure sends only the rest: a second
+"resume" would skip the Rollout's next pause, and GitHub refuses a second review of a run.
 """
 
 from django.db.models import F
@@ -25,9 +25,14 @@ def approval_signal_send(*, approval_id: int) -> None:
         pk=approval_id
     )
     decision = approval.decision or "abort"  # an expired request that aborts on expiry
+    sent = list(approval.signal_sent or [])
     try:
-        _signal_release(approval, decision)
-        _signal_github(approval, decision)
+        for part, send in (("rollout", _signal_release), ("github", _signal_github)):
+            if part in sent:
+                continue  # delivered by an earlier attempt: sending it again would act twice
+            send(approval, decision)
+            sent.append(part)
+            ApprovalRequest.objects.filter(pk=approval_id).update(signal_sent=sent)
     except IntegrationError as exc:
         ApprovalRequest.objects.filter(pk=approval_id).update(
             signal_state=ApprovalRequest.SignalState.FAILED, signal_error=str(exc)[:2000]

@@ -20,7 +20,7 @@ from integrations.errors import IntegrationError
 
 from .models import Release
 from .selectors import repository_slug
-from .services import release_poll_schedule, release_transition
+from .services import release_aborted_status, release_poll_schedule, release_transition
 
 logger = logging.getLogger(__name__)
 RELEASE_WORKFLOW = "deploy.yml"
@@ -343,13 +343,26 @@ def release_decision_apply(*, release_id: int, decision: str, approval_id: int) 
     Raises IntegrationError for the approval's signal task to retry; the transition is
     conditional, so a retry does not move the release twice.
     """
-    target = Release.State.ABORTED if decision == "abort" else Release.State.PROGRESSING
+    from approvals.models import ApprovalRequest
+
+    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
+    if approval.decided_by:
+        verb = {"abort": "aborted", "promote-full": "promoted fully"}.get(decision, "approved")
+        message = f"{approval.decided_by.get_username()} {verb} (approval #{approval_id})"
+        message += f": {approval.comment}" if approval.comment else ""
+    else:
+        message = f"Approval #{approval_id} expired without a decision: aborted"
+    fields = {}
+    if decision == "abort":
+        release = Release.objects.get(pk=release_id)
+        fields["status_message"] = release_aborted_status(release)
     release_transition(
         release_id=release_id,
         from_states=[Release.State.PAUSED],
-        to_state=target,
-        message=f"Approval #{approval_id} decided: {decision}",
-        data={"approval": approval_id},
+        to_state=Release.State.ABORTED if decision == "abort" else Release.State.PROGRESSING,
+        message=message,
+        data={"approval": approval_id, "decision": decision},
+        **fields,
     )
     release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
 

@@ -243,6 +243,14 @@ def release_promote(
     return release
 
 
+def release_aborted_status(release: Release) -> str:
+    """What an abort of a release that reached the cluster does, for its status line."""
+    return (
+        "Aborted: the rollout is told to send all traffic back to the stable version "
+        f"{release.previous_version or '(previous)'}; the new pods are scaled down."
+    )
+
+
 def release_abort(
     *, actor, release: Release, reason: str, context: AuditContext | None = None
 ) -> Release:
@@ -272,8 +280,7 @@ def release_abort(
             to_state=Release.State.ABORTED,
             message=f"{actor.get_username()} aborted: {reason}",
             status_message=(
-                "Aborted: the rollout is told to send all traffic back to the stable version "
-                f"{release.previous_version or '(previous)'}; the new pods are scaled down."
+                release_aborted_status(release)
                 if reached_cluster
                 else "Aborted before the change reached the cluster: nothing was rolled out."
             ),

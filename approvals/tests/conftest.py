@@ -47,3 +47,7 @@ def call_api(client):
         return client.get(url, **headers)
 
     return call
+
+
+from deployments.tests.test_browser import beat, shop  # noqa: E402, F401
+from integrations.tests.conftest import arm_fault, release_sandbox  # noqa: E402, F401
