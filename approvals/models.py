@@ -81,7 +81,8 @@ class ApprovalRequest(models.Model):
 
     class SignalState(models.TextChoices):
         NONE = "none", "Nothing to send yet"
-        PENDING = "pending", "Sending"
+        PENDING = "pending", "To send"
+        SENDING = "sending", "Sending now"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, retrying"
         GAVE_UP = "gave-up", "Failed"
@@ -138,6 +139,8 @@ class ApprovalRequest(models.Model):
     # Parts of the signal already delivered ("rollout", "github"): a retry after a partial
     # failure sends only the rest, so a Rollout is never resumed twice by one decision.
     signal_sent = models.JSONField(default=list, blank=True)
+    # When a worker took the signal: a claim older than a few minutes belonged to a dead worker.
+    signal_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

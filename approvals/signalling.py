@@ -5,7 +5,10 @@ recorded in `signal_sent`, so a retry after a partial failure sends only the res
 "resume" would skip the Rollout's next pause, and GitHub refuses a second review of a run.
 """
 
+from datetime import timedelta
+
 from django.db.models import F
+from django.utils import timezone
 
 from integrations.errors import IntegrationError
 
@@ -18,9 +21,15 @@ def approval_signal_send(*, approval_id: int) -> None:
     """Send the decision of `approval_id`; raises IntegrationError for the task to retry."""
     claimed = ApprovalRequest.objects.filter(
         pk=approval_id, signal_state__in=["pending", "failed"]
-    ).update(signal_attempts=F("signal_attempts") + 1)
+    ).update(
+        signal_state=ApprovalRequest.SignalState.SENDING,
+        signal_attempts=F("signal_attempts") + 1,
+        signal_claimed_at=timezone.now(),
+    )
     if not claimed:
-        return  # already sent, given up, or nothing to send: a duplicate task does nothing
+        # Being sent by another worker, already sent, given up, or nothing to send: a
+        # duplicate delivery of the task does nothing.
+        return
     approval = ApprovalRequest.objects.select_related("release", "component", "environment").get(
         pk=approval_id
     )
@@ -41,6 +50,26 @@ def approval_signal_send(*, approval_id: int) -> None:
     ApprovalRequest.objects.filter(pk=approval_id).update(
         signal_state=ApprovalRequest.SignalState.SENT, signal_error=""
     )
+
+
+CLAIM_STALE_AFTER = timedelta(minutes=3)
+
+
+def approval_signals_reclaim() -> list[int]:
+    """Signals claimed by a worker that died mid-send: mark them failed so they are sent again.
+
+    The parts already delivered are in `signal_sent`, so the resend completes only the rest.
+    """
+    stale = ApprovalRequest.objects.filter(
+        signal_state=ApprovalRequest.SignalState.SENDING,
+        signal_claimed_at__lt=timezone.now() - CLAIM_STALE_AFTER,
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    ApprovalRequest.objects.filter(pk__in=ids, signal_state="sending").update(
+        signal_state=ApprovalRequest.SignalState.FAILED,
+        signal_error="The worker sending this signal stopped; sending again.",
+    )
+    return ids
 
 
 def approval_signal_give_up(*, approval_id: int, error: str) -> None:

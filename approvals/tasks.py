@@ -20,5 +20,8 @@ def approval_signal(self, approval_id: int) -> None:
 
 @shared_task(name="approvals.approvals_expire")
 def approvals_expire() -> int:
-    """Beat, every 15 s: close expired requests (never approve them)."""
+    """Beat, every 15 s: close expired requests (never approve them), and resend signals
+    whose worker died half way."""
+    for approval_id in signalling.approval_signals_reclaim():
+        approval_signal.delay(approval_id)
     return services.approval_expire_due()

@@ -146,3 +146,34 @@ def test_fifty_concurrent_decisions_one_wins(approval, make_user, payments, monk
     assert all(o.startswith("Already approved by member") for o in outcomes if o != "won")
     assert sent == [approval.pk]
     assert AuditEvent.objects.filter(action="approval.decide").count() == 1
+
+
+def test_signal_claimed_by_another_worker_is_not_sent_twice(colleague, approval):
+    from approvals import signalling
+
+    ApprovalRequest.objects.filter(pk=approval.pk).update(
+        state="approved",
+        decision="approve",
+        signal_state="sending",
+        signal_claimed_at=timezone.now(),
+        signal_attempts=1,
+    )
+    signalling.approval_signal_send(approval_id=approval.pk)  # a second, simultaneous delivery
+    approval.refresh_from_db()
+    assert (approval.signal_state, approval.signal_attempts) == ("sending", 1)
+
+
+def test_signal_of_a_dead_worker_is_reclaimed_and_sent(colleague, approval):
+    from approvals import signalling
+
+    ApprovalRequest.objects.filter(pk=approval.pk).update(
+        state="approved",
+        decision="approve",
+        signal_state="sending",
+        signal_attempts=1,
+        signal_claimed_at=timezone.now() - timedelta(minutes=10),
+    )
+    assert signalling.approval_signals_reclaim() == [approval.pk]
+    signalling.approval_signal_send(approval_id=approval.pk)  # polling only: nothing to call
+    approval.refresh_from_db()
+    assert (approval.signal_state, approval.signal_attempts) == ("sent", 2)
