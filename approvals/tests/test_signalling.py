@@ -371,11 +371,16 @@ def test_approval_promotes_the_rollout_through_argocd(
     decide(django_capture_on_commit_callbacks, colleague, approval, decision)
     approval.refresh_from_db()
     assert approval.signal_state == "sent"
+    # Health and the Rollout are read in one answer but settle one after the other.
     app = wait_until(
-        lambda: (a := argocd_client().application_get(application)).rollout.completed and a,
+        lambda: (
+            (a := argocd_client().application_get(application)).rollout.completed
+            and a.health_status == "Healthy"
+            and a
+        ),
         timeout=30,
     )
-    assert app.health_status == "Healthy" and not app.rollout.aborted
+    assert not app.rollout.aborted
 
 
 def test_abort_aborts_the_rollout_through_argocd(

@@ -35,9 +35,17 @@ def _completed(name):
 
 
 def _at_step(name, index):
+    """Paused at step `index`, once the sync operation has finished too: until then Argo CD
+    reports the application Progressing even though the Rollout already paused."""
+
     def check():
         app = _app(name)
-        return app.rollout.step_index == index and app.rollout.paused and app
+        return (
+            app.rollout.step_index == index
+            and app.rollout.paused
+            and app.operation_phase != "Running"
+            and app
+        )
 
     return check
 
