@@ -19,6 +19,7 @@ from .models import CatalogVersion, Component, Dependency
 
 GRAPH_MAX_NODES = 120
 BLAST_CACHE_SECONDS = 600  # a backstop only: a new catalog version makes old answers unused
+BLAST_PAGE_LIMIT = 50  # rows the service page shows; also what blast_radius_warm prepares
 EDGE_KINDS = tuple(Dependency.Kind.values)
 
 
@@ -408,3 +409,25 @@ def subcomponent_counts(parent_ids: Iterable[int]) -> dict[int, int]:
         .values_list("parent_id", "n")
     )
     return dict(rows)
+
+
+def blast_radius_warm(*, top: int = 25) -> int:
+    """Walk the blast radius of the most depended-on components once per catalog version, so
+    that people opening a hub's page get the cached answer. Returns how many were walked."""
+    version = catalog_version()
+    if version is None or cache.get(_WARMED_KEY) == version:
+        return 0
+    hubs = (
+        Component.objects.annotate(dependents_count=Count("dependents"))
+        .filter(dependents_count__gt=0)
+        .order_by("-dependents_count")[:top]
+    )
+    walked = 0
+    for hub in hubs:
+        blast_radius(hub, limit=BLAST_PAGE_LIMIT, version=version)
+        walked += 1
+    cache.set(_WARMED_KEY, version, BLAST_CACHE_SECONDS)
+    return walked
+
+
+_WARMED_KEY = "catalog:blast:warmed-version"

@@ -11,6 +11,7 @@ from portal.models import TeamMembership
 from .facets import ComponentFilters, component_facets
 from .models import Component, Dependency, Namespace, System, Team
 from .selectors import (
+    BLAST_PAGE_LIMIT,
     EDGE_KINDS,
     blast_radius,
     catalog_version_query,
@@ -21,7 +22,6 @@ from .selectors import (
     subcomponent_counts,
 )
 
-BLAST_LIMIT = 50
 DIRECT_LIMIT = 50  # direct edges listed per direction; the count shows how many there are
 SYSTEM_ROWS = 25  # components shown per system on a namespace page
 # What a component row (namespace and team pages) shows.
@@ -171,7 +171,7 @@ def _blast_context(request, component: Component) -> dict:
         component,
         kinds=kinds,
         max_depth=depth,
-        limit=BLAST_LIMIT,
+        limit=BLAST_PAGE_LIMIT,
         version=getattr(component, "catalog_version", None),
     )
     return {

@@ -235,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
+    "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
 }
 

@@ -162,3 +162,19 @@ def test_subcomponent_counts_per_parent():
     g = components("checkout", "search")
     components("checkout-api", "checkout-worker", parent=g["checkout"])
     assert subcomponent_counts([g["checkout"].pk, g["search"].pk]) == {g["checkout"].pk: 2}
+
+
+def test_warming_prepares_hub_answers_once_per_catalog_version(db, django_assert_num_queries):
+    from catalog.selectors import BLAST_PAGE_LIMIT, blast_radius_warm
+
+    g = components("hub", "a", "b", "c", "lonely")
+    edges(g, "a>hub b>hub c>hub c>a")
+    assert blast_radius_warm(top=2) == 2  # hub and a: lonely has no dependents
+    assert blast_radius_warm(top=2) == 0  # same catalog version: nothing to do
+    version = catalog_version()
+    with django_assert_num_queries(0):  # what the service page asks for is ready
+        radius = blast_radius(g["hub"], limit=BLAST_PAGE_LIMIT, version=version)
+    assert radius.total == 3
+    edges(g, "lonely>hub")  # a catalog change: a new version to warm
+    assert blast_radius_warm(top=2) == 2
+    assert blast_radius(g["hub"], limit=BLAST_PAGE_LIMIT).total == 4
