@@ -7,6 +7,7 @@ applied by a Celery task on commit. Kubernetes is never called inside a transact
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -347,3 +348,30 @@ def control_action_requeue(*, action_id: int) -> None:
     ControlAction.objects.filter(pk=action_id, state=ControlAction.State.APPLYING).update(
         state=ControlAction.State.QUEUED
     )
+
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+def control_actions_recover(*, now=None) -> list[int]:
+    """Beat: actions whose task was lost, or whose worker died while applying them.
+
+    Queued ones are sent again. Scaling and autoscaler changes set absolute values, so applying
+    one again is harmless: they are queued again. A restart is not repeated blindly: it is marked
+    failed with what to check. Returns the ids to send.
+    """
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    stale = ControlAction.objects.filter(created_at__lt=cutoff)
+    stale.filter(
+        state=ControlAction.State.APPLYING,
+        kind__in=[ControlAction.Kind.SCALE, ControlAction.Kind.HPA],
+    ).update(state=ControlAction.State.QUEUED)
+    for action_id in stale.filter(
+        state=ControlAction.State.APPLYING, kind=ControlAction.Kind.RESTART
+    ).values_list("pk", flat=True):
+        control_action_finish(
+            action_id=action_id, ok=False,
+            message="The worker stopped while restarting: check the pods' ages, and restart "
+            "again if they were not replaced.",
+        )  # fmt: skip
+    return list(stale.filter(state=ControlAction.State.QUEUED).values_list("pk", flat=True))

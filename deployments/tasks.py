@@ -97,3 +97,14 @@ def tuning_expire() -> int:
     from . import tuning
 
     return tuning.tuning_expire_due()
+
+
+@shared_task(name="deployments.control_actions_recover")
+def control_actions_recover() -> int:
+    """Beat, every minute: resend knob changes whose task or worker was lost."""
+    from . import controls
+
+    ids = controls.control_actions_recover()
+    for action_id in ids:
+        control_action_apply.delay(action_id)
+    return len(ids)

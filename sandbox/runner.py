@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .registry import ProcessSpec, SandboxState, servers
 
@@ -55,6 +55,13 @@ class RunningSandbox:
             thread.join(timeout=5)
 
 
+class KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1, so clients keep their connection as they do with the real servers (werkzeug's
+    default, HTTP/1.0, costs a new connection and thread per request)."""
+
+    protocol_version = "HTTP/1.1"
+
+
 def start_sandbox(
     *,
     directory: Path,
@@ -79,7 +86,9 @@ def start_sandbox(
             listener = socket.create_server((host, port))
             state.endpoints[spec.name] = f"http://{host}:{listener.getsockname()[1]}"
         else:
-            listener = make_server(host, port, _placeholder, threaded=True)
+            listener = make_server(
+                host, port, _placeholder, threaded=True, request_handler=KeepAliveHandler
+            )
             state.endpoints[spec.name] = f"http://{host}:{listener.server_port}"
         bound.append((spec, listener))
     try:

@@ -214,3 +214,28 @@ def test_a_second_delivery_of_the_apply_task_changes_nothing(
     assert annotations() == first
     action.refresh_from_db()
     assert action.state == "done"
+
+
+def test_an_action_whose_worker_died_is_applied_by_the_recovery_sweep(
+    shop, owner, sre, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=False):  # the task is lost
+        lost = scale(shop, owner, 4)
+    with django_capture_on_commit_callbacks(execute=False):
+        restart = control_request(
+            actor=sre, target=shop["target"]("cart", "staging"), kind="restart", reason="stuck"
+        )
+    # The scale was never delivered; the restart's worker died after claiming it.
+    ControlAction.objects.filter(pk=restart.pk).update(state="applying")
+    ControlAction.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.control_actions_recover() == 1  # only the scale is sent again
+    lost.refresh_from_db()
+    restart.refresh_from_db()
+    assert lost.state == "done"
+    assert shop["deployment"]("staging", "cart")["spec"]["replicas"] == 4
+    assert restart.state == "failed" and "check the pods" in restart.message
+    assert tasks.control_actions_recover() == 0  # nothing left: a late sweep does nothing
