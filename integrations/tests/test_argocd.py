@@ -35,15 +35,15 @@ def _completed(name):
 
 
 def _at_step(name, index):
-    """Paused at step `index`, once the sync operation has finished too: until then Argo CD
-    reports the application Progressing even though the Rollout already paused."""
+    """Paused at step `index`, as both the Rollout and the application's health say. The
+    adapter reads them in two requests, so for a moment they can disagree."""
 
     def check():
         app = _app(name)
         return (
             app.rollout.step_index == index
             and app.rollout.paused
-            and app.operation_phase != "Running"
+            and app.health_status == "Suspended"
             and app
         )
 
