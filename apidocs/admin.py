@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
+from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.audit import AuditContext
 from portal.errors import PermissionDenied, PortalError
 from portal.rules import is_platform_admin, is_sre
@@ -79,7 +80,7 @@ class ApiDefinitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiVersion)
-class ApiVersionAdmin(admin.ModelAdmin):
+class ApiVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Versions are immutable: viewable here, created only through the upload."""
 
     list_display = ("definition", "number", "author", "author_label", "source", "created_at")
@@ -88,15 +89,6 @@ class ApiVersionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "descriptor_set"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TryItPolicy)

@@ -2,6 +2,8 @@ import secrets
 
 from django.contrib import admin, messages
 
+from portal.admin_mixins import ReadOnlyAdminMixin
+
 from .models import ApprovalPolicy, ApprovalRequest, MachineClient
 from .services import machine_client_issue
 
@@ -43,7 +45,7 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Decisions are made on the approval page (RBAC, audit, signal); here they are only read."""
 
     list_display = [
@@ -58,12 +60,3 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     list_filter = ["state", "signal_state", "environment"]
     search_fields = ["component__name", "requester_label"]
     list_select_related = ["component", "environment", "decided_by"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

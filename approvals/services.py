@@ -162,31 +162,21 @@ def approval_decide(
             decided = _decision_apply(
                 actor=actor, approval=approval, decision=decision, comment=comment
             )
+            # A decision, or one vote toward a quorum that is not reached yet.
+            audit_record(
+                actor=actor,
+                action="approval.decide" if decided else "approval.vote",
+                target=approval,
+                component=approval.component,
+                environment=approval.environment.name,
+                after={"decision": decision},
+                reason=comment,
+                context=context,
+            )
             if decided:
-                audit_record(
-                    actor=actor,
-                    action="approval.decide",
-                    target=approval,
-                    component=approval.component,
-                    environment=approval.environment.name,
-                    after={"decision": decision},
-                    reason=comment,
-                    context=context,
-                )
                 from . import tasks
 
                 transaction.on_commit(lambda: tasks.approval_signal.delay(approval.pk))
-            else:
-                audit_record(
-                    actor=actor,
-                    action="approval.vote",
-                    target=approval,
-                    component=approval.component,
-                    environment=approval.environment.name,
-                    after={"decision": decision},
-                    reason=comment,
-                    context=context,
-                )
     except IntegrityError:
         raise ApprovalRefused("You have already approved this request.")
     approval.refresh_from_db()

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.admin_mixins import ReadOnlyAdminMixin
+
 from .models import DeployFreeze, Release, ReleaseEvent
 
 
@@ -14,7 +16,7 @@ class ReleaseEventInline(admin.TabularInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Releases move only through their state machine: the admin shows them, it does not edit."""
 
     list_display = [
@@ -30,15 +32,6 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_fields = ["component__name", "version"]
     list_select_related = ["component", "environment", "requested_by"]
     inlines = [ReleaseEventInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DeployFreeze)

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from portal.admin_mixins import RulesAdminMixin
+from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from portal.errors import ValidationFailed
 
 from .models import ControlAction, ControlPolicy, TuningKey, TuningValue
@@ -129,21 +129,12 @@ class TuningKeyAdmin(RulesAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ControlAction)
-class ControlActionAdmin(admin.ModelAdmin):
+class ControlActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A record of what people asked Kubernetes to do: read-only."""
 
     list_display = ["created_at", "component", "environment", "kind", "state", "requested_by"]
     list_filter = ["state", "kind", "environment"]
     list_select_related = ["component", "environment", "requested_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TuningValue)

@@ -1,7 +1,6 @@
 """Release reads reused by several pages."""
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from catalog.models import Component
 from integrations.errors import IntegrationError
@@ -11,12 +10,15 @@ from .models import Release
 
 def repository_slug(component: Component) -> str:
     """owner/name of the component's GitHub repository (Backstage annotation first)."""
+    from integrations.github import repo_full_name
+
     slug = (component.annotations or {}).get("github.com/project-slug")
     if slug:
         return slug
-    path = urlparse(component.repository or "").path.strip("/")
-    parts = path.split("/")
-    return "/".join(parts[:2]) if len(parts) >= 2 else ""
+    try:
+        return repo_full_name(component.repository) if component.repository else ""
+    except IntegrationError:
+        return ""
 
 
 def release_versions(component: Component) -> tuple[list, str]:

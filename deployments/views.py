@@ -104,8 +104,7 @@ def release_start(request, component_id):
 
 def _decide(request, pk, action):
     release = _release(pk)
-    form = ReasonForm(request.POST)
-    reason = form.data.get("reason", "")
+    reason = request.POST.get("reason", "")
     try:
         result = action(release=release, reason=reason)
     except PermissionDenied:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .admin_mixins import RulesAdminMixin
+from .admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from .models import AuditEvent, SsoGroupMapping, TeamMembership
 
 
@@ -26,7 +26,7 @@ class TeamMembershipAdmin(RulesAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the log is append-only, written only by portal.audit.audit_record."""
 
     list_display = ("created_at", "actor_label", "action", "outcome", "component", "target_label")
@@ -38,15 +38,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("portal.view_auditevent")

@@ -100,3 +100,17 @@ class RulesAdminMixin(ObjectPermissionsModelAdminMixin):
                     after={"fields": fields} if fields else None,
                     context=context,
                 )
+
+
+class ReadOnlyAdminMixin:
+    """For rows that only move through their services (releases, approvals, the audit log, …):
+    the admin lists and shows them, and never adds, changes or deletes one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

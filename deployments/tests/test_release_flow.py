@@ -82,14 +82,9 @@ def test_rolling_release_to_staging_goes_live(shop, django_capture_on_commit_cal
     app = argocd_client().application_get(f"{SERVICE}-staging")
     assert app.images == (f"registry.example.com/{SERVICE}:{release.version}",)
     states = list(release.events.values_list("state", flat=True))
-    assert (
-        states
-        == ["queued", "dispatching", "workflow", "syncing", "progressing", "succeeded"][
-            : len(states)
-        ]
-        or states[-1] == "succeeded"
-    )
-    assert states[0] == "queued" and states[-1] == "succeeded" and "syncing" in states
+    # Every step in order; "progressing" shows up only when a poll catches the rollout moving.
+    assert states[:4] == ["queued", "dispatching", "workflow", "syncing"]
+    assert states[-1] == "succeeded" and set(states[4:-1]) <= {"progressing"}
     run = github_client().workflow_run_get(REPO, release.workflow_run_id)
     assert run.succeeded and f"(release {release.pk})" in run.display_title
 
