@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from portal.models import TeamMembership
+from portal.panels import SERVICE, panels_for
 
 from .facets import ComponentFilters, component_facets
 from .models import Component, Dependency, Namespace, System, Team
@@ -164,7 +165,7 @@ def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None
     return number if number in choices else default
 
 
-def _blast_context(request, component: Component) -> dict:
+def blast_context(request, component: Component) -> dict:
     kinds = normalise_kinds(request.GET.getlist("kind"))
     depth = _int_choice(request.GET.get("depth"), BLAST_DEPTHS, None)
     radius = blast_radius(
@@ -207,7 +208,7 @@ def component_detail(request, mns, kind, name):
         catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
     )
     component = _component_or_404(mns, kind, name, queryset)
-    context = _blast_context(request, component)
+    context = blast_context(request, component)
     if request.htmx:
         return render(request, "catalog/component_detail.html#blast", context)
     context |= {
@@ -217,6 +218,7 @@ def component_detail(request, mns, kind, name):
         "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
+        "panels": panels_for(SERVICE, request, component),
     }
     return render(request, "catalog/component_detail.html", context)
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.panels import panel_fragment
+
 from . import views
 
 app_name = "deployments"
@@ -12,6 +14,20 @@ urlpatterns = [
     path("<int:pk>/promote/", views.release_promote, name="release_promote"),
     path("<int:pk>/abort/", views.release_abort, name="release_abort"),
     path("<int:pk>/rollback/", views.release_rollback, name="release_rollback"),
+    # Panel fragments (portal/panels.py; the panels live in deployments/panels.py).
+    path("<int:pk>/panels/rollout/", panel_fragment, {"panel": "rollout"}, name="panel_rollout"),
+    path(
+        "components/<int:pk>/panels/releases/",
+        panel_fragment,
+        {"panel": "releases"},
+        name="panel_releases",
+    ),
+    path(
+        "components/<int:pk>/panels/live/",
+        panel_fragment,
+        {"panel": "live-deployments"},
+        name="panel_live_deployments",
+    ),
 ]
 
 # -- Live deployments, knobs within guardrails, runtime tuning (issue 5) ----------------------
