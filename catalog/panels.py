@@ -18,6 +18,57 @@ class ComponentPanel(Panel):
         return {"component": target}
 
 
+class ServicePagePanel(ComponentPanel):
+    """A card of the service page's own data: the page loads it; the fragment loads it alone."""
+
+    page_key = ""  # the page context key that says the page loaded this card's data already
+
+    def load(self, pk: int):
+        from django.shortcuts import get_object_or_404
+
+        from .views import service_queryset
+
+        return get_object_or_404(service_queryset(), pk=pk)
+
+    def context(self, request, target, page) -> dict:
+        if self.page_key in page:
+            return {}
+        return {"component": target} | self.compute(target)
+
+    def compute(self, target) -> dict:
+        raise NotImplementedError
+
+
+@register
+class OverviewPanel(ServicePagePanel):
+    name = "overview"
+    title = "Subcomponents and environments"
+    url_name = "catalog:panel_overview"
+    template = "catalog/component_detail.html#overview"
+    page_key = "subcomponents"
+    pages = {SERVICE: ("main", 5)}
+
+    def compute(self, target) -> dict:
+        from .views import overview_context
+
+        return overview_context(target)
+
+
+@register
+class DependenciesPanel(ServicePagePanel):
+    name = "dependencies"
+    title = "Direct dependencies"
+    url_name = "catalog:panel_dependencies"
+    template = "catalog/component_detail.html#dependencies"
+    page_key = "depends_on"
+    pages = {SERVICE: ("wide", 5)}
+
+    def compute(self, target) -> dict:
+        from .views import dependencies_context
+
+        return dependencies_context(target)
+
+
 @register
 class GraphPanel(ComponentPanel):
     name = "graph"

@@ -12,6 +12,18 @@ urlpatterns = [
     path("namespaces/<str:mns>/<str:name>/", views.namespace_detail, name="namespace_detail"),
     path("teams/<str:mns>/<str:name>/", views.team_detail, name="team_detail"),
     # Panel fragments (portal/panels.py) before the catch-all service page URL.
+    path(
+        "panels/<int:pk>/overview/",
+        panel_fragment,
+        {"panel": "overview"},
+        name="panel_overview",
+    ),
+    path(
+        "panels/<int:pk>/dependencies/",
+        panel_fragment,
+        {"panel": "dependencies"},
+        name="panel_dependencies",
+    ),
     path("panels/<int:pk>/graph/", panel_fragment, {"panel": "graph"}, name="panel_graph"),
     path("panels/<int:pk>/owners/", panel_fragment, {"panel": "owners"}, name="panel_owners"),
     path(

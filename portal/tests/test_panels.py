@@ -30,7 +30,7 @@ class ExportOnlyPanel(Panel):
     model = Component
     lazy = True
     refresh = 30
-    pages = {SERVICE: ("wide", 5)}
+    pages = {SERVICE: ("wide", 7)}
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_registered_lazy_panel_appears_in_order_with_its_refresh_interval(
     html = client.get(ledger.get_absolute_url()).content.decode()
     placeholder = html.index('id="panel-export-only"')
     assert 'hx-trigger="load, every 30s"' in html[placeholder : placeholder + 300]
-    # order 5 in the "wide" slot: after the dependency lists, before the blast radius (10)
+    # order 7 in the "wide" slot: after the dependency lists, before the blast radius (10)
     assert html.index("Depended on by") < placeholder < html.index('id="blast"')
 
 
