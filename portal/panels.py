@@ -132,7 +132,9 @@ def panels_for(page: str, request, subject) -> list[BoundPanel]:
 
 
 def panel_fragment(request, pk: int, *, panel: str):
-    """The fragment of a panel that has no view of its own: `path(..., {"panel": name})`."""
+    """The fragment of a panel that has no view of its own: `path(..., {"panel": name})`.
+
+    Without htmx (the placeholder's `href`) the card comes on a page of its own."""
     found = registry.get(panel)
     if found is None:
         raise Http404("No such panel.")
@@ -141,4 +143,7 @@ def panel_fragment(request, pk: int, *, panel: str):
         raise Http404("No such panel.")
     bound = BoundPanel(found, target, "", 0, request.path)
     context = found.context(request, target, {}) | {"panel": bound}
-    return render(request, found.template, context)
+    if request.htmx:
+        return render(request, found.template, context)
+    context["panel_template"] = found.template
+    return render(request, "portal/panel_page.html", context)

@@ -131,6 +131,13 @@ def test_every_panel_url_is_a_real_route_and_generic_fragments_answer(client, ow
             assert b"<html" not in response.content, panel.name
 
 
+def test_a_panel_opened_without_htmx_is_a_page_of_its_own(client, owner, ledger):
+    client.force_login(owner)
+    html = client.get(reverse("catalog:panel_activity", args=[ledger.pk])).content.decode()
+    assert "<html" in html and "<h1>Recent activity: ledger</h1>" in html
+    assert f'href="{ledger.get_absolute_url()}"' in html
+
+
 def test_panel_fragments_send_anonymous_people_to_sign_in(client, ledger):
     response = client.get(reverse("deployments:panel_releases", args=[ledger.pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
