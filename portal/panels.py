@@ -70,8 +70,10 @@ registry: dict[str, Panel] = {}
 
 def register(cls: type[Panel]) -> type[Panel]:
     """Class decorator: one instance per panel class, keyed by its name."""
-    if not cls.name or not cls.url_name or not cls.permission or not cls.pages:
-        raise ValueError(f"{cls.__name__} must declare name, url_name, permission and pages")
+    if not all((cls.name, cls.title, cls.permission, cls.url_name, cls.template, cls.pages)):
+        raise ValueError(
+            f"{cls.__name__} must declare name, title, permission, url_name, template and pages"
+        )
     if cls.name in registry and type(registry[cls.name]) is not cls:
         raise ValueError(f"Two panels are called {cls.name!r}")
     if bad := [p for p, (slot, _) in cls.pages.items() if p not in PAGES or slot not in SLOTS]:

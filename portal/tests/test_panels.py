@@ -59,6 +59,24 @@ def _approval(component, environment, owner, release=None, phase="canary 5% veri
     )  # fmt: skip
 
 
+def test_a_panel_must_declare_what_it_is_and_have_a_name_of_its_own():
+    class Unguarded(ExportOnlyPanel):
+        permission = ""
+
+    class Elsewhere(ExportOnlyPanel):
+        name = "releases"
+
+    class Nowhere(ExportOnlyPanel):
+        name = "nowhere"
+        pages = {"dashboard": ("main", 1)}
+
+    for cls in (Unguarded, Elsewhere, Nowhere):
+        with pytest.raises(ValueError):
+            panels.register(cls)
+    assert type(panels.registry["releases"]).__name__ == "ReleasesPanel"
+    assert "nowhere" not in panels.registry
+
+
 @pytest.mark.urls("portal.tests.panel_urls")
 def test_panel_the_user_may_not_see_is_not_rendered_and_its_fragment_is_404(
     client, outsider, sre, ledger, export_only_panel
