@@ -5,4 +5,5 @@ class DeploymentsConfig(AppConfig):
     name = "deployments"
 
     def ready(self):
-        from . import panels  # noqa: F401  (registers deployments' page panels)
+        from .controls import panels as controls_panels  # noqa: F401  (registers page panels)
+        from .releases import panels as releases_panels  # noqa: F401

@@ -14,7 +14,7 @@ from django.utils import timezone
 from approvals.models import ApprovalRequest
 from catalog.models import Component
 from deployments.models import Release
-from deployments.services import release_start
+from deployments.releases.services import release_start
 from portal import panels
 from portal.panels import APPROVAL, RELEASE, SERVICE, Panel
 

@@ -30,7 +30,7 @@ def release_list(request):
     page = Paginator(releases, 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "deployments/release_list.html",
+        "deployments/releases/release_list.html",
         {
             "page": page,
             "environments": Environment.objects.all(),
@@ -50,13 +50,13 @@ def release_detail(request, pk):
     release = _release(pk)
     context = {"release": release, "reason_form": ReasonForm()}
     if request.htmx:
-        response = render(request, "deployments/release_detail.html#status", context)
+        response = render(request, "deployments/releases/release_detail.html#status", context)
         if release.is_terminal:
             # 286: htmx swaps this last state in and stops polling.
             return HttpResponseStopPolling(response.content)
         return response
     context["panels"] = panels_for(RELEASE, request, release)
-    return render(request, "deployments/release_detail.html", context)
+    return render(request, "deployments/releases/release_detail.html", context)
 
 
 @mutating_form
@@ -94,7 +94,7 @@ def release_start(request, component_id):
     versions, versions_error = release_versions(component)
     return render(
         request,
-        "deployments/release_start.html",
+        "deployments/releases/release_start.html",
         {
             "component": component,
             "form": form,
@@ -166,7 +166,7 @@ def release_errors(request, pk):
     lines, problem = error_rate_sparklines(release)
     return render(
         request,
-        "deployments/_error_rates.html",
+        "deployments/releases/_error_rates.html",
         {
             "release": release,
             "lines": lines,

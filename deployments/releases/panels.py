@@ -1,4 +1,4 @@
-"""Deployments' cards on the service, release and approval pages (see portal/panels.py)."""
+"""The release wing's cards on the service, release and approval pages (see portal/panels.py)."""
 
 from catalog.models import Component
 from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
@@ -8,7 +8,7 @@ from .models import Release
 from .selectors import running_versions
 
 
-def _targets(component: Component, page) -> list:
+def service_targets(component: Component, page) -> list:
     """The component's ComponentEnvironment rows: the service page's own when it has them."""
     if "deployments" in page:
         return page["deployments"]
@@ -23,7 +23,7 @@ class ReleasesPanel(Panel):
     title = "Releases"
     permission = "deployments.view_release"
     url_name = "deployments:panel_releases"
-    template = "deployments/_release_panel.html"
+    template = "deployments/releases/_release_panel.html"
     model = Component
     pages = {SERVICE: ("main", 20)}
 
@@ -40,7 +40,7 @@ class ReleasesPanel(Panel):
                 "running": running.get(t.environment_id),
                 "active": next((r for r in active if r.environment_id == t.environment_id), None),
             }
-            for t in _targets(target, page)
+            for t in service_targets(target, page)
         ]
         recent = list(
             Release.objects.filter(component=target)
@@ -54,26 +54,6 @@ class ReleasesPanel(Panel):
             "recent": recent,
             "can_release": request.user.has_perm("deployments.start_release", target),
             "reason_form": ReasonForm(),
-        }
-
-
-@register
-class LiveDeploymentsPanel(Panel):
-    """One placeholder per environment that htmx fills, so the page never waits on Kubernetes."""
-
-    name = "live-deployments"
-    title = "Live deployments"
-    permission = "deployments.view_controlaction"
-    url_name = "deployments:panel_live_deployments"
-    template = "deployments/control_tag.html"
-    model = Component
-    pages = {SERVICE: ("main", 30)}
-
-    def context(self, request, target, page) -> dict:
-        targets = (t for t in _targets(target, page) if t.kube_deployment)
-        return {
-            "component": target,
-            "targets": sorted(targets, key=lambda t: t.environment.order),
         }
 
 
@@ -97,7 +77,7 @@ class StatusPanel(ReleasePanel):
     name = "status"
     title = "Release status"
     url_name = "deployments:release_detail"
-    template = "deployments/release_detail.html#status"
+    template = "deployments/releases/release_detail.html#status"
     refresh = 2
     pages = {RELEASE: ("main", 10)}
 
@@ -107,8 +87,8 @@ class ErrorRatesPanel(ReleasePanel):
     name = "error-rates"
     title = "Error rates"
     url_name = "deployments:release_errors"
-    template = "deployments/_error_rates.html"
-    placeholder = "deployments/_error_rates.html#placeholder"
+    template = "deployments/releases/_error_rates.html"
+    placeholder = "deployments/releases/_error_rates.html#placeholder"
     refresh = 15
     lazy = True
     pages = {RELEASE: ("aside", 10), APPROVAL: ("aside", 20)}
@@ -119,5 +99,5 @@ class RolloutPanel(ReleasePanel):
     name = "rollout"
     title = "Rollout"
     url_name = "deployments:panel_rollout"
-    template = "deployments/release_detail.html#rollout"
+    template = "deployments/releases/release_detail.html#rollout"
     pages = {APPROVAL: ("aside", 10)}
