@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
@@ -83,7 +84,7 @@ def control_actions(request, component_id, env):
     context = {"target": target, "actions": actions, "pending": pending}
     response = render(request, "deployments/controls/control_live.html#actions", context)
     if not pending and request.htmx:
-        response.status_code = 286  # htmx stops polling
+        return HttpResponseStopPolling(response.content)  # htmx swaps it in and stops polling
     return response
 
 
