@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .knobs import KNOBS
+
 
 class ControlPolicy(models.Model):
     """Which Kubernetes knobs exist for a component in an environment, their limits, and who may
@@ -138,8 +140,6 @@ class ControlAction(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from .knobs import KNOBS  # lazy: the knobs import the adapters, loaded after models
-
         knob = KNOBS.get(self.kind)
         return knob.label if knob else self.kind
 

@@ -3,8 +3,14 @@ the guardrail (ControlPolicy), how it is applied through the Kubernetes adapter 
 state is read. Everything else (permission check, reason, production confirmation, audit,
 Celery, the live card) is shared and never asks which knob it is."""
 
-from integrations.kubernetes import DeploymentInfo, KubernetesPort
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from portal.errors import ValidationFailed
+
+if TYPE_CHECKING:  # the registry stays importable from models: no adapter at import time
+    from integrations.kubernetes import DeploymentInfo, KubernetesPort
 
 
 class Knob:
