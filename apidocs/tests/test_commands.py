@@ -21,16 +21,17 @@ def test_json_output_lists_findings_and_exits_non_zero(capsys, history_dir):
     )  # fmt: skip
     assert code == 1
     [item] = json.loads(out)
-    assert set(item) == {
-        "rule",
-        "file",
-        "start_line",
-        "start_col",
-        "end_line",
-        "end_col",
-        "message",
+    assert item == {
+        "path": "grpc/testing/messages.proto",
+        "start_line": item["start_line"],
+        "start_column": 1,
+        "end_line": item["end_line"],
+        "end_column": 2,
+        "rule": "FIELD_NO_DELETE",
+        "categories": ["CSR", "FILE", "PACKAGE"],
+        "message": item["message"],
     }
-    assert item["rule"] == "FIELD_NO_DELETE" and item["file"] == "grpc/testing/messages.proto"
+    assert item["message"].startswith("Previously present field")
 
 
 def test_text_output_is_file_line_col_message(capsys, history_dir):
@@ -62,7 +63,7 @@ def test_except_removes_rules(capsys, history_dir):
 
 def test_unknown_rule_is_an_error(history_dir):
     case = history_dir / "health-add-list-rpc"
-    with pytest.raises(CommandError, match="not a known breaking rule"):
+    with pytest.raises(CommandError, match='"NOPE" is not a known rule or category ID'):
         call_command(
             "proto_breaking", "--against", str(case / "previous"), "--current",
             str(case / "current"), "--use", "NOPE",
