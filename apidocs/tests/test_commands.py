@@ -43,6 +43,19 @@ def test_text_output_is_file_line_col_message(capsys, history_dir):
     assert out.splitlines()[0].startswith("grpc/lookup/v1/rls.proto:24:1:Previously present field")
 
 
+@pytest.mark.parametrize("error_format", ["text", "json", "github-actions"])
+def test_error_format_is_exactly_what_buf_prints(capsys, history_dir, error_format):
+    from .test_buf_differential import buf_prints
+
+    case = history_dir / "rls-remove-deprecated-fields"
+    code, out = breaking(
+        capsys, "--against", str(case / "previous"), "--current", str(case / "current"),
+        "--error-format", error_format,
+    )  # fmt: skip
+    expected = buf_prints(case / "previous", case / "current", error_format=error_format)
+    assert code == 1 and out == expected and out.count("\n") == 2
+
+
 def test_no_findings_exit_zero(capsys, history_dir):
     case = history_dir / "health-add-list-rpc"
     code, out = breaking(
