@@ -9,6 +9,7 @@ from django.urls import reverse
 from apidocs.contracts import BufUnavailable
 from apidocs.models import ApiVersion
 from apidocs.services import BreakingChangeRejected, api_version_create
+from catalog.models import ApiRelation, Component, Team
 from integrations.buf import buf_binary
 from portal.errors import ValidationFailed
 from portal.models import AuditEvent
@@ -187,3 +188,21 @@ def test_format_view_shows_buf_format_diff(owner, definition, client):
     client.force_login(owner)
     page = client.get(url).text
     assert "-message M { string a = 1; }" in page and "+  string a = 1;" in page
+
+
+def test_version_page_shows_who_an_accepted_breaking_change_affects(
+    owner, definition, component, client
+):
+    api_entity = Component.objects.create(name="payments-grpc", entity_kind="API")
+    ApiRelation.objects.create(component=component, api=api_entity, relation="provides")
+    checkout = Team.objects.create(name="checkout")
+    consumer = Component.objects.create(name="checkout-web", owner=checkout)
+    ApiRelation.objects.create(component=consumer, api=api_entity, relation="consumes")
+    version = store_pair(owner, definition, BEFORE, AFTER)
+    assert version.breaking_findings and version.breaking_accepted_reason == "differential suite"
+
+    client.force_login(owner)
+    page = client.get(version.get_absolute_url()).text
+    count = len(version.breaking_findings)
+    assert f"accepted with {count} breaking change(s)" in page and "differential suite" in page
+    assert "checkout-web" in page and "checkout" in page and "against v1" in page
