@@ -47,14 +47,30 @@ def buf_prints(previous: Path, current: Path, *args: str, error_format: str = "j
 def as_tuples(stdout: str) -> list[tuple]:
     items = [json.loads(line) for line in stdout.splitlines() if line]
     return [
-        (i.get("path", ""), i["start_line"], i["start_column"], i["type"], i["message"])
+        (
+            i.get("path", ""),
+            i["start_line"],
+            i["start_column"],
+            i["type"],
+            i["message"],
+            i["end_line"],
+            i["end_column"],
+        )
         for i in items
     ]
 
 
 def stored(version) -> list[tuple]:
     return [
-        (f["path"], f["start_line"], f["start_column"], f["rule"], f["message"])
+        (
+            f["path"],
+            f["start_line"],
+            f["start_column"],
+            f["rule"],
+            f["message"],
+            f["end_line"],
+            f["end_column"],
+        )
         for f in version.breaking_findings
     ]
 
@@ -70,7 +86,7 @@ def assert_page_shows(client, owner, version, expected):
     client.force_login(owner)
     html = client.get(reverse("apidocs:version_detail", args=[version.definition_id, 2])).content
     html = html.decode()
-    for path, line, column, rule, message in expected:
+    for path, line, column, rule, message, *_ in expected:
         assert f"<code>{escape(path or '<input>')}:{line}:{column}</code>" in html
         assert f"<code>{rule}</code>" in html and escape(message) in html
 

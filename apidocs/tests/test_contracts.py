@@ -160,11 +160,19 @@ def test_lint_is_computed_on_first_view_as_buf_prints_it(
     page = client.get(url).text
     version.refresh_from_db()
     lint = [
-        (f["path"], f["start_line"], f["start_column"], f["rule"], f["message"])
+        (
+            f["path"],
+            f["start_line"],
+            f["start_column"],
+            f["rule"],
+            f["message"],
+            f["end_line"],
+            f["end_column"],
+        )
         for f in version.lint_findings
     ]
     assert lint == expected
-    assert all(f"<code>{rule}</code>" in page for *_, rule, _ in expected)
+    assert all(f"<code>{e[3]}</code>" in page for e in expected)
 
     settings.BUF_BINARY = str(tmp_path / "no-such-buf")  # a second view does not run buf
     assert f"<code>{expected[0][3]}</code>" in client.get(url).text
