@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from apidocs.contracts import BufUnavailable
@@ -214,3 +215,15 @@ def test_version_page_shows_who_an_accepted_breaking_change_affects(
     count = len(version.breaking_findings)
     assert f"accepted with {count} breaking change(s)" in page and "differential suite" in page
     assert "checkout-web" in page and "checkout" in page and "against v1" in page
+
+
+def test_proto_lint_command_lints_latest_versions_ahead_of_the_page(owner, definition):
+    api_version_create(actor=owner, api=definition, files=BEFORE)
+    api_version_create(actor=owner, api=definition, files={**BEFORE, "x.proto": P3})
+    call_command("proto_lint")
+    first, latest = definition.versions.order_by("number")
+    assert first.lint_findings is None
+    assert "PACKAGE_DIRECTORY_MATCH" in {f["rule"] for f in latest.lint_findings}
+    call_command("proto_lint", "--all-versions")
+    first.refresh_from_db()
+    assert first.lint_findings == []
