@@ -156,6 +156,14 @@ class BufCli:
         findings = [
             Finding.from_buf(json.loads(line)) for line in result.stdout.splitlines() if line
         ]
+        # buf prints what its compiler refuses as COMPILE "findings": those are not results.
+        refused = [f for f in findings if f.rule == "COMPILE"]
+        if refused:
+            raise IntegrationError(
+                "buf cannot compile the files: " + "; ".join(str(f) for f in refused[:5]),
+                transient=False,
+                system=SYSTEM,
+            )
         rendered = result.stdout
         if error_format != "json" and findings:
             rendered = self._run([*args, "--error-format", error_format], cwd).stdout
@@ -243,7 +251,26 @@ def config_read(text: str) -> dict:
                 f"(found modules {', '.join(paths)}); upload each module as its own API"
             )
         sections.update({key: modules[0][key] for key in CONFIG_SECTIONS if modules[0].get(key)})
+    for key, section in sections.items():
+        _section_check(key, section)
     return {"version": version, **sections}
+
+
+def _section_check(key: str, section) -> None:
+    """The shapes buf.yaml documents (buf checks the rest: rule ids, paths, ...)."""
+    if not isinstance(section, dict):
+        raise BufConfigError(f"buf.yaml {key} must be a mapping")
+    for name in ("use", "except", "ignore"):
+        value = section.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise BufConfigError(f"buf.yaml {key}.{name} must be a list of strings")
+    only = section.get("ignore_only")
+    if only is not None and not (
+        isinstance(only, dict) and all(isinstance(v, list) for v in only.values())
+    ):
+        raise BufConfigError(f"buf.yaml {key}.ignore_only must map rule ids to lists of paths")
 
 
 def _workspace(root: Path, protos: ProtoSet, defaults: dict) -> Path:

@@ -89,6 +89,8 @@ def test_production_default_is_wire_json_and_others_file(owner, definition):
         ("version: v1\nbreaking: [\n", "buf.yaml is not valid YAML"),
         ("version: v3\n", "'v3' is not v1 or v2"),
         ("version: v2\nmodules:\n  - path: a\n  - path: b\n", "one module at the root"),
+        ("version: v2\nbreaking:\n  ignore: a/v1\n", "breaking.ignore must be a list"),
+        ("version: v1\nlint: [DEFAULT]\n", "lint must be a mapping"),
     ],
 )
 def test_unusable_buf_yaml_is_refused_and_nothing_stored(text, message, owner, definition):
