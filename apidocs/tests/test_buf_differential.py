@@ -14,7 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from apidocs.services import api_version_create
+from apidocs.protos import read_proto_dir
+from apidocs.services import api_version_create, api_version_lint
 from integrations.buf import buf_binary
 
 from .buf_cases import BUF_SILENT, CASES, REPORTED_AS, V1_CASES, config
@@ -125,11 +126,28 @@ def test_proto_history_under_each_category_matches_buf(
         (root / "buf.yaml").write_text(config(category))
     expected = as_tuples(buf_prints(previous, current))
 
-    from apidocs.protos import read_proto_dir
-
     files = {p: t for p, t in read_proto_dir(history_dir / case / "current").items()}
     result = store_pair(owner, definition, read_proto_dir(history_dir / case / "previous"), files)
 
     assert stored(result) == expected
     assert result.breaking_policy == category
     assert_page_shows(client, owner, result, expected)
+
+
+def test_lint_of_the_shared_protos_is_stored_as_buf_prints_it(protos_dir, owner, definition):
+    run = subprocess.run(
+        [buf_binary(), "lint", ".", "--error-format", "json"], cwd=protos_dir,
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    expected = as_tuples(run.stdout)
+    assert len(expected) > 100  # the shared set has many DEFAULT-category findings
+
+    version = api_version_create(actor=owner, api=definition, files=read_proto_dir(protos_dir))
+    lint = api_version_lint(version=version)
+
+    assert [
+        (f["path"], f["start_line"], f["start_column"], f["rule"], f["message"],
+         f["end_line"], f["end_column"])
+        for f in lint
+    ] == expected  # fmt: skip
+    assert all(f["categories"] for f in lint)
