@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "deployments",
     "approvals",
     "apidocs",
+    "bench",
+    "demo",
     "sandbox",
 ]
 
@@ -189,6 +191,13 @@ if env("OIDC_CLIENT_ID"):
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 OIDC_SANDBOX_ENABLED = env_bool("OIDC_SANDBOX_ENABLED", DEBUG)
+# The one client the sandbox provider registers (sandbox/oidc reads it from here; its server URL
+# comes from .sandbox/endpoints.json). Development-only secret; production reads OIDC_CLIENT_SECRET.
+OIDC_SANDBOX_CLIENT = {
+    "provider_id": "sso",
+    "client_id": "switchyard",
+    "secret": "switchyard-sandbox-oidc-secret",
+}
 OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
 # The identity provider vouches for email addresses (email_verified): an SSO login with the
 # address of an existing local account signs into, and connects, that account.
