@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import ComponentEnvironment
+from catalog.selectors import environment_kube_contexts
 from integrations.errors import IntegrationError
 from integrations.kubernetes import DeploymentInfo, kubernetes_adapter
 from portal.audit import AuditContext, audit_record
@@ -83,7 +84,7 @@ def control_live(target: ComponentEnvironment) -> LiveState:
         )
     environment = target.environment
     try:
-        info = kubernetes_adapter().deployment_get(
+        info = kubernetes_adapter(contexts=environment_kube_contexts()).deployment_get(
             environment.name, environment.kube_namespace or "default", target.kube_deployment
         )
     except IntegrationError as exc:
@@ -304,7 +305,7 @@ def control_action_send(*, action_id: int) -> str:
     )
     env = action.environment
     namespace, name = env.kube_namespace or "default", target.kube_deployment
-    kube = kubernetes_adapter()
+    kube = kubernetes_adapter(contexts=environment_kube_contexts())
     if action.kind == ControlAction.Kind.SCALE:
         scale = kube.deployment_scale(env.name, namespace, name, action.params["replicas"])
         return f"Replicas set to {scale.replicas}."
