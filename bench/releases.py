@@ -258,7 +258,7 @@ class SweepResult:
 def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
     """`releases_due` then `releases_sweep` (what beat's tick runs) over `count` releases."""
     from catalog.demo import demo_service_names
-    from deployments.machine import release_poll_run, releases_due, releases_sweep
+    from deployments.releases.machine import release_poll_run, releases_due, releases_sweep
     from integrations.argocd import argocd_client
 
     services = -(-count // 3) + 2
