@@ -12,7 +12,7 @@ from catalog.backstage.mapping import EntityFields
 from catalog.backstage.reader import Problem
 from catalog.backstage.refs import key_str
 from catalog.models import Component
-from portal.errors import PortalError
+from portal.errors import PermissionDenied, PortalError
 
 from .models import ApiVersion
 from .services import BreakingChangeRejected, CompileFailed, api_version_from_backstage
@@ -89,7 +89,7 @@ def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> No
                 )
             )
             continue
-        except PortalError as error:
+        except (PermissionDenied, PortalError) as error:
             report.warnings.append(Problem(raw.file, line, f"{ref}: {error.message}"))
             continue
         if version is not None:

@@ -105,7 +105,6 @@ def environments_ensure() -> list[Environment]:
     return envs
 
 
-@transaction.atomic
 def demo_service_names(count: int) -> list[str]:
     """The names `build_demo_catalog` gives its first `count` services, without a database."""
     names = []
@@ -115,6 +114,7 @@ def demo_service_names(count: int) -> list[str]:
     return names
 
 
+@transaction.atomic
 def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
     """Create the demo organisation in an empty catalog."""
     rng = random.Random(seed)

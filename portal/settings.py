@@ -229,9 +229,13 @@ else:
         "data_folder_out": str(CELERY_DATA_DIR / "broker"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
         "store_processed": False,
+        # The exchange tables (celery.exchange, celery.pidbox.exchange): kombu's default is
+        # ./control in the working directory.
+        "control_folder": str(CELERY_DATA_DIR / "control"),
     }
-    # Web, worker and beat all need the embedded broker's folder before the first message.
+    # Web, worker and beat all need the embedded broker's folders before the first message.
     (CELERY_DATA_DIR / "broker").mkdir(parents=True, exist_ok=True)
+    (CELERY_DATA_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

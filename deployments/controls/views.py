@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 
 from . import selectors, services
 from .models import ControlAction, ControlPolicy
@@ -101,8 +101,6 @@ def _knob_change(request, component_id, env, kind):
             confirmed=request.POST.get("confirm") == "1",
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except services.ConfirmationNeeded as exc:
         context = {"target": target, "kind": kind, "values": values, "reason": reason}
         context |= {"message": exc.message, "warnings": _warnings(target, kind)}
