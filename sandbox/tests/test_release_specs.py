@@ -26,10 +26,10 @@ TOKEN = {"Authorization": "Bearer switchyard-sandbox"}
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     running = start_sandbox(
-        directory=tmp_path_factory.mktemp("specs"), names=["github", "argocd", "prometheus"]
+        directory=tmp_path_factory.mktemp("specs"),
+        names=["github", "argocd", "prometheus"],
+        shared={"time_scale": 0.05, "demo_services": 4},
     )
-    running.state.shared["time_scale"] = 0.05
-    running.state.shared["demo_services"] = 4
     yield running
     running.stop()
 
