@@ -229,9 +229,7 @@ class ArgoCDSandbox:
         if app.operation and app.operation["phase"] == "Running":
             health = "Progressing"
         destination = {"name": app.environment, "namespace": NAMESPACE}
-        data = {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
+        data = {  # the API answers without apiVersion and kind (not in its swagger)
             "metadata": {
                 "name": app.name,
                 "namespace": "argocd",
