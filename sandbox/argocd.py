@@ -71,6 +71,7 @@ class ArgoCDSandbox:
         self.apps: dict[str, AppState] = {}
         self.lock = threading.RLock()
         self.faults = FaultKnobs()
+        self.stopped = threading.Event()
         self.tokens = {SANDBOX_TOKEN}
         self.url_map = Map(
             [
@@ -134,6 +135,18 @@ class ArgoCDSandbox:
             for cluster in cluster_set(self.state).all():
                 cluster.settle()
             self.head = repo.head()
+        threading.Thread(
+            target=self.controller, name="sandbox-argocd-controller", daemon=True
+        ).start()
+
+    def controller(self) -> None:
+        """Reconcile in the background, as Argo CD's application controller does, so that a
+        commit reaches the cluster whether or not anyone is asking Argo CD."""
+        while not self.stopped.wait(
+            min(REFRESH_SECONDS, SYNC_SECONDS) * time_scale(self.state) / 4
+        ):
+            with self.lock:
+                self.refresh(time.time())
 
     def refresh(self, now: float) -> None:
         """Notice changes at HEAD, start and finish sync operations."""
@@ -443,6 +456,7 @@ def create_app(state: SandboxState):
     # Once every server is up (the Kubernetes one has seeded its clusters), apply the
     # repository's applications, so that kubectl shows them before anyone asks Argo CD.
     state.shared.setdefault("on_start", []).append(sandbox.start)
+    state.shared.setdefault("on_stop", []).append(sandbox.stopped.set)
     return sandbox.wsgi()
 
 

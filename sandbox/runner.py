@@ -39,6 +39,8 @@ class RunningSandbox:
         tmp.replace(path)
 
     def stop(self) -> None:
+        for hook in self.state.shared.get("on_stop", []):
+            hook()
         for process in self._processes:
             if process.poll() is None:
                 process.terminate()
