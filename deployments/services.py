@@ -60,19 +60,23 @@ def _active_freeze(component: Component, environment: Environment) -> DeployFree
 
 
 def _running_version(target: ComponentEnvironment) -> str:
-    """What runs now: the last release that succeeded here, else what Argo CD deploys.
+    """What runs now: the version of the pods Argo CD sees, else the last release that
+    succeeded here (Argo CD unreachable, or two versions running).
 
     Called before any transaction (it may ask Argo CD); "" when nobody can tell.
     """
-    last = (
-        Release.objects.filter(
-            component=target.component, environment=target.environment, state="succeeded"
+    return (
+        live_version(target)
+        or (
+            Release.objects.filter(
+                component=target.component, environment=target.environment, state="succeeded"
+            )
+            .order_by("-finished_at")
+            .values_list("version", flat=True)
+            .first()
         )
-        .order_by("-finished_at")
-        .values_list("version", flat=True)
-        .first()
+        or ""
     )
-    return last or live_version(target)
 
 
 def release_start(

@@ -121,6 +121,12 @@ class DeploymentInfo:
     restarted_at: str | None
     generation: int
     observed_generation: int
+    kind: str = "Deployment"  # or "Rollout" (Argo Rollouts)
+    running_tags: tuple[str, ...] = ()  # the image tags the ready pods run now
+
+    @property
+    def tag_tuple(self) -> tuple[str, ...]:
+        return (self.tag,)
 
     @property
     def rolled_out(self) -> bool:
@@ -274,9 +280,14 @@ class KubernetesAdapter:
         apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
         autoscaling = client.AutoscalingV2Api(api_client)
         what = f"reading deployment {namespace}/{name}"
-        deployment = self._dict(
-            env, self._call(env, what, apps.read_namespaced_deployment, name, namespace)
-        )
+        try:
+            deployment = self._dict(
+                env, self._call(env, what, apps.read_namespaced_deployment, name, namespace)
+            )
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            deployment = self._rollout_workload(env, namespace, name, exc)
         hpas = self._dict(
             env,
             self._call(env, what, autoscaling.list_namespaced_horizontal_pod_autoscaler, namespace),
@@ -285,7 +296,8 @@ class KubernetesAdapter:
             (
                 item
                 for item in hpas.get("items") or []
-                if (item["spec"].get("scaleTargetRef") or {}).get("kind") == "Deployment"
+                if (item["spec"].get("scaleTargetRef") or {}).get("kind")
+                == deployment.get("kind", "Deployment")
                 and item["spec"]["scaleTargetRef"].get("name") == name
             ),
             None,
@@ -297,6 +309,23 @@ class KubernetesAdapter:
             self._call(env, what, core.list_namespaced_pod, namespace, label_selector=selector),
         )
         return _deployment_info(env, deployment, hpa, pods.get("items") or [])
+
+    def _rollout_workload(self, env: str, namespace: str, name: str, missing) -> dict:
+        """A progressive-delivery service runs as an Argo Rollout of that name instead: it has
+        the same template, replicas and selector, so the live view reads it the same way."""
+        objects = client.CustomObjectsApi(self.api_client(env))
+        try:
+            return self._call(
+                env,
+                f"reading deployment or rollout {namespace}/{name}",
+                objects.get_namespaced_custom_object,
+                *ROLLOUTS[:2],
+                namespace,
+                ROLLOUTS[2],
+                name,
+            )
+        except IntegrationError as exc:
+            raise missing if exc.status == 404 else exc
 
     def deployment_scale(self, env: str, namespace: str, name: str, replicas: int) -> ScaleInfo:
         """Set spec.replicas through the scale subresource (what `kubectl scale` does)."""
@@ -554,15 +583,28 @@ def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -
         replicas_available=status.get("availableReplicas", 0),
         replicas_updated=status.get("updatedReplicas", 0),
         replicas_current=status.get("replicas", 0),
-        strategy=strategy.get("type", "RollingUpdate"),
+        strategy=strategy.get("type")
+        or ("Canary" if "canary" in strategy else "BlueGreen" if "blueGreen" in strategy else "")
+        or "RollingUpdate",
         max_surge=str(rolling["maxSurge"]) if "maxSurge" in rolling else None,
         max_unavailable=str(rolling["maxUnavailable"]) if "maxUnavailable" in rolling else None,
         hpa=_hpa_info(hpa) if hpa else None,
         restarts=_restarts(pods),
         restarted_at=annotations.get(RESTARTED_AT),
         generation=meta.get("generation", 1),
-        observed_generation=status.get("observedGeneration", 0),
+        observed_generation=int(status.get("observedGeneration") or 0),
+        kind=deployment.get("kind") or "Deployment",
+        running_tags=_running_tags(pods),
     )
+
+
+def _running_tags(pods: list[dict]) -> tuple[str, ...]:
+    tags = set()
+    for pod in pods:
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
+            if container.get("ready"):
+                tags.add(_split_image(container.get("image", ""))[1])
+    return tuple(sorted(tags))
 
 
 def _restarts(pods: list[dict]) -> tuple[PodRestart, ...]:
