@@ -328,33 +328,41 @@ class KubernetesAdapter:
             raise missing if exc.status == 404 else exc
 
     def deployment_scale(self, env: str, namespace: str, name: str, replicas: int) -> ScaleInfo:
-        """Set spec.replicas through the scale subresource (what `kubectl scale` does)."""
+        """Set spec.replicas through the scale subresource (what `kubectl scale` does), of the
+        Deployment or, when the service runs as one, of its Argo Rollout."""
         apps = client.AppsV1Api(self.api_client(env))
-        scale = self._call(
-            env,
-            f"scaling deployment {namespace}/{name}",
-            apps.patch_namespaced_deployment_scale,
-            name,
-            namespace,
-            {"spec": {"replicas": int(replicas)}},
-            _content_type=MERGE_PATCH,
-        )
+        objects = client.CustomObjectsApi(self.api_client(env))
+        body, what = {"spec": {"replicas": int(replicas)}}, f"scaling {namespace}/{name}"
+        try:
+            scale = self._call(
+                env, what, apps.patch_namespaced_deployment_scale, name, namespace, body,
+                _content_type=MERGE_PATCH,
+            )  # fmt: skip
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            scale = self._call(
+                env, what, objects.patch_namespaced_custom_object_scale, *ROLLOUTS[:2],
+                namespace, ROLLOUTS[2], name, body, _content_type=MERGE_PATCH,
+            )  # fmt: skip
         return _scale_info(self._dict(env, scale))
 
     def deployment_restart(self, env: str, namespace: str, name: str) -> str:
-        """Roll every pod, as `kubectl rollout restart` does; returns the restartedAt stamp."""
+        """Roll every pod, as `kubectl rollout restart` does (an Argo Rollout: `spec.restartAt`,
+        as `kubectl argo rollouts restart`); returns the restart stamp."""
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         apps = client.AppsV1Api(self.api_client(env))
-        self._call(
-            env,
-            f"restarting deployment {namespace}/{name}",
-            apps.patch_namespaced_deployment,
-            name,
-            namespace,
-            body,
-            _content_type=STRATEGIC_MERGE_PATCH,
-        )
+        what = f"restarting {namespace}/{name}"
+        try:
+            self._call(
+                env, what, apps.patch_namespaced_deployment, name, namespace, body,
+                _content_type=STRATEGIC_MERGE_PATCH,
+            )  # fmt: skip
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            self.rollout_patch_spec(env, namespace, name, {"restartAt": stamp})
         return stamp
 
     # -- horizontal pod autoscalers -----------------------------------------------------------
@@ -590,7 +598,7 @@ def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -
         max_unavailable=str(rolling["maxUnavailable"]) if "maxUnavailable" in rolling else None,
         hpa=_hpa_info(hpa) if hpa else None,
         restarts=_restarts(pods),
-        restarted_at=annotations.get(RESTARTED_AT),
+        restarted_at=annotations.get(RESTARTED_AT) or spec.get("restartAt"),
         generation=meta.get("generation", 1),
         observed_generation=int(status.get("observedGeneration") or 0),
         kind=deployment.get("kind") or "Deployment",

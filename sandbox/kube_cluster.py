@@ -632,12 +632,18 @@ class Cluster:
         """How long a new pod takes to become ready."""
         return (self.time_scale() if self.time_scale else 1.0) * self.ready_delay
 
-    def replicaset_run(self, rs: dict, count: int, now: float, owner: tuple) -> bool:
-        """Give a Rollout's ReplicaSet `count` pods; True when it has them all ready."""
+    def replicaset_run(
+        self, rs: dict, count: int, now: float, owner: tuple, *, older_than: str = ""
+    ) -> bool:
+        """Give a Rollout's ReplicaSet `count` pods (pods created before `older_than`, a
+        restart, are replaced); True when it has them all ready."""
         from .kube_pods import pod_manifest
 
         namespace = rs["metadata"]["namespace"]
         pods = self.store.list("pods", namespace, owner_uid=rs["metadata"]["uid"])
+        for pod in [p for p in pods if p["metadata"]["creationTimestamp"] < older_than]:
+            self.store.delete("pods", namespace, pod["metadata"]["name"])
+            pods.remove(pod)
         for index in range(count - len(pods)):
             pod = self.store.create("pods", namespace, pod_manifest(rs, self._random))
             ready_at = now + self.pod_delay() * (index + 1) / 2

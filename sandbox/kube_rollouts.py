@@ -10,7 +10,7 @@ active and preview both full while they differ; aborted: stable only).
 
 import math
 
-from .kube_store import clone
+from .kube_store import clone, now_iso
 
 ROLLOUT_HASH = "rollouts-pod-template-hash"
 
@@ -22,6 +22,9 @@ def rollout_advance(cluster, rollout: dict, now: float) -> bool:
     meta = rollout["metadata"]
     key = (meta["namespace"], meta["name"])
     work = rollout_reconcile(clone(rollout), now, cluster.rollout_scale())
+    restart_at = work["spec"].get("restartAt")
+    if restart_at and restart_at <= now_iso(now):
+        work["status"]["restartedAt"] = restart_at  # its pods are replaced below
     store = cluster.store
     if work["metadata"].get("annotations") != meta.get("annotations"):
         fresh = store.get("rollouts", *key)
@@ -102,7 +105,9 @@ def rollout_pods(cluster, rollout: dict, now: float) -> bool:
         manifest["metadata"]["labels"][ROLLOUT_HASH] = current
         owned[current] = store.create("replicasets", namespace, manifest)
     converged = True
+    restarted = (rollout.get("status") or {}).get("restartedAt", "")
     for pod_hash, rs in owned.items():
         count = wanted.get(pod_hash, 0)
-        converged &= cluster.replicaset_run(rs, count, now, ("rollouts", namespace, meta["name"]))
+        owner = ("rollouts", namespace, meta["name"])
+        converged &= cluster.replicaset_run(rs, count, now, owner, older_than=restarted)
     return converged
