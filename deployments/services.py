@@ -215,6 +215,7 @@ def release_promote(
         context=context,
     )
     seen_step = release.current_step
+    release = _fresh_or_refused(release, seen_step)
     with transaction.atomic():
         # Conditional on the step the person saw: a double click promotes once.
         moved = release_transition(
@@ -247,6 +248,25 @@ def release_promote(
     return release
 
 
+def _fresh_or_refused(release: Release, seen_step) -> Release:
+    """The release re-read from Argo CD (unless just read): refused when the rollout is no
+    longer paused where the person saw it, so that what is sent matches what runs."""
+    from .freshness import release_fresh
+
+    fresh = release_fresh(release=release)
+    if fresh.state == Release.State.PAUSED and fresh.current_step == seen_step:
+        return fresh
+    where = (
+        f"paused at {fresh.set_weight}%"
+        if fresh.state == Release.State.PAUSED
+        else f"{fresh.get_state_display().lower()} with {fresh.actual_weight or 0}% of traffic"
+    )
+    raise ReleaseRefused(
+        f"The rollout moved on since this page was drawn: it is {where} now. Nothing was "
+        "promoted; look at its current state and decide again."
+    )
+
+
 def release_aborted_status(release: Release) -> str:
     """What an abort of a release that reached the cluster does, for its status line."""
     return (
@@ -272,6 +292,9 @@ def release_abort(
     )
     if not reason.strip():
         raise ReleaseRefused("Say why you abort: the reason goes into the timeline and audit log.")
+    from .freshness import release_fresh
+
+    release = release_fresh(release=release)  # a rollout that finished meanwhile is not aborted
     reached_cluster = release.state in (
         Release.State.SYNCING,
         Release.State.PROGRESSING,
@@ -332,15 +355,19 @@ def release_rollback(
 
 
 def release_poll_schedule(
-    *, release_id: int, changed: bool, interval_now: float | None = None
+    *, release_id: int, changed: bool, interval_now: float | None = None, observed: bool = False
 ) -> None:
-    """Poll again soon after a change, and back off (to 30 s) while nothing moves.
+    """Poll again soon after a change, and back off (to 10 s) while nothing moves: the
+    release page's state stays within RELEASE_STALE_SECONDS while the worker runs.
 
     `interval_now`: the release's current poll interval, when the caller has it loaded.
+    `observed`: the outside world was just read (the release page's "how old" stamp).
     """
     if interval_now is None:
         interval_now = Release.objects.only("poll_interval").get(pk=release_id).poll_interval
-    interval = 2.0 if changed else min(30.0, interval_now * 1.5)
+    interval = 2.0 if changed else min(10.0, interval_now * 1.5)
+    now = timezone.now()
+    fields = {"observed_at": now} if observed else {}
     Release.objects.filter(pk=release_id, state__in=Release.ACTIVE_STATES).update(
-        poll_interval=interval, next_poll_at=timezone.now() + timedelta(seconds=interval)
+        poll_interval=interval, next_poll_at=now + timedelta(seconds=interval), **fields
     )

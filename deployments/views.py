@@ -10,6 +10,7 @@ from portal.errors import PermissionDenied, PortalError
 
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
+from .freshness import release_observed_age, release_stale_reason
 from .models import Release
 from .selectors import SPARK_HEIGHT, SPARK_WIDTH, error_rate_sparklines, release_versions
 
@@ -47,7 +48,12 @@ def _release(pk) -> Release:
 
 def release_detail(request, pk):
     release = _release(pk)
-    context = {"release": release, "reason_form": ReasonForm()}
+    context = {
+        "release": release,
+        "reason_form": ReasonForm(),
+        "observed_age": release_observed_age(release),
+        "stale_reason": release_stale_reason(release),
+    }
     if request.htmx:
         response = render(request, "deployments/release_detail.html#status", context)
         if release.is_terminal:
