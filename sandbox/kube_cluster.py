@@ -230,6 +230,12 @@ class Cluster:
         rtype = BY_PLURAL[plural]
         name = name or (obj.get("metadata") or {}).get("name", "")
         spec = obj.get("spec")
+        if plural == "jobs":
+            containers = (((spec or {}).get("template") or {}).get("spec") or {}).get("containers")
+            if not containers:
+                raise invalid(
+                    rtype, name, "spec.template.spec.containers", containers, "Required value"
+                )
         if plural in {"deployments", "rollouts", "replicasets"}:
             if not isinstance(spec, dict):
                 raise invalid(rtype, name, "spec", spec, "spec is required")
