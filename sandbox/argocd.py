@@ -72,6 +72,7 @@ class ArgoCDSandbox:
         self.lock = threading.RLock()
         self.faults = FaultKnobs()
         self.stopped = threading.Event()
+        self.actions_run: list[tuple[str, str]] = []  # (application, action), for tests
         self.tokens = {SANDBOX_TOKEN}
         self.url_map = Map(
             [
@@ -391,6 +392,7 @@ class ArgoCDSandbox:
         except RolloutActionError as exc:
             return rpc_error(400, 9, str(exc))
         cluster = self.cluster(app)
+        self.actions_run.append((app.name, str(action)))
         try:
             for part in ("spec", "status"):
                 if part in patch:
