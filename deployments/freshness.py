@@ -20,7 +20,7 @@ IN_CLUSTER = (Release.State.SYNCING, Release.State.PROGRESSING, Release.State.PA
 
 
 def stale_after() -> float:
-    return float(getattr(settings, "RELEASE_STALE_SECONDS", 20))
+    return settings.RELEASE_STALE_SECONDS
 
 
 def release_observed_age(release: Release, now=None) -> float | None:
@@ -77,4 +77,4 @@ def release_fresh(*, release: Release) -> Release:
 
 def fresh_enough() -> float:
     """A state read this recently counts as fresh for a decision (one poll interval)."""
-    return float(getattr(settings, "RELEASE_FRESH_SECONDS", 2))
+    return settings.RELEASE_FRESH_SECONDS

@@ -80,7 +80,7 @@ def cluster_of_processes(tmp_path, make_user, settings):
         "PROMETHEUS_URL": sandbox.endpoints["prometheus"],
         "GITHUB_TOKEN": "switchyard-sandbox",
         "ARGOCD_TOKEN": "switchyard-sandbox",
-        "KUBECONFIG": str(sandbox.state.directory / "kubeconfig"),
+        "KUBERNETES_KUBECONFIG": str(sandbox.state.directory / "kubeconfig"),
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     celery = [sys.executable, "-m", "celery", "-A", "portal"]
