@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from deployments.errors import ReleaseRefused
 from deployments.models import Release
-from deployments.services import release_promote
+from deployments.releases.errors import ReleaseRefused
+from deployments.releases.services import release_promote
 from integrations.argocd import argocd_client
 from integrations.tests.conftest import wait_until
 

@@ -13,14 +13,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.template import Context, Template
-from django.test import RequestFactory
 from django.urls import reverse
 
 from catalog.models import Component, ComponentEnvironment, Environment, Team
-from deployments import machine
 from deployments.models import Release
-from deployments.services import release_abort, release_promote, release_rollback, release_start
+from deployments.releases import machine
+from deployments.releases.services import (
+    release_abort,
+    release_promote,
+    release_rollback,
+    release_start,
+)
 from integrations.argocd import argocd_client
 from integrations.github import github_client
 from integrations.tests.conftest import wait_until
@@ -113,12 +116,9 @@ def argocd_version(environment: str) -> str:
     return " ".join(sorted(image.rsplit(":", 1)[1] for image in images))
 
 
-def releases_card_version(world, environment: str) -> str:
-    request = RequestFactory().get("/")
-    request.user = world["owner"]
-    html = Template("{% load release_tags %}{% release_panel component %}").render(
-        Context({"component": world["component"], "request": request})
-    )
+def releases_card_version(client, world, environment: str) -> str:
+    url = reverse("deployments:panel_releases", args=[world["component"].pk])
+    html = client.get(url).content.decode()
     row = re.search(rf"<tr><td>{environment}.*?</tr>", html, re.S)[0]
     found = re.search(r'<a href="/releases/\d+/">([^<]+)</a>', row)
     return found[1] if found else ""
@@ -132,7 +132,7 @@ def assert_one_world(client, world, expected: dict[str, str]) -> None:
             "kubectl": " ".join(sorted(kubectl_versions(world, environment))),
             "live panel": live_panel_version(client, world, environment),
             "Argo CD": argocd_version(environment),
-            "Releases card": releases_card_version(world, environment),
+            "Releases card": releases_card_version(client, world, environment),
         }
         assert seen == dict.fromkeys(seen, version), f"{environment}: {seen}"
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deployments.models import Release
-from deployments.services import release_start
+from deployments.releases.services import release_start
 from portal.models import AuditEvent
 
 
