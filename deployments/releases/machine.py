@@ -1,0 +1,389 @@
+"""Machine steps of a release: called by Celery tasks, never by people.
+
+Each step claims or moves the release with a conditional update first, calls the outside world
+outside any transaction, and records what it saw. A duplicate or late task finds the state moved
+on and does nothing; a task killed half way leaves a row the beat sweep picks up again.
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from approvals.models import ApprovalPolicy
+from catalog.models import ComponentEnvironment
+from integrations.errors import IntegrationError
+
+from .models import Release
+from .selectors import repository_slug
+from .transitions import release_aborted_status, release_poll_schedule, release_transition
+
+logger = logging.getLogger(__name__)
+RELEASE_WORKFLOW = "deploy.yml"
+STUCK_AFTER = timedelta(minutes=2)
+CANARY_STEP_PAUSE = "30s"
+POLL_LEASE = timedelta(seconds=30)
+APPROVAL_SIGNAL = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
+
+
+def release_dispatch_run(*, release_id: int) -> None:
+    """Claim a queued release and start its workflow; raises IntegrationError when transient."""
+    from integrations.github import github_client
+
+    if not release_transition(
+        release_id=release_id,
+        from_states=[Release.State.QUEUED],
+        to_state=Release.State.DISPATCHING,
+        message="Starting the deploy workflow",
+    ):
+        return
+    release = Release.objects.select_related("component", "environment", "requested_by").get(
+        pk=release_id
+    )
+    repo = repository_slug(release.component)
+    client = github_client()
+    try:
+        # A dispatch whose answer was lost (worker killed) is found again by its run-name.
+        run = client.workflow_run_find(repo, RELEASE_WORKFLOW, release.run_name)
+        run_id = (
+            run.id
+            if run
+            else client.workflow_dispatch(
+                repo, RELEASE_WORKFLOW, "main", _workflow_inputs(release), run_name=release.run_name
+            )
+        )
+        run = run or client.workflow_run_get(repo, run_id)
+    except IntegrationError as exc:
+        _dispatch_failed(release, exc)
+        raise
+    release_transition(
+        release_id=release_id,
+        from_states=[Release.State.DISPATCHING],
+        to_state=Release.State.RUNNING_WORKFLOW,
+        message=f"Workflow run #{run.run_number} started",
+        data={"run_id": run.id},
+        workflow_run_id=run.id,
+        workflow_run_url=run.html_url,
+        last_error="",
+        next_poll_at=timezone.now() + timedelta(seconds=2),
+        poll_interval=2.0,
+    )
+
+
+def _workflow_inputs(release: Release) -> dict:
+    inputs = {
+        "service": release.component.name,
+        "environment": release.environment.name,
+        "version": release.version,
+        "release_id": str(release.pk),
+        "strategy": release.strategy,
+        "callback_url": settings.SITE_URL,
+    }
+    if release.requested_by_id:
+        inputs["actor"] = release.requested_by.get_username()
+    if release.strategy == Release.Strategy.CANARY:
+        # Argo Rollouts steps: the first weight waits for a person (promote, or an approval when
+        # the environment has an approval policy); later ones pause for a while, then go on.
+        steps = []
+        for index, weight in enumerate(release.steps):
+            steps.append(str(weight))
+            if weight < 100:
+                steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
+        inputs["steps"] = ",".join(steps)
+        if ApprovalPolicy.objects.filter(environment=release.environment).exists():
+            inputs["approval"] = "required"
+    return inputs
+
+
+def _dispatch_failed(release: Release, exc: IntegrationError) -> None:
+    if exc.transient:
+        # Back to the queue: the task retries with backoff; the person sees why it waits.
+        Release.objects.filter(pk=release.pk, state=Release.State.DISPATCHING).update(
+            state=Release.State.QUEUED, last_error=f"GitHub: {exc.message}. Retrying."
+        )
+    else:
+        release_transition(
+            release_id=release.pk,
+            from_states=[Release.State.DISPATCHING],
+            to_state=Release.State.FAILED,
+            message=f"The workflow could not start: {exc.message}",
+            last_error=f"{exc}. Check the repository's deploy workflow and token, then "
+            "release again.",
+        )
+
+
+def release_dispatch_give_up(*, release_id: int, error: str) -> None:
+    release_transition(
+        release_id=release_id,
+        from_states=[Release.State.QUEUED, Release.State.DISPATCHING],
+        to_state=Release.State.FAILED,
+        message=f"Gave up starting the workflow: {error}",
+        last_error=f"GitHub kept failing ({error}). Try again when GitHub is back.",
+    )
+
+
+def release_poll_run(*, release_id: int) -> None:
+    """Look at the outside world once and move the release forward if it moved."""
+    application = ComponentEnvironment.objects.filter(
+        component=OuterRef("component"), environment=OuterRef("environment")
+    ).values("argocd_application")[:1]
+    release = (
+        Release.objects.select_related("component", "environment")
+        .annotate(argocd_app_name=Subquery(application))
+        .filter(pk=release_id, state__in=Release.ACTIVE_STATES)
+        .first()
+    )
+    if release is None:
+        return
+    try:
+        if release.state == Release.State.RUNNING_WORKFLOW:
+            changed = _poll_workflow(release)
+        elif release.state in (
+            Release.State.SYNCING,
+            Release.State.PROGRESSING,
+            Release.State.PAUSED,
+        ):
+            changed = _poll_argocd(release)
+        else:
+            return
+    except IntegrationError as exc:
+        Release.objects.filter(pk=release.pk, state=release.state).update(
+            last_error=f"{exc.system or 'integration'} unreachable: {exc.message}. Still trying."
+            if exc.transient
+            else str(exc)
+        )
+        release_poll_schedule(
+            release_id=release.pk, changed=False, interval_now=release.poll_interval
+        )
+        return
+    release_poll_schedule(
+        release_id=release.pk, changed=changed, interval_now=release.poll_interval
+    )
+
+
+def _poll_workflow(release: Release) -> bool:
+    from integrations.github import github_client
+
+    run = github_client().workflow_run_get(
+        repository_slug(release.component), release.workflow_run_id
+    )
+    if not run.completed:
+        # The workflow may wait (for an approval) after its GitOps step: once Argo CD runs the
+        # new version, the release follows the rollout while the workflow waits.
+        return _gitops_applied(release) and release_transition(
+            release_id=release.pk,
+            from_states=[Release.State.RUNNING_WORKFLOW],
+            to_state=Release.State.SYNCING,
+            message="The GitOps change is applied; the workflow is still running",
+        )
+    if run.succeeded:
+        return release_transition(
+            release_id=release.pk,
+            from_states=[Release.State.RUNNING_WORKFLOW],
+            to_state=Release.State.SYNCING,
+            message="Workflow finished: the GitOps repository has the new version",
+            last_error="",
+        )
+    return release_transition(
+        release_id=release.pk,
+        from_states=[Release.State.RUNNING_WORKFLOW],
+        to_state=Release.State.FAILED,
+        message=f"Workflow run ended: {run.conclusion}",
+        last_error=f"The deploy workflow ended with “{run.conclusion}”: open the run for its log.",
+    )
+
+
+def _gitops_applied(release: Release) -> bool:
+    from integrations.argocd import argocd_client
+
+    app = argocd_client().application_get(_argocd_app(release))
+    return any(image.endswith(f":{release.version}") for image in app.images)
+
+
+def _argocd_app(release: Release) -> str:
+    if getattr(release, "argocd_app_name", None):
+        return release.argocd_app_name  # loaded with the release by release_poll_run
+    target = release.component.deployments.filter(environment=release.environment).first()
+    return (
+        target and target.argocd_application
+    ) or f"{release.component.name}-{release.environment.name}"
+
+
+def _poll_argocd(release: Release) -> bool:
+    from integrations.argocd import argocd_client
+
+    app = argocd_client().application_get(_argocd_app(release))
+    rollout = app.rollout
+    fields = {
+        "sync_status": app.sync_status,
+        "health_status": app.health_status,
+        "rollout_phase": rollout.phase if rollout else "",
+        "current_step": _weight_step(release, rollout),
+        "set_weight": rollout.set_weight if rollout else None,
+        "actual_weight": rollout.actual_weight if rollout else None,
+        "status_message": (rollout.message if rollout else app.health_message)[:500],
+        "last_error": "",
+    }
+    target_state, message = _argocd_state(release, app)
+    if target_state and target_state != release.state:
+        return release_transition(
+            release_id=release.pk,
+            from_states=[release.state],
+            to_state=target_state,
+            message=message,
+            data={"sync": app.sync_status, "health": app.health_status},
+            **fields,
+        )
+    seen = (release.sync_status, release.health_status, release.current_step, release.actual_weight)
+    Release.objects.filter(pk=release.pk, state=release.state).update(**fields)
+    return seen != (
+        fields["sync_status"],
+        fields["health_status"],
+        fields["current_step"],
+        fields["actual_weight"],
+    )
+
+
+def _weight_step(release: Release, rollout) -> int | None:
+    """Which of the release's traffic steps the Rollout is at (its own index counts pauses)."""
+    if rollout is None or rollout.set_weight is None:
+        return None
+    steps = release.steps
+    return steps.index(rollout.set_weight) if rollout.set_weight in steps else None
+
+
+def _argocd_state(release: Release, app) -> tuple[str | None, str]:
+    rollout = app.rollout
+    deployed = any(image.endswith(f":{release.version}") for image in app.images) or not app.images
+    if app.sync_status != "Synced" or not deployed:
+        return None, ""
+    if rollout and rollout.aborted:
+        return (
+            Release.State.ABORTED,
+            f"The rollout was aborted: {rollout.message or 'no reason given'}",
+        )
+    if app.health_status == "Degraded":
+        return (
+            Release.State.FAILED,
+            f"Argo CD reports the application degraded: {app.health_message}",
+        )
+    if rollout and rollout.paused:
+        weight = rollout.set_weight if rollout.set_weight is not None else "?"
+        return (
+            Release.State.PAUSED,
+            f"Paused at {weight}% ({', '.join(rollout.pause_reasons) or 'waiting'})",
+        )
+    if app.health_status == "Healthy" and (rollout is None or rollout.completed):
+        return (
+            Release.State.SUCCEEDED,
+            f"{release.version} is live and healthy in {release.environment}",
+        )
+    return Release.State.PROGRESSING, "Argo CD synced; rolling out"
+
+
+def release_signal_send(*, release_id: int, signal: str) -> None:
+    """Send promote ("resume"), "promote-full" or "abort" to the release's Rollout via Argo CD."""
+    from integrations.argocd import argocd_client
+
+    release = Release.objects.select_related("component", "environment").get(pk=release_id)
+    argocd_client().rollout_action(_argocd_app(release), signal)
+    release_poll_schedule(release_id=release_id, changed=True)
+
+
+def releases_due(*, limit: int = 500) -> list[int]:
+    """Claim the active releases whose poll time has come (a lease, so ticks don't overlap)."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Release.objects.select_for_update(skip_locked=True)
+            .filter(
+                state__in=[
+                    Release.State.RUNNING_WORKFLOW,
+                    Release.State.SYNCING,
+                    Release.State.PROGRESSING,
+                    Release.State.PAUSED,
+                ],
+                next_poll_at__lte=now,
+            )
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Release.objects.filter(pk__in=due).update(next_poll_at=now + POLL_LEASE)
+    return due
+
+
+def releases_stuck() -> list[int]:
+    """Queued or dispatching releases untouched for a while: their task was lost."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = Release.objects.filter(state=Release.State.DISPATCHING, updated_at__lt=cutoff)
+    # Back to queued: the dispatch step first looks for a run by name, so none is started twice.
+    stuck.update(state=Release.State.QUEUED)
+    return list(
+        Release.objects.filter(state=Release.State.QUEUED, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def release_signal_failed(*, release_id: int, signal: str, error: str) -> None:
+    """The Rollout did not take the signal: say so on the release, where people look."""
+    Release.objects.filter(pk=release_id).update(
+        last_error=f"Could not send “{signal}” to the rollout: {error}. Use Argo CD or "
+        "kubectl argo rollouts to act on it directly."
+    )
+
+
+def release_decision_apply(*, release_id: int, decision: str, approval_id: int) -> None:
+    """An approval was decided: move the paused release and signal its Rollout.
+
+    Raises IntegrationError for the approval's signal task to retry; the transition is
+    conditional, so a retry does not move the release twice.
+    """
+    from approvals.models import ApprovalRequest
+
+    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
+    if approval.decided_by:
+        verb = {"abort": "aborted", "promote-full": "promoted fully"}.get(decision, "approved")
+        message = f"{approval.decided_by.get_username()} {verb} (approval #{approval_id})"
+        message += f": {approval.comment}" if approval.comment else ""
+    else:
+        message = f"Approval #{approval_id} expired without a decision: aborted"
+    fields = {}
+    if decision == "abort":
+        release = Release.objects.get(pk=release_id)
+        fields["status_message"] = release_aborted_status(release)
+    release_transition(
+        release_id=release_id,
+        from_states=[Release.State.PAUSED],
+        to_state=Release.State.ABORTED if decision == "abort" else Release.State.PROGRESSING,
+        message=message,
+        data={"approval": approval_id, "decision": decision},
+        **fields,
+    )
+    release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+
+
+def releases_sweep(release_ids: list[int], *, concurrency: int | None = None) -> None:
+    """Poll many releases at once: the time goes into waiting on Argo CD and GitHub, so a few
+    threads keep a sweep of hundreds of releases inside beat's interval."""
+    concurrency = concurrency or settings.RELEASE_POLL_CONCURRENCY
+    if concurrency <= 1 or len(release_ids) < 2 or connection.vendor != "postgresql":
+        # SQLite (the embedded default) serialises writers: threads would only queue up.
+        for release_id in release_ids:
+            release_poll_run(release_id=release_id)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(_poll_in_thread, release_ids))
+
+
+def _poll_in_thread(release_id: int) -> None:
+    try:
+        release_poll_run(release_id=release_id)
+    except Exception:  # noqa: BLE001 - one release's surprise must not stop the others
+        logger.exception("polling release %s failed", release_id)
+    finally:
+        connection.close()
