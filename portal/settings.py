@@ -247,6 +247,9 @@ INTEGRATION_URLS = {
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+# A dispatch whose answer was lost is never sent again: its run is looked for by run-name for
+# this long, then the release fails with what to check.
+GITHUB_DISPATCH_APPEAR_SECONDS = float(env("GITHUB_DISPATCH_APPEAR_SECONDS", "120"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
 # Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's

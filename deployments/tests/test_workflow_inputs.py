@@ -4,8 +4,8 @@ declares, in the values it allows, and names its release the way the workflow's 
 import pytest
 
 from approvals.models import ApprovalPolicy
-from deployments.machine import _workflow_inputs
-from deployments.models import Release
+from deployments.releases.machine import _workflow_inputs
+from deployments.releases.models import Release
 from sandbox.github_workflow import (
     condition_holds,
     dispatch_problem,
