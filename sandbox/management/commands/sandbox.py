@@ -42,6 +42,10 @@ class Command(BaseCommand):
         running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
         for name, url in sorted(running.endpoints.items()):
             self.stdout.write(f"sandbox {name:12} {url}")
+        for name, reason in sorted(running.failed.items()):
+            self.stderr.write(
+                f"sandbox {name:12} FAILED to start, the others run without it: {reason}"
+            )
         if not running.endpoints:
             self.stdout.write("sandbox: no servers are registered yet")
         self.stdout.write(
