@@ -57,6 +57,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: lint check-lock check-compose
 	$(PY) manage.py makemigrations --check --dry-run
