@@ -296,6 +296,10 @@ if AUDIT_HMAC_KEY_DERIVED:
 # arriving from one of them has its X-Forwarded-For believed, for audit rows and login limits.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
+# Try-it may call an API address written literally as loopback (the development sandbox) only
+# when this is on; production environments list private ranges in their try-it policy instead.
+TRYIT_ALLOW_LOOPBACK = env_bool("TRYIT_ALLOW_LOOPBACK", DEBUG)
+
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
