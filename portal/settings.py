@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "portal.middleware.RequestIdMiddleware",
+    "portal.middleware.OddInputMiddleware",
     "portal.middleware.PortalErrorMiddleware",
 ]
 
