@@ -67,3 +67,13 @@ def test_decide_view_approves_and_redirects(client, colleague, approval):
     assert response.status_code == 302
     approval.refresh_from_db()
     assert approval.state == "approved"
+
+
+def test_decide_view_never_redirects_off_site(client, colleague, approval):
+    client.force_login(colleague)
+    response = client.post(
+        f"/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "next": "https://evil.example/phish"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == approval.get_absolute_url()
