@@ -5,6 +5,7 @@ from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PermissionDenied, PortalError
 from portal.http import safe_next
+from portal.panels import APPROVAL, panels_for
 
 from . import services
 from .models import ApprovalRequest
@@ -33,13 +34,14 @@ def approval_detail(request, pk):
         ),
         pk=pk,
     )
-    template = "approvals/approval_detail.html"
     if request.htmx:
-        template += "#decision"
-    return render(request, template, {"approval": approval, "compare_url": _compare_url(approval)})
+        return render(request, "approvals/approval_detail.html#decision", {"approval": approval})
+    panels = panels_for(APPROVAL, request, approval)
+    context = {"approval": approval, "panels": panels}
+    return render(request, "approvals/approval_detail.html", context)
 
 
-def _compare_url(approval: ApprovalRequest) -> str:
+def compare_url(approval: ApprovalRequest) -> str:
     """GitHub's compare view of the two versions, when the repository is known."""
     from deployments.releases.selectors import repository_slug
 

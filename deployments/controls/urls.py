@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from portal.panels import panel_fragment
+
 from . import tuning_views, views
 
 urlpatterns = [
@@ -51,5 +53,12 @@ urlpatterns = [
         "runtime/<str:component>/<slug:env>.json",
         tuning_views.runtime_json,
         name="runtime_json",
+    ),
+    # The service page's panel (portal/panels.py; deployments/controls/panels.py).
+    path(
+        "components/<int:pk>/panels/live/",
+        panel_fragment,
+        {"panel": "live-deployments"},
+        name="panel_live_deployments",
     ),
 ]
