@@ -93,3 +93,39 @@ def test_nul_in_a_machine_json_body_is_a_json_400(client, db):
 def test_binary_uploads_may_hold_nul_bytes(sre_client):
     response = sre_client.post("/search/", b"PK\x03\x04\x00\x00", content_type="application/zip")
     assert response.status_code != 400
+
+
+def _mutating_routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _mutating_routes(pattern, route)
+        elif getattr(pattern.callback, "mutating", False):
+            yield pattern, route
+
+
+def test_every_mutating_view_refuses_a_nul_in_reasons_comments_and_titles(sre_client):
+    import re
+
+    from django.urls import reverse
+
+    seen = 0
+    for pattern, _route in _mutating_routes():
+        if not pattern.name:
+            continue
+        converters = re.findall(r"<(?:(\w+):)?(\w+)>", str(pattern.pattern))
+        kwargs = {name: 1 if kind == "int" else "x" for kind, name in converters}
+        namespace = pattern.callback.__module__.split(".")[0]
+        try:
+            url = reverse(f"{namespace}:{pattern.name}", kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - a namespace that differs from the module: skip it
+            continue
+        before = AuditEvent.objects.count()
+        response = sre_client.post(
+            url, {"reason": "x\x00", "comment": "\x00", "title": "t\x00", "decision": "approve"}
+        )
+        assert response.status_code == 400, url
+        assert AuditEvent.objects.count() == before
+        seen += 1
+    assert seen >= 10
