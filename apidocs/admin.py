@@ -54,8 +54,12 @@ class ApiDefinitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         """Upload a version through the same service as the site (permission, audit, breaking)."""
         definition = get_object_or_404(ApiDefinition, pk=pk)
         form = AdminUploadForm(request.POST or None, request.FILES or None)
-        context = {**self.admin_site.each_context(request), "form": form,
-                   "definition": definition, "opts": self.model._meta}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "definition": definition,
+            "opts": self.model._meta,
+        }
         if request.method == "POST" and form.is_valid():
             try:
                 version = api_version_create(
@@ -100,8 +104,16 @@ class TryItPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_action_prefix = "apidocs.tryit_policy"
     audit_saves = False
 
-    list_display = ("environment", "enabled", "allow_viewers", "allow_owner_team", "allow_sre",
-                    "allow_platform_admins", "calls_per_minute", "updated_at")  # fmt: skip
+    list_display = (
+        "environment",
+        "enabled",
+        "allow_viewers",
+        "allow_owner_team",
+        "allow_sre",
+        "allow_platform_admins",
+        "calls_per_minute",
+        "updated_at",
+    )
     list_select_related = ("environment",)
 
     def _is_platform_admin(self, request) -> bool:
@@ -124,9 +136,11 @@ class TryItPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         tryit_policy_save(
-            actor=request.user, policy=obj, changed=form.changed_data,
+            actor=request.user,
+            policy=obj,
+            changed=form.changed_data,
             context=AuditContext.from_request(request),
-        )  # fmt: skip
+        )
 
 
 @admin.register(TryItExample)

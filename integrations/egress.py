@@ -54,9 +54,17 @@ NEVER_NETWORKS = tuple(
 DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443}
 TLS_SCHEMES = {"https", "grpcs"}
 HOP_BY_HOP = {
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
-    "proxy-authorization", "proxy-connection", "te", "trailer",
-}  # fmt: skip
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+}
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -288,8 +296,9 @@ def http_request(
     except requests.RequestException as error:
         raise IntegrationError(
             f"{method.upper()} {target.authority} failed: {error.__class__.__name__}: {error}",
-            transient=True, system=SYSTEM,
-        ) from None  # fmt: skip
+            transient=True,
+            system=SYSTEM,
+        ) from None
     finally:
         session.close()
     return HttpResult(
