@@ -89,9 +89,9 @@ def test_base_url_prefers_component_then_environment_template(definition):
 
 @pytest.mark.parametrize("value", ["..", "."])
 def test_dot_path_parameters_cannot_climb_a_level(
-    pm, http_version, environments, http_servers, value
+    pm, http_version, tryit_envs, http_servers, value
 ):
-    call(pm, http_version, environments[0], "getPet", params={"path:petId": value})
+    call(pm, http_version, tryit_envs[0], "getPet", params={"path:petId": value})
     path = http_servers[1].requests[0][1]
     assert path == "/v1/pets/" + "%2E" * len(value)
 
@@ -105,18 +105,18 @@ def test_dot_path_parameters_cannot_climb_a_level(
     ],
 )
 def test_odd_input_is_refused_and_the_attempt_audited(
-    pm, http_version, environments, http_servers, extra, message
+    pm, http_version, tryit_envs, http_servers, extra, message
 ):
     extra.setdefault("params", {"path:petId": "1"})
     with pytest.raises(ValidationFailed, match=message):
-        call(pm, http_version, environments[0], "getPet", **extra)
+        call(pm, http_version, tryit_envs[0], "getPet", **extra)
     assert http_servers[1].requests == []
     event = AuditEvent.objects.get(action="apidocs.tryit_call")
     assert (event.outcome, event.after["status"]) == ("failed", "invalid")
 
 
-def test_a_nan_body_is_sent_and_audited(pm, http_version, environments, http_servers):
-    response = call(pm, http_version, environments[0], "createPet", body="NaN")
+def test_a_nan_body_is_sent_and_audited(pm, http_version, tryit_envs, http_servers):
+    response = call(pm, http_version, tryit_envs[0], "createPet", body="NaN")
     assert response.status
     event = AuditEvent.objects.get(action="apidocs.tryit_call")
     assert event.outcome == "done"
