@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
-from portal.admin_mixins import ReadOnlyAdminMixin
+from portal.admin_mixins import AuditedAdminMixin, ReadOnlyAdminMixin
 from portal.audit import AuditContext
 from portal.errors import PermissionDenied, PortalError
 from portal.rules import is_platform_admin, is_sre
@@ -34,7 +34,8 @@ class ApiVersionInline(admin.TabularInline):
 
 
 @admin.register(ApiDefinition)
-class ApiDefinitionAdmin(admin.ModelAdmin):
+class ApiDefinitionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action_prefix = "apidocs.definition"
     list_display = ("name", "component", "kind", "created_at")
     search_fields = ("name", "component__name")
     list_select_related = ("component",)
@@ -96,8 +97,12 @@ class ApiVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TryItPolicy)
-class TryItPolicyAdmin(admin.ModelAdmin):
-    """Which environments are approved for try-it and who may call there: platform admins only."""
+class TryItPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Which environments are approved for try-it and who may call there: platform admins only.
+    Saves go through the audited `tryit_policy_save`; deletes are audited by the mixin."""
+
+    audit_action_prefix = "apidocs.tryit_policy"
+    audit_saves = False
 
     list_display = (
         "environment",
@@ -139,7 +144,8 @@ class TryItPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TryItExample)
-class TryItExampleAdmin(admin.ModelAdmin):
+class TryItExampleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action_prefix = "apidocs.tryit_example"
     list_display = ("title", "method", "definition", "created_by", "created_at")
     list_select_related = ("definition__component", "created_by")
     search_fields = ("title", "method")

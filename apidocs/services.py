@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+import zlib
 
 from django.db import transaction
 
@@ -259,11 +260,20 @@ def upload_files_read(uploaded) -> dict[str, str]:
     return files
 
 
+# What a damaged, encrypted or oddly compressed archive raises from zipfile and zlib.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+               ValueError, OSError)  # fmt: skip
+
+
 def _read_zip(data: bytes) -> dict[str, str]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ValidationFailed("The zip file cannot be read.") from None
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _zip_members(archive)
+    except _ZIP_ERRORS as error:
+        raise ValidationFailed(f"The zip file cannot be read ({error}).") from None
+
+
+def _zip_members(archive: zipfile.ZipFile) -> dict[str, str]:
     files, total = {}, 0
     for info in archive.infolist():
         if info.is_dir() or not info.filename.endswith((".proto", ".yaml", ".yml", ".json")):
@@ -271,7 +281,12 @@ def _read_zip(data: bytes) -> dict[str, str]:
         total += info.file_size
         if total > MAX_UPLOAD_BYTES:
             raise ValidationFailed("The zip file expands to more than 10 MB.")
-        files[info.filename] = _decode(info.filename, archive.read(info))
+        # Read at most the declared size (+1 to notice a member that lies about its size).
+        with archive.open(info) as member:
+            content = member.read(info.file_size + 1)
+        if len(content) > info.file_size:
+            raise ValidationFailed(f"{info.filename} is larger than the zip file says.")
+        files[info.filename] = _decode(info.filename, content)
     return files
 
 

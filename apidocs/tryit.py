@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -133,20 +134,28 @@ def tryit_call(
         message = _denial_message(target)
         audit.record(AuditEvent.Outcome.DENIED, status="denied", reason=message)
         raise PermissionDenied(message)
-    if not target.base_url:
-        raise ValidationFailed(f"No API address is configured for {environment}.")
-    prepared = _prepare(version, request)
+    try:
+        if not target.base_url:
+            raise ValidationFailed(f"No API address is configured for {environment}.")
+        prepared = _prepare(version, request)
+    except ValidationFailed as error:
+        audit.record(AuditEvent.Outcome.FAILED, status="invalid", reason=error.message)
+        raise
     _rate_limit_claim(actor, target, request, audit)
     try:
         pinned = egress.egress_resolve(
             target.base_url,
             allowed_networks=target.policy.private_network_list,
             resolver=resolver,
+            allow_loopback=settings.TRYIT_ALLOW_LOOPBACK,
         )
         response = prepared.send(pinned, request)
     except IntegrationError as error:
         audit.record(AuditEvent.Outcome.FAILED, status="refused", reason=str(error))
         raise PortalError(f"The call was not made or failed: {error.message}") from None
+    except Exception as error:  # noqa: BLE001 - audited, then raised on: a bug, still on record
+        audit.record(AuditEvent.Outcome.FAILED, status="error", reason=repr(error)[:500])
+        raise
     audit.record(AuditEvent.Outcome.DONE, status=response.status, response=response)
     return response
 
@@ -313,6 +322,7 @@ def _prepare_http(version, request, timeout) -> _Prepared:
         if k.startswith("header:") and v != ""
     }
     headers.update(shapes.parse_headers(request.metadata))
+    shapes.check_headers(headers)
     body = request.body.encode()
     if body and operation.content_type:
         headers.setdefault("Content-Type", operation.content_type)

@@ -132,6 +132,8 @@ def parse_metadata(text: str) -> tuple[tuple[str, str], ...]:
             raise ValidationFailed(f"Metadata line {number} is not 'key: value'.")
         if key.startswith("grpc-") or key.endswith("-bin"):
             raise ValidationFailed(f"Metadata key {key!r} cannot be set in try-it.")
+        if not re.fullmatch(r"[\x20-\x7e]*", value.strip()):
+            raise ValidationFailed(f"Metadata {key!r} may only hold printable ASCII text.")
         pairs.append((key, value.strip()))
     return tuple(pairs)
 
@@ -237,7 +239,9 @@ def fill_path(template: str, values: dict[str, str]) -> str:
         value = values.get(match.group(1), "")
         if value == "":
             raise ValidationFailed(f"Fill in the path parameter {match.group(1)!r}.")
-        return quote(value, safe="")
+        encoded = quote(value, safe="")
+        # "." and ".." are path segments of their own (a client or server would climb a level).
+        return encoded.replace(".", "%2E") if set(value) == {"."} else encoded
 
     return re.sub(r"\{([^}/]+)\}", replace, template)
 
@@ -251,6 +255,23 @@ def parse_headers(text: str) -> dict[str, str]:
         if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", key.strip()):
             raise ValidationFailed(f"Header line {number} is not 'Name: value'.")
         headers[key.strip()] = value.strip()
+    return headers
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """HTTP header names are tokens and values Latin-1 text on one line (http.client's rules)."""
+    for key, value in headers.items():
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", key):
+            raise ValidationFailed(f"{key!r} is not a valid HTTP header name.")
+        if re.search(r"[\r\n\x00]", value):
+            raise ValidationFailed(f"The header {key} has a line break or NUL in its value.")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValidationFailed(
+                f"The header {key} has characters HTTP headers cannot carry (only Latin-1); "
+                "percent-encode the value."
+            ) from None
     return headers
 
 

@@ -2,16 +2,17 @@ import secrets
 
 from django.contrib import admin, messages
 
-from portal.admin_mixins import ReadOnlyAdminMixin
+from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 
 from .models import ApprovalPolicy, ApprovalRequest, MachineClient
 from .services import machine_client_issue
 
 
 @admin.register(MachineClient)
-class MachineClientAdmin(admin.ModelAdmin):
+class MachineClientAdmin(RulesAdminMixin, admin.ModelAdmin):
     """Creating a client shows its token and signing secret once; only the token's hash is kept."""
 
+    audit_action_prefix = "approvals.machine_client"
     list_display = ["name", "is_active", "created_at"]
     filter_horizontal = ["environments"]
     fields = ["name", "environments", "is_active"]
@@ -40,7 +41,8 @@ class MachineClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalPolicy)
-class ApprovalPolicyAdmin(admin.ModelAdmin):
+class ApprovalPolicyAdmin(RulesAdminMixin, admin.ModelAdmin):
+    audit_action_prefix = "approvals.policy"
     list_display = ["environment", "quorum", "on_expiry", "default_ttl_minutes"]
 
 

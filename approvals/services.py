@@ -11,6 +11,7 @@ from catalog.models import Component, Environment
 from deployments.models import Release
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError
+from portal.links import is_http_url
 from portal.models import AuditEvent
 from portal.permissions import permission_require
 
@@ -111,6 +112,9 @@ def _approval_build(*, client: MachineClient, data: dict) -> ApprovalRequest:
     signal = data.get("signal") or {}
     if not isinstance(signal, dict):
         raise ApprovalRefused("signal must be an object")
+    run_url = data.get("workflow_run_url") or ""
+    if run_url and not (is_http_url(run_url) and len(run_url) <= 400):
+        raise ApprovalRefused("workflow_run_url must be an http(s) URL of at most 400 characters")
     return ApprovalRequest(
         component=component,
         environment=environment,
@@ -122,7 +126,7 @@ def _approval_build(*, client: MachineClient, data: dict) -> ApprovalRequest:
         requester_label=data["actor"][:200],
         from_version=str(data.get("from_version") or (release.previous_version if release else "")),
         to_version=str(data.get("to_version") or (release.version if release else "")),
-        workflow_run_url=str(data.get("workflow_run_url") or "")[:400],
+        workflow_run_url=run_url,
         signal=signal,
         quorum=policy.quorum if policy else 1,
         on_expiry=policy.on_expiry if policy else ApprovalPolicy.OnExpiry.ABORT,

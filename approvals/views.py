@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PortalError
+from portal.http import safe_next
 from portal.panels import APPROVAL, panels_for
 
 from . import services
@@ -67,4 +68,4 @@ def approval_decide(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Decision recorded; the waiting workflow is being told.")
-    return redirect(request.POST.get("next") or approval.get_absolute_url())
+    return redirect(safe_next(request, approval.get_absolute_url()))

@@ -33,6 +33,24 @@ METADATA_ADDRESSES = frozenset(
         "192.0.0.192",  # Oracle Cloud
     )
 )
+# Refused whatever the environment allows: nothing to call there, or a tunnel or translation
+# prefix whose embedded IPv4 address would slip past the checks below.
+NEVER_NETWORKS = tuple(
+    (ipaddress.ip_network(cidr), why)
+    for cidr, why in (
+        ("0.0.0.0/8", "the unspecified (this-host) range"),
+        ("255.255.255.255/32", "the broadcast address"),
+        ("224.0.0.0/4", "not a unicast address (multicast)"),
+        ("240.0.0.0/4", "a reserved address"),
+        ("::/128", "the unspecified address"),
+        ("ff00::/8", "not a unicast address (multicast)"),
+        ("2002::/16", "a 6to4 address (it tunnels to an IPv4 address)"),
+        ("2001::/32", "a Teredo address (it tunnels to an IPv4 address)"),
+        ("64:ff9b::/96", "a NAT64 address (it translates to an IPv4 address)"),
+        ("64:ff9b:1::/48", "a local NAT64 address (it translates to an IPv4 address)"),
+        ("fec0::/10", "a site-local address"),
+    )
+)
 DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443}
 TLS_SCHEMES = {"https", "grpcs"}
 HOP_BY_HOP = {
@@ -123,51 +141,74 @@ def egress_parse(base_url: str) -> EgressTarget:
 
 
 def egress_resolve(
-    base_url: str, *, allowed_networks: Iterable[str] = (), resolver: Resolver | None = None
-) -> EgressTarget:
+    base_url: str, *, allowed_networks: Iterable[str] = (), resolver: Resolver | None = None,
+    allow_loopback: bool = False,
+) -> EgressTarget:  # fmt: skip
     """Check and pin `base_url`. Raises IntegrationError (not transient) when it is refused.
 
-    A private address written literally in `base_url` is allowed (the environment's configured
-    address is itself private); names must resolve to public addresses or to `allowed_networks`.
-    Every address the name resolves to is checked; the first is pinned.
+    A private address written literally in `base_url` is allowed, exactly that address and only
+    if it is private unicast (the environment's configured address is itself private); loopback
+    literals only with `allow_loopback` (the development sandbox). Names must resolve to public
+    addresses or to `allowed_networks`. Every address the name resolves to is checked; the first
+    is pinned.
     """
     target = egress_parse(base_url)
     networks = _networks(allowed_networks)
     literal = _ip_or_none(target.host)
     if literal is not None:
-        if literal in METADATA_ADDRESSES:
-            raise _refused(f"{target.host} is a cloud metadata address")
         addresses = [str(literal)]
-        networks.append(ipaddress.ip_network(literal))
     else:
         addresses = (resolver or system_resolver)(target.host, target.port)
         if not addresses:
             raise IntegrationError(f"{target.host} has no address", transient=True, system=SYSTEM)
     for address in addresses:
-        problem = address_problem(address, networks)
+        problem = address_problem(
+            address, networks, configured=literal, allow_loopback=allow_loopback
+        )
         if problem:
             raise _refused(f"{target.host} resolves to {address}, {problem}")
     return replace(target, address=addresses[0])
 
 
-def address_problem(address: str, networks: list) -> str:
-    """Why `address` may not be called ("" when it may)."""
+def address_problem(
+    address: str, networks: list, *, configured=None, allow_loopback: bool = False
+) -> str:
+    """Why `address` may not be called ("" when it may). `configured` is the address written
+    literally in the configured base URL: that one address may be private (not loopback,
+    link-local, multicast, broadcast or unspecified)."""
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
+    for network, why in NEVER_NETWORKS:
+        if ip.version == network.version and ip in network:
+            return why
+    if ip.version == 6 and ip != ipaddress.ip_address("::1") and ip in _IPV4_COMPATIBLE:
+        return "an IPv4-compatible IPv6 address"
     if any(ip.version == net.version and ip in net for net in networks):
         return ""
     if ip.is_loopback:
-        return "a loopback address"
+        exact = configured is not None and ip == _unmapped(configured)
+        return "" if allow_loopback and exact else "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
     if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
         return "not a unicast address"
+    if configured is not None and ip == _unmapped(configured) and ip.is_private:
+        return ""
     if not ip.is_global:
         return "a private address not allowed for this environment"
     return ""
+
+
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _unmapped(ip):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
 
 
 def _networks(cidrs: Iterable[str]) -> list:
@@ -242,14 +283,13 @@ def http_request(
     session.mount(url.split("/", 3)[0] + "//", _PinnedAdapter(target.host))
     started = time.monotonic()
     try:
-        response = session.request(
-            method.upper(),
-            url,
-            headers=clean_headers,
-            data=body or None,
-            allow_redirects=False,
-            stream=True,
-            timeout=(min(timeout, 5.0), timeout),
+        prepared = session.prepare_request(
+            requests.Request(method.upper(), url, headers=clean_headers, data=body or None)
+        )
+        # requests re-quotes the URL and would turn "%2E%2E" back into "..": send it as built.
+        prepared.url = url
+        response = session.send(
+            prepared, allow_redirects=False, stream=True, timeout=(min(timeout, 5.0), timeout)
         )
         with response:
             data, truncated = _read_limited(response, max_response_bytes, started + timeout)

@@ -11,7 +11,9 @@ from django.db import transaction
 from integrations.endpoints import endpoint
 from integrations.errors import IntegrationError
 
-from .audit import AuditContext, audit_record
+from .audit import AuditContext, audit_record, client_ip
+from .login_guard import login_name
+from .models import AuditEvent
 from .services import sso_groups_apply
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,24 @@ class AccountAdapter(DefaultAccountAdapter):
             audit_record(actor=user, action=action, after=details, context=context)
         return super().post_login(request, user, signal_kwargs=signal_kwargs, **kwargs)
 
+    def authentication_failed(self, request, **credentials):
+        """A wrong password (or a locked-out name) is audited as a refused sign-in."""
+        locked = bool(getattr(request, "axes_locked_out", False))
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                actor_label=f"login:{login_name(request, credentials)}",
+                action="identity.login",
+                outcome=AuditEvent.Outcome.DENIED,
+                after={"via": "password", "locked_out": locked},
+                reason="too many failed attempts from this address" if locked else "wrong password",
+                context=AuditContext.from_request(request),
+            )
+
+    def get_client_ip(self, request):
+        # allauth's per-address limits use the same address as the audit log and axes.
+        return client_ip(request) or super().get_client_ip(request)
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """SSO users get an account on first sign-in. The OpenID Connect app comes from settings
@@ -61,6 +81,26 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin):
         return True
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        """A failed SSO sign-in (refused at the provider, bad state, bad token) is audited."""
+        app = getattr(provider, "app", None)
+        name = getattr(app, "provider_id", "") or getattr(provider, "id", provider)
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                actor_label=f"sso:{name}",
+                action="identity.login",
+                outcome=AuditEvent.Outcome.FAILED,
+                after={"via": "sso", "error": str(error or "")},
+                reason=str(exception or error or "SSO sign-in failed")[:500],
+                context=AuditContext.from_request(request),
+            )
+        return super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
 
     def list_apps(self, request, provider=None, client_id=None):
         apps = super().list_apps(request, provider=provider, client_id=client_id)

@@ -1,6 +1,17 @@
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.admin import SocialAccountAdmin, SocialAppAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.contrib.sites.admin import SiteAdmin
+from django.contrib.sites.models import Site
+from django.db import transaction
 
-from .admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
+from .admin_mixins import AuditedAdminMixin, ReadOnlyAdminMixin, RulesAdminMixin
+from .audit import AuditContext, audit_record
 from .models import AuditEvent, SsoGroupMapping, TeamMembership
 
 
@@ -41,3 +52,40 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("portal.view_auditevent")
+
+
+# Django's and allauth's own models, registered again so that every change made to them in the
+# admin is audited (who granted whom the "sre" group, who changed the SSO app's secret ...).
+def _reregister(model, admin_class, prefix: str, **attrs):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    audited = type(f"Audited{admin_class.__name__}", (AuditedAdminMixin, admin_class), {
+        "audit_action_prefix": prefix, "__module__": __name__, **attrs,
+    })  # fmt: skip
+    admin.site.register(model, audited)
+
+
+class AuditedPasswordMixin:
+    """The admin's password form saves outside save_model: audit it here."""
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = get_user_model().objects.get(pk=id)
+                audit_record(
+                    actor=request.user, action="identity.user.admin_password", target=user,
+                    context=AuditContext.from_request(request),
+                )  # fmt: skip
+        return response
+
+
+_reregister(get_user_model(), type("UserAdmin", (AuditedPasswordMixin, UserAdmin), {}),
+            "identity.user")  # fmt: skip
+_reregister(Group, GroupAdmin, "identity.group")
+_reregister(Site, SiteAdmin, "portal.site")
+_reregister(EmailAddress, EmailAddressAdmin, "identity.email")
+_reregister(SocialApp, SocialAppAdmin, "identity.sso_app")
+_reregister(SocialAccount, SocialAccountAdmin, "identity.sso_account")
+if admin.site.is_registered(SocialToken):
+    admin.site.unregister(SocialToken)  # tokens are not stored (SOCIALACCOUNT_STORE_TOKENS)

@@ -1,18 +1,63 @@
-"""The audit log: record every action (done, denied or failed) and verify the hash chain."""
+"""The audit log: record every action (done, denied or failed), sign checkpoints, verify the chain.
 
-import hashlib
+The hashing itself is in `portal.audit_chain` (standard library only, shared with the offline
+verifier); this module turns rows into the flat fields it hashes and back.
+"""
+
+import ipaddress
 import json
+import logging
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
-from .models import AuditEvent
+from . import audit_chain
+from .audit_chain import GENESIS_HASH, ChainProblem
+from .models import AuditCheckpoint, AuditEvent
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AuditContext", "ChainProblem", "audit_record", "audit_verify"]
+
+logger = logging.getLogger(__name__)
 # PostgreSQL advisory lock id taken while appending, so that concurrent writers chain in order.
 _CHAIN_LOCK_ID = 7_203_114
+
+
+def audit_key() -> bytes:
+    return settings.AUDIT_HMAC_KEY.encode()
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, unless that is a configured trusted proxy; then the
+    right-most X-Forwarded-For entry that is not itself a trusted proxy (the left-most ones are
+    whatever the client chose to send)."""
+    trusted = [ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES]
+    remote = _ip_or_none(request.META.get("REMOTE_ADDR", ""))
+
+    def is_trusted(ip) -> bool:
+        return any(ip in network for network in trusted)
+
+    if remote is None or not is_trusted(remote):
+        return str(remote) if remote else None
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        ip = _ip_or_none(hop)
+        if ip is None:
+            break
+        if not is_trusted(ip):
+            return str(ip)
+    return str(remote)
+
+
+def _ip_or_none(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -24,14 +69,43 @@ class AuditContext:
 
     @classmethod
     def from_request(cls, request) -> "AuditContext":
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-        return cls(request_id=getattr(request, "request_id", ""), ip_address=ip or None)
+        return cls(request_id=getattr(request, "request_id", ""), ip_address=client_ip(request))
 
 
-def _canonical(event: AuditEvent) -> bytes:
-    content = {
-        "created_at": event.created_at.isoformat(),
+def _text(value: Any, limit: int | None = None) -> str:
+    # PostgreSQL refuses NUL and lone surrogates in text; the record must still be written.
+    text = ("" if value is None else str(value)).replace("\x00", "\ufffd")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit else text
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON (dates as ISO text, numbers in their one form, text PostgreSQL accepts)."""
+    if value is None:
+        return None
+    plain = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _clean_json(audit_chain.normalise(plain))
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(key): _clean_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(item) for item in value]
+    return value
+
+
+def _timestamp(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_fields(event) -> dict:
+    """The flat, JSON-only view of an event that its hash covers (and the export carries)."""
+    ip = event.ip_address
+    return {
+        "created_at": _timestamp(event.created_at),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
         "action": event.action,
@@ -45,18 +119,13 @@ def _canonical(event: AuditEvent) -> bytes:
         "after": event.after,
         "reason": event.reason,
         "request_id": event.request_id,
-        "ip_address": event.ip_address,
+        "ip_address": str(ipaddress.ip_address(ip)) if ip else None,
         "previous_hash": event.previous_hash,
     }
-    return json.dumps(content, sort_keys=True, cls=DjangoJSONEncoder).encode()
 
 
-def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
-
-
-def _json_safe(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+def compute_hash(event) -> str:
+    return audit_chain.entry_hash(audit_key(), event_fields(event))
 
 
 def audit_record(
@@ -85,21 +154,22 @@ def audit_record(
         last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
         event = AuditEvent(
             actor=user,
-            actor_label=actor_label or (user.get_username() if user else "anonymous"),
-            action=action,
+            actor_label=_text(actor_label or (user.get_username() if user else "anonymous"), 200),
+            action=_text(action, 100),
             outcome=outcome,
             target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            target_label=str(target)[:300] if target is not None else "",
+            target_id=_text(target.pk, 100) if target is not None else "",
+            target_label=_text(target, 300) if target is not None else "",
             component=component,
-            environment=str(environment or ""),
+            environment=_text(environment, 60),
             before=_json_safe(before),
             after=_json_safe(after),
-            reason=reason,
-            request_id=context.request_id,
+            reason=_text(reason),
+            request_id=_text(context.request_id, 64),
             ip_address=context.ip_address,
             previous_hash=last or GENESIS_HASH,
         )
+        event.created_at = event.created_at.astimezone(UTC)
         event.entry_hash = compute_hash(event)
         event.save(force_insert=True)
     return event
@@ -112,26 +182,89 @@ def _lock_chain() -> None:
     # SQLite serialises writers already (IMMEDIATE transactions).
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    event_id: int
-    message: str
+def checkpoint_fields(checkpoint: AuditCheckpoint) -> dict:
+    return {
+        "count": checkpoint.count,
+        "head_id": checkpoint.head_id,
+        "head_hash": checkpoint.head_hash,
+        "at": _timestamp(checkpoint.created_at),
+        "signature": checkpoint.signature,
+    }
 
 
-def audit_verify(*, batch_size: int = 2000) -> ChainProblem | None:
-    """Walk the chain from the first event; return the first broken link, or None when intact."""
-    expected_previous = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.previous_hash != expected_previous:
-            return ChainProblem(
-                event.id,
-                f"event {event.id} points at previous hash {event.previous_hash[:12]}…, but the "
-                f"event before it hashes to {expected_previous[:12]}… (an event was removed or "
-                "inserted before it)",
-            )
-        if compute_hash(event) != event.entry_hash:
-            return ChainProblem(
-                event.id, f"event {event.id} ({event.action}) was changed after it was written"
-            )
-        expected_previous = event.entry_hash
-    return None
+def audit_checkpoint() -> AuditCheckpoint | None:
+    """Sign (count, head id, head hash) of the chain as it is now, store it and log it.
+
+    The log line is the copy outside the database: with it (or an export's checkpoint line)
+    removing the newest events is detected. None when the log is empty.
+    """
+    with transaction.atomic():
+        _lock_chain()
+        head = AuditEvent.objects.order_by("-id").values("id", "entry_hash").first()
+        if head is None:
+            return None
+        checkpoint = AuditCheckpoint(
+            count=AuditEvent.objects.filter(id__lte=head["id"]).count(),
+            head_id=head["id"],
+            head_hash=head["entry_hash"],
+            created_at=timezone.now().astimezone(UTC),
+        )
+        checkpoint.signature = audit_chain.checkpoint_signature(
+            audit_key(),
+            count=checkpoint.count,
+            head_id=checkpoint.head_id,
+            head_hash=checkpoint.head_hash,
+            at=_timestamp(checkpoint.created_at),
+        )
+        checkpoint.save()
+    line = audit_chain.canonical_json(checkpoint_fields(checkpoint)).decode()
+    logger.info("audit checkpoint %s", line)
+    return checkpoint
+
+
+def export_row(event: AuditEvent) -> dict:
+    return {"id": event.id, **event_fields(event), "entry_hash": event.entry_hash}
+
+
+def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
+    """Walk the whole chain; return every broken event and every checkpoint it no longer
+    covers (an empty list when intact)."""
+    checkpoints = [checkpoint_fields(c) for c in AuditCheckpoint.objects.order_by("id")]
+    wanted = {c["head_id"] for c in checkpoints}
+    positions: dict[int, tuple[int, str]] = {}
+
+    def rows():
+        events = AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size)
+        for position, event in enumerate(events, start=1):
+            if event.id in wanted:
+                positions[event.id] = (position, event.entry_hash)
+            yield export_row(event)
+
+    problems, _, _ = audit_chain.chain_problems(audit_key(), rows())
+    for checkpoint in checkpoints:
+        problems += audit_chain.checkpoint_problems(audit_key(), checkpoint, positions=positions)
+    return problems
+
+
+def audit_rechain() -> int:
+    """Re-hash every event under the current key and scheme (used once by migration 0004)."""
+    previous = GENESIS_HASH
+    count = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        event.previous_hash = previous
+        event.entry_hash = compute_hash(event)
+        AuditEvent.objects.filter(pk=event.pk).update(
+            previous_hash=event.previous_hash, entry_hash=event.entry_hash
+        )
+        previous = event.entry_hash
+        count += 1
+    return count
+
+
+def audit_checkpoint_if_moved() -> AuditCheckpoint | None:
+    """A new checkpoint only when events were added since the last one."""
+    last = AuditCheckpoint.objects.order_by("-id").values_list("head_id", flat=True).first()
+    head = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    if head is None or head == last:
+        return None
+    return audit_checkpoint()

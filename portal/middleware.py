@@ -46,3 +46,46 @@ class PortalErrorMiddleware:
         response = render(request, "403.html", {"reason": exception.message}, status=403)
         response["X-Error-Message"] = exception.message
         return response
+
+
+class OddInputMiddleware:
+    """NUL characters in a query string, form or JSON body are refused with a 400 before any
+    view runs: PostgreSQL cannot store them, and no field of ours means one."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+    MESSAGE = "The request contains a NUL character, which no field accepts."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def _has_nul(self, request) -> bool:
+        if "\x00" in request.path or _any_nul(request.GET):
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        if request.content_type in self.FORM_TYPES:
+            return _any_nul(request.POST)
+        if "json" not in request.content_type:
+            return False  # binary uploads may hold NUL bytes
+        # JSON: a literal NUL or its escape, in any case ("\u0000").
+        body = request.body
+        return b"\x00" in body or b"\\u0000" in body.lower()
+
+    def _refuse(self, request):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        wants_json = request.path.startswith("/api/") or "json" in request.content_type
+        if wants_json:
+            return JsonResponse({"error": self.MESSAGE}, status=400)
+        return render(request, "400.html", {"reason": self.MESSAGE}, status=400)
+
+
+def _any_nul(query_dict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values)
+               for key, values in query_dict.lists())  # fmt: skip

@@ -64,7 +64,8 @@ class AuditEvent(models.Model):
 
     Written only by `portal.audit.audit_record`, in the same transaction as the change it records.
     `entry_hash` covers this row's content and `previous_hash`, so editing or deleting any row
-    breaks the chain from there on (`manage.py audit_verify` names the first broken link).
+    breaks the chain from there on (`manage.py audit_verify` names every broken link).
+    The hash is an HMAC under AUDIT_HMAC_KEY over the canonical form in `portal.audit_chain`.
     """
 
     class Outcome(models.TextChoices):
@@ -113,6 +114,27 @@ class AuditEvent(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} ({self.outcome})"
         )
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had `count` events up to `head_id`, which hashed to
+    `head_hash`", written by beat and by every export (see docs/security.md).
+
+    Kept outside the database too (the log line, the export's last line), it shows when the
+    newest events were removed, which a hash chain alone cannot.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveBigIntegerField()
+    head_id = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S}: {self.count} events up to {self.head_id}"
 
 
 class PlatformRole(models.TextChoices):

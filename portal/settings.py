@@ -5,9 +5,11 @@ Every variable is listed in the README under "Configuration". Secrets can also b
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,11 +58,13 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
+    "csp",
     "template_partials",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "axes",
     "portal",
     "catalog",
     "deployments",
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,7 +88,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
     "portal.middleware.RequestIdMiddleware",
+    "portal.middleware.OddInputMiddleware",
     "portal.middleware.PortalErrorMiddleware",
 ]
 
@@ -101,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -123,6 +131,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out (login, address) pair never reaches a password check.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -163,6 +173,24 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = True
+# allauth's own limit on failed logins counts per login name too, which lets anyone lock a user
+# out; django-axes counts per (name, address) instead (portal/login_guard.py). Per address only.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "portal.login_guard.login_name"
+AXES_CLIENT_IP_CALLABLE = "portal.login_guard.login_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # unlock with `manage.py axes_reset_username NAME` (docs/security.md)
+AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+AXES_VERBOSE = False
+# Sessions: 12 hours by default (a working day), never the 14-day Django default.
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", "Company SSO")
@@ -248,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
+    "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint", "schedule": 300.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
@@ -280,6 +309,23 @@ GITHUB_TOKEN = env("GITHUB_TOKEN", "switchyard-sandbox" if DEBUG else "")
 ARGOCD_TOKEN = env("ARGOCD_TOKEN", "switchyard-sandbox" if DEBUG else "")
 PROMETHEUS_TOKEN = env("PROMETHEUS_TOKEN", "")
 
+# The audit chain's HMAC key (docs/security.md). Without one it is derived from SECRET_KEY, and
+# `manage.py check --deploy` warns: give auditors the audit key, never SECRET_KEY.
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY") or ""
+AUDIT_HMAC_KEY_DERIVED = not AUDIT_HMAC_KEY
+if AUDIT_HMAC_KEY_DERIVED:
+    import hashlib
+    import hmac
+
+    AUDIT_HMAC_KEY = hmac.new(SECRET_KEY.encode(), b"switchyard-audit", hashlib.sha256).hexdigest()
+# Addresses (or networks) of the reverse proxies in front of the web process. Only a request
+# arriving from one of them has its X-Forwarded-For believed, for audit rows and login limits.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
+# Try-it may call an API address written literally as loopback (the development sandbox) only
+# when this is on; production environments list private ranges in their try-it policy instead.
+TRYIT_ALLOW_LOOPBACK = env_bool("TRYIT_ALLOW_LOOPBACK", DEBUG)
+
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -289,8 +335,28 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # "__Host-": the browser only keeps it from HTTPS, for this host, path "/".
+    SESSION_COOKIE_NAME = "__Host-switchyard-session"
+    CSRF_COOKIE_NAME = "__Host-switchyard-csrf"
     SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), in every configuration, development included: scripts and
+# styles only from our own origin or with the per-response nonce; no inline handlers, no style
+# attributes, no eval (docs/security.md). htmx is told not to inject its indicator <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # No form-action: the SSO sign-in form redirects to the identity provider's origin.
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

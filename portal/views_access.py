@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from catalog.models import Team
 
-from .audit import AuditContext, audit_record
+from .audit import AuditContext, audit_checkpoint, audit_record, checkpoint_fields, export_row
 from .decorators import mutating
 from .errors import PermissionDenied, ValidationFailed
 from .forms import MembershipAddForm
@@ -24,24 +23,6 @@ from .selectors import audit_events_filter
 from .services import membership_add, membership_remove
 
 AUDIT_PAGE_SIZE = 50
-EXPORT_FIELDS = (
-    "id",
-    "created_at",
-    "actor_label",
-    "action",
-    "outcome",
-    "target_type",
-    "target_id",
-    "target_label",
-    "environment",
-    "before",
-    "after",
-    "reason",
-    "request_id",
-    "ip_address",
-    "previous_hash",
-    "entry_hash",
-)
 
 
 def forbidden(request, message: str):
@@ -69,12 +50,17 @@ def audit_list(request):
     return render(request, "portal/audit_list.html", context)
 
 
-def _jsonl(events):
+def _jsonl(events, *, applied: dict, checkpoint):
+    """A header line, one line per event (every hashed field, so `portal/audit_chain.py`
+    verifies it offline) and the signed checkpoint as the last line."""
+    yield json.dumps({"export": {"filters": applied}}, sort_keys=True) + "\n"
     for event in events.iterator(chunk_size=1000):
-        row = {name: getattr(event, name) for name in EXPORT_FIELDS}
+        row = export_row(event)
         row["actor"] = event.actor_label
         row["component"] = event.component.name if event.component_id else None
-        yield json.dumps(row, cls=DjangoJSONEncoder, sort_keys=True) + "\n"
+        yield json.dumps(row, sort_keys=True) + "\n"
+    if checkpoint is not None:
+        yield json.dumps({"checkpoint": checkpoint_fields(checkpoint)}, sort_keys=True) + "\n"
 
 
 @require_safe
@@ -97,8 +83,10 @@ def audit_export(request):
         return render(request, "portal/forbidden.html", {"message": " ".join(errors)}, status=400)
     with transaction.atomic():
         audit_record(actor=request.user, action="audit.export", after=applied, context=context)
+    checkpoint = audit_checkpoint()
+    rows = events.filter(id__lte=checkpoint.head_id).select_related("component").order_by("id")
     response = StreamingHttpResponse(
-        _jsonl(events.order_by("id")), content_type="application/x-ndjson"
+        _jsonl(rows, applied=applied, checkpoint=checkpoint), content_type="application/x-ndjson"
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="switchyard-audit-{stamp}.jsonl"'

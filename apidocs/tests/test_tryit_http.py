@@ -85,3 +85,38 @@ def test_base_url_prefers_component_then_environment_template(definition):
         component=definition.component, environment=env, api_base_url="http://10.1.1.1:8080"
     )
     assert tryit_base_url(definition=definition, environment=env) == "http://10.1.1.1:8080"
+
+
+@pytest.mark.parametrize("value", ["..", "."])
+def test_dot_path_parameters_cannot_climb_a_level(
+    pm, http_version, tryit_envs, http_servers, value
+):
+    call(pm, http_version, tryit_envs[0], "getPet", params={"path:petId": value})
+    path = http_servers[1].requests[0][1]
+    assert path == "/v1/pets/" + "%2E" * len(value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"metadata": "X-Name: Zoë 🐕"}, "Latin-1"),
+        ({"params": {"path:petId": "1", "header:X-Trace": "a\nInjected: yes"}}, "line break"),
+        ({"params": {"path:petId": "1"}, "timeout": "NaN"}, "deadline"),
+    ],
+)
+def test_odd_input_is_refused_and_the_attempt_audited(
+    pm, http_version, tryit_envs, http_servers, extra, message
+):
+    extra.setdefault("params", {"path:petId": "1"})
+    with pytest.raises(ValidationFailed, match=message):
+        call(pm, http_version, tryit_envs[0], "getPet", **extra)
+    assert http_servers[1].requests == []
+    event = AuditEvent.objects.get(action="apidocs.tryit_call")
+    assert (event.outcome, event.after["status"]) == ("failed", "invalid")
+
+
+def test_a_nan_body_is_sent_and_audited(pm, http_version, tryit_envs, http_servers):
+    response = call(pm, http_version, tryit_envs[0], "createPet", body="NaN")
+    assert response.status
+    event = AuditEvent.objects.get(action="apidocs.tryit_call")
+    assert event.outcome == "done"

@@ -121,3 +121,30 @@ def test_component_apis_include_lists_relations(component, definition):
     )
     assert "payments-grpc" in html and "provides" in html
     assert reverse("apidocs:api_detail", args=[definition.pk]) in html
+
+
+def _zip_with(name: str, text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data.replace(b"syntax", b"syntaX"),  # stored bytes no longer match the CRC
+        lambda data: data[:40] + b"\xff" * 20 + data[60:],  # compressed stream damaged
+        lambda data: b"PK\x05\x06" + b"\x00" * 18,  # an empty central directory only
+    ],
+)
+def test_corrupt_zip_upload_is_a_form_error(client, owner, definition, damage):
+    data = damage(_zip_with("hello/v1/hello.proto", HELLO_V1 * 20))
+    client.force_login(owner)
+    response = client.post(
+        reverse("apidocs:version_upload", args=[definition.pk]),
+        {"files": [SimpleUploadedFile("protos.zip", data)], "comment": "zip"},
+    )
+    assert response.status_code in (200, 400)
+    assert not ApiVersion.objects.exists()

@@ -96,3 +96,14 @@ def test_openapi_document_is_served_and_valid(client, db):
     response = client.get("/api/openapi.yaml")
     assert response.status_code == 200
     validate(yaml.safe_load(response.content))
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(document.domain)", "data:text/html,<script>1</script>",
+            "JAVASCRIPT:alert(1)", " javascript:alert(1)", "//evil.example/run"],
+)  # fmt: skip
+def test_workflow_run_url_must_be_http(call_api, machine, ledger, url):
+    response = call_api("post", URL, body(workflow_run_url=url))
+    assert response.status_code == 422
+    assert "http(s) URL" in response.json()["error"]
+    assert not ApprovalRequest.objects.exists()

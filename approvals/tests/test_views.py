@@ -67,3 +67,23 @@ def test_decide_view_approves_and_redirects(client, colleague, approval):
     assert response.status_code == 302
     approval.refresh_from_db()
     assert approval.state == "approved"
+
+
+def test_decide_view_never_redirects_off_site(client, colleague, approval):
+    client.force_login(colleague)
+    response = client.post(
+        f"/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "next": "https://evil.example/phish"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == approval.get_absolute_url()
+
+
+def test_a_nul_in_the_comment_is_a_400_and_decides_nothing(client, colleague, approval):
+    client.force_login(colleague)
+    response = client.post(
+        f"/approvals/{approval.pk}/decide/", {"decision": "approve", "comment": "ok\x00"}
+    )
+    assert response.status_code == 400
+    approval.refresh_from_db()
+    assert approval.state == "pending"

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from portal.links import is_http_url
+
 from .reader import _REMOTE, Problem, RawEntity
 from .refs import DEFAULT_NAMESPACE, Key, RefError, entity_key, parse_ref
 
@@ -157,7 +159,14 @@ class FieldReader:
                 "metadata.links must be a list of {url, title, icon}",
             )
             return None
-        return value
+        kept = [link for link in value if is_http_url(link["url"])]
+        for link in value:
+            if link not in kept:
+                self.error(
+                    self.raw.line_of("metadata", "links"),
+                    f"metadata.links: {link['url'][:80]!r} is not an http(s) URL",
+                )
+        return kept
 
     def _resolve(self, value, spec_field: str, line: int) -> Key | None:
         try:

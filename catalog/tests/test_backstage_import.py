@@ -539,3 +539,24 @@ def test_directory_import_reaches_every_example_file_once(backstage_examples):
     skipped = sorted(s.kind for s in report.skipped)
     # The fixture README's counts: 10 Location, 4 AiResource, 2 Environment (OpenAPI files ignored).
     assert skipped == ["AiResource"] * 4 + ["Environment"] * 2 + ["Location"] * 10
+
+
+def test_an_entity_with_a_non_http_link_is_refused_naming_it(write):
+    write("team.yaml", TEAM)
+    path = write(
+        "c.yaml",
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: checkout
+          links:
+            - {url: "javascript:alert(document.domain)", title: Runbook}
+            - {url: "https://grafana.example.com/d/checkout", title: Dashboard}
+        spec: {type: service, lifecycle: production, owner: payments}
+        """,
+    )
+    report = catalog_import(paths=[path])
+    assert not Component.objects.filter(name="checkout").exists()
+    messages = [message for file, _, message in errors_of(report) if file == "c.yaml"]
+    assert any("'javascript:alert(document.domain)' is not an http(s) URL" in m for m in messages)

@@ -52,6 +52,7 @@ def test_blast_radius_filter_updates_in_place(login_page, user, live_server):
     page.goto(f"{live_server.url}{g['core'].get_absolute_url()}")
     assert page.locator("[data-blast-total]").inner_text() == "2"
     page.locator("#blast input[value=sync]").uncheck()
-    page.wait_for_function("document.querySelector('[data-blast-total]').innerText === '1'")
+    # A function, not an expression string: the page's CSP refuses Playwright's eval of one.
+    page.wait_for_function("() => document.querySelector('[data-blast-total]').innerText === '1'")
     assert "kind=event" in page.url
     assert page.locator("#blast table").inner_text().count("listener") == 1

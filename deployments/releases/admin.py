@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from portal.admin_mixins import ReadOnlyAdminMixin
+from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 
 from .models import DeployFreeze, Release, ReleaseEvent
 
@@ -37,7 +37,8 @@ class ReleaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DeployFreeze)
-class DeployFreezeAdmin(admin.ModelAdmin):
+class DeployFreezeAdmin(RulesAdminMixin, admin.ModelAdmin):
+    audit_action_prefix = "deployments.freeze"
     list_display = ["environment", "component", "starts_at", "ends_at", "reason"]
     list_filter = ["environment"]
     raw_id_fields = ["component"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from approvals.models import ApprovalPolicy
 from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
+from portal.links import is_http_url
 
 from .models import Release
 from .selectors import repository_slug
@@ -63,7 +64,7 @@ def release_dispatch_run(*, release_id: int) -> None:
         message=f"Workflow run #{run.run_number} started",
         data={"run_id": run.id},
         workflow_run_id=run.id,
-        workflow_run_url=run.html_url,
+        workflow_run_url=run.html_url if is_http_url(run.html_url) else "",
         last_error="",
         next_poll_at=timezone.now() + timedelta(seconds=2),
         poll_interval=2.0,

@@ -2,7 +2,7 @@
 
 import rules
 
-from portal.rules import is_owner_team_member, is_sre
+from portal.rules import is_owner_team_member, is_platform_admin, is_sre
 
 can_release = is_owner_team_member | is_sre
 
@@ -11,3 +11,7 @@ rules.add_perm("deployments.start_release", can_release)
 rules.add_perm("deployments.promote_release", can_release)
 rules.add_perm("deployments.abort_release", can_release)
 rules.add_perm("deployments.rollback_release", can_release)
+
+# Deploy freezes are set in the admin by SREs and platform admins (audited by RulesAdminMixin).
+for _verb in ("view", "add", "change", "delete"):
+    rules.add_perm(f"deployments.{_verb}_deployfreeze", is_sre | is_platform_admin)

@@ -76,7 +76,10 @@ def test_export_is_json_lines_for_sre_and_is_audited(client, sre, events):
     response = client.get(reverse("portal:audit_export"), {"component": "ledger"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/x-ndjson"
-    rows = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert lines[0] == {"export": {"filters": {"component": "ledger"}}}
+    assert "signature" in lines[-1]["checkpoint"]
+    rows = lines[1:-1]
     assert [row["after"] for row in rows] == [{"replicas": 0}, {"replicas": 1}, {"replicas": 2}]
     assert rows[0]["component"] == "ledger" and rows[0]["entry_hash"] == events[0].entry_hash
     assert AuditEvent.objects.filter(action="audit.export", actor=sre).exists()

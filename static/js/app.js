@@ -33,5 +33,42 @@
     document.querySelectorAll("#toasts .toast").forEach(function (el) {
       setTimeout(function () { el.remove(); }, 8000);
     });
+    enhance(document);
   });
+  document.addEventListener("htmx:load", function (evt) { enhance(evt.target); });
+
+  // Behaviour that pages ask for with data attributes: the Content-Security-Policy allows no
+  // inline scripts, handlers or style attributes.
+  function enhance(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (el) {
+      el.style.width = Math.max(0, Math.min(100, Number(el.dataset.progress) || 0)) + "%";
+    });
+  }
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches("select[data-navigate]")) {
+      window.location = evt.target.value;
+    }
+  });
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form.matches && form.matches("form[data-navigate-form]") && form.elements.v) {
+      evt.preventDefault();
+      window.location = form.elements.v.value;
+    }
+  });
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-copy-next]");
+    if (!button) return;
+    var source = button.parentNode.nextElementSibling;
+    if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent);
+  });
+  // Countdown to each override's expiry (tuning); beat does the actual revert.
+  function tick() {
+    document.querySelectorAll(".countdown[data-until]").forEach(function (el) {
+      var left = Math.max(0, Math.round((Date.parse(el.dataset.until) - Date.now()) / 1000));
+      el.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
 })();

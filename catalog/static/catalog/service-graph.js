@@ -24,8 +24,18 @@
     ];
   }
 
+  // cytoscape.js injects a <style> unless an element with this id exists; the CSP refuses inline
+  // styles, so catalog.css carries its one rule and this marker tells cytoscape so.
+  function markCytoscapeStylesheet() {
+    if (document.getElementById("__________cytoscape_stylesheet")) return;
+    var marker = document.createElement("meta");
+    marker.id = "__________cytoscape_stylesheet";
+    document.head.appendChild(marker);
+  }
+
   window.switchyardServiceGraph = function (container, controls) {
     if (!container || !window.cytoscape) return;
+    markCytoscapeStylesheet();
     var note = container.parentNode.querySelector("[data-graph-note]");
     var cy = null;
 
@@ -78,4 +88,19 @@
     if (controls) controls.addEventListener("change", load);
     load();
   };
+
+  // Draw every graph on the page, and those htmx swaps in later (no inline script: CSP).
+  function drawAll(root) {
+    (root || document).querySelectorAll(".graph[data-graph-controls-for]:not([data-graph-drawn])").forEach(function (el) {
+      el.dataset.graphDrawn = "1";
+      var controls = document.querySelector('[data-graph-controls="' + el.dataset.graphControlsFor + '"]');
+      window.switchyardServiceGraph(el, controls);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+  } else {
+    drawAll(document);
+  }
+  document.addEventListener("htmx:load", function (evt) { drawAll(evt.target); });
 })();
