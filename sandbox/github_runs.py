@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -36,6 +37,12 @@ APPROVAL_POLL_SECONDS = 1.0
 QUEUED_SECONDS = 1.0
 STEP_SECONDS = 0.8
 ids = itertools.count(1000)  # every id the GitHub sandbox hands out
+
+
+#: Lines of the shipped workflow whose effect the sandbox's repositories need not model.
+HARMLESS = re.compile(
+    r"^(?:mkdir|touch)\s|^git (?:config|add|push)\b|^[A-Za-z_]\w*=\"(?:[^`$]|\$(?!\())*\"$"
+)
 
 
 @dataclass
@@ -211,14 +218,21 @@ class WorkflowRuns:
             if not problem and "=$(" in line.replace('"', ""):
                 env[line.split("=", 1)[0].strip()] = output
             return problem
-        assignments = yq_assignments(line, env)
+        try:
+            assignments = yq_assignments(line, env)
+        except (ValueError, IndexError) as exc:  # shlex or JSON: yq would refuse it too
+            return f"yq could not parse its expression ({exc}): {line}"
         if assignments is not None:
             pending.update(assignments)
             return ""
         message = commit_message(line, env)
         if message is not None:
             return self.gitops_commit(run, env, pending, message)
-        return ""  # mkdir, touch, git config / add / push: nothing of their own here
+        if HARMLESS.match(line):
+            return ""  # mkdir, touch, git config / add / push, a plain assignment: no effect here
+        # A command the sandbox does not know would run on a real runner and might fail there:
+        # fail the step rather than pretend it passed.
+        return f"the sandbox cannot run this line of the workflow: {line}"
 
     def client_run(self, run: Run, argv: list[str], env: dict) -> tuple[str, str]:
         """`switchyard_client.py ARGV` through the shipped client: (stdout, problem)."""

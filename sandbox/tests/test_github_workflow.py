@@ -177,3 +177,13 @@ def test_bad_canary_steps_fail_the_validation_step_with_the_clients_message(rele
     message = sandbox.repos[f"example/{SERVICE}"].runs[-1].steps[1]["message"]
     assert "canary step 'wait' must be a weight" in message
     assert sorted((release_sandbox.state.directory / "gitops").rglob("values.yaml")) == before
+
+
+def test_a_line_the_sandbox_cannot_run_fails_the_step_instead_of_passing(release_sandbox):
+    github = release_sandbox.state.shared["github"]
+    for line in ("exit 1", "false", 'x="$(curl http://example.invalid)"', "curl -X POST x"):
+        assert "cannot run this line" in github.shell_line(None, line, {}, {}), line
+    harmless = ('file="apps/$SERVICE/values.yaml"', "git push", 'mkdir -p "$(dirname "$f")"')
+    for line in harmless:
+        assert github.shell_line(None, line, {}, {}) == "", line
+    assert "could not parse" in github.shell_line(None, "yq -i '.a = {bad' f", {}, {})
