@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
+from catalog.models import ComponentEnvironment
 from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from portal.errors import ValidationFailed
 
@@ -116,6 +118,29 @@ class TuningKeyAdmin(RulesAdminMixin, admin.ModelAdmin):
     search_fields = ["key", "component__name"]
     raw_id_fields = ["component"]
     list_select_related = ["component"]
+
+    # A key's default, range or existence is what its services read: push the component's
+    # ConfigMap in every environment it runs in once the change is committed.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _push_on_commit(obj.component_id)
+
+    def delete_model(self, request, obj):
+        component_id, key = obj.component_id, obj.key
+        super().delete_model(request, obj)
+        _push_on_commit(component_id, removed=(key,))
+
+
+def _push_on_commit(component_id: int, removed: tuple[str, ...] = ()) -> None:
+    from . import tasks
+
+    environment_ids = ComponentEnvironment.objects.filter(component_id=component_id).values_list(
+        "environment_id", flat=True
+    )
+    for environment_id in environment_ids:
+        transaction.on_commit(
+            lambda e=environment_id: tasks.tuning_push.delay(component_id, e, list(removed))
+        )
 
 
 @admin.register(ControlAction)

@@ -28,10 +28,12 @@ def control_action_apply(self, action_id: int) -> None:
 
 
 @shared_task(name="deployments.tuning_push", bind=True, max_retries=MAX_RETRIES)
-def tuning_push(self, component_id: int, environment_id: int) -> None:
+def tuning_push(self, component_id: int, environment_id: int, removed=()) -> None:
     """Merge a component's runtime values into its ConfigMap; the rows say if it failed."""
     try:
-        tuning_machine.tuning_push(component_id=component_id, environment_id=environment_id)
+        tuning_machine.tuning_push(
+            component_id=component_id, environment_id=environment_id, removed=tuple(removed)
+        )
     except IntegrationError as exc:
         if _may_retry(self, exc):
             raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))

@@ -48,17 +48,21 @@ def configmap_name(target: ComponentEnvironment) -> str:
     return f"{target.kube_deployment or target.component.name}-runtime"
 
 
-def tuning_push(*, component_id: int, environment_id: int) -> dict[str, str]:
-    """Merge the component's effective values into its runtime ConfigMap (no transaction open).
-    Raises IntegrationError; records the outcome on the rows either way."""
+def tuning_push(
+    *, component_id: int, environment_id: int, removed: tuple[str, ...] = ()
+) -> dict[str, str | None]:
+    """Merge the component's effective values into its runtime ConfigMap (no transaction open);
+    `removed` keys (deleted in the admin) are taken out of it. Raises IntegrationError; records
+    the outcome on the rows either way."""
     target = ComponentEnvironment.objects.select_related("component", "environment").get(
         component_id=component_id, environment_id=environment_id
     )
     env = target.environment
-    data = {
-        value.key.key: configmap_text(value.key, value.effective)
+    data: dict[str, str | None] = dict.fromkeys(removed)
+    data.update(
+        (value.key.key, configmap_text(value.key, value.effective))
         for value in runtime_values(target.component, env)
-    }
+    )
     rows = TuningValue.objects.filter(key__component_id=component_id, environment_id=environment_id)
     try:
         if data:

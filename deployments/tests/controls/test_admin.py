@@ -67,3 +67,26 @@ def test_staff_sre_may_read_but_not_change_guardrails(client, make_user):
     assert client.get(reverse("admin:deployments_controlpolicy_changelist")).status_code == 200
     response = client.post(reverse("admin:deployments_controlpolicy_add"), policy_form(staging))
     assert response.status_code == 403 and not ControlPolicy.objects.exists()
+
+
+def test_a_tuning_key_changed_or_deleted_in_the_admin_reaches_the_configmap(
+    client, platform_admin, shop, django_capture_on_commit_callbacks
+):
+    from deployments.models import TuningKey
+
+    cart = shop["components"]["cart"]
+    key = TuningKey.objects.create(component=cart, key="BASKET_LIMIT", kind="int", default=50)
+    client.force_login(platform_admin)
+    form = {"component": cart.pk, "key": "BASKET_LIMIT", "kind": "int", "default": "70",
+            "description": "", "minimum": "", "maximum": ""}  # fmt: skip
+    url = reverse("admin:deployments_tuningkey_change", args=[key.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, form)
+    assert response.status_code == 302, response.content[:500]
+    for env in ("staging", "production"):
+        assert shop["configmap"](env, "cart-runtime")["data"]["BASKET_LIMIT"] == "70"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:deployments_tuningkey_delete", args=[key.pk]), {"post": "yes"})
+    assert not TuningKey.objects.filter(pk=key.pk).exists()
+    for env in ("staging", "production"):
+        assert "BASKET_LIMIT" not in (shop["configmap"](env, "cart-runtime").get("data") or {})
