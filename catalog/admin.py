@@ -100,6 +100,7 @@ class ComponentAdmin(RulesAdminMixin, admin.ModelAdmin):
                 sources=[_source(upload) for upload in form.cleaned_data["files"]],
                 actor=request.user,
                 dry_run=form.cleaned_data["dry_run"],
+                strict=form.cleaned_data["strict"],
                 context=AuditContext.from_request(request),
             )
         context = {
