@@ -20,7 +20,13 @@ sandbox/oidc/node_modules/.installed: sandbox/oidc/package.json sandbox/oidc/pac
 	cd sandbox/oidc && npm ci --no-audit --no-fund
 	touch $@
 
-install: $(BIN)/.installed sandbox/oidc/node_modules/.installed
+# The real Backstage catalog backend, for the Backstage mirror's tests and the bench.
+# better-sqlite3 has no downloadable prebuilt binary here: it builds against Node's headers in /usr.
+sandbox/backstage/node_modules/.installed: sandbox/backstage/package.json sandbox/backstage/package-lock.json
+	cd sandbox/backstage && npm_config_nodedir=/usr npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed sandbox/oidc/node_modules/.installed sandbox/backstage/node_modules/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput

@@ -189,3 +189,6 @@ class ApiRelationAdmin(RulesAdminMixin, admin.ModelAdmin):
     search_fields = ("component__name", "api__name")
     list_select_related = ("component", "api")
     raw_id_fields = ("component", "api")
+
+
+from . import source_admin  # noqa: E402, F401  (catalog sources and orphans)

@@ -424,3 +424,6 @@ class UnresolvedRelation(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.field} {self.target} (not in the catalog yet)"
+
+
+from .source_models import CatalogSource, EntityOrigin  # noqa: E402, F401

@@ -10,7 +10,15 @@ from portal.models import TeamMembership
 from portal.panels import SERVICE, panels_for
 
 from .facets import ComponentFilters, component_facets
-from .models import Component, Dependency, Namespace, System, Team, UnresolvedRelation
+from .models import (
+    Component,
+    Dependency,
+    EntityOrigin,
+    Namespace,
+    System,
+    Team,
+    UnresolvedRelation,
+)
 from .selectors import (
     BLAST_PAGE_LIMIT,
     EDGE_KINDS,
@@ -207,6 +215,11 @@ def service_queryset():
         dependents_total=_count(Dependency, "target"),
         catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
         has_unresolved=Exists(UnresolvedRelation.objects.filter(source=_entity_ref_sql())),
+        orphaned_from=Subquery(
+            EntityOrigin.objects.filter(entity=_entity_ref_sql(), orphaned_at__isnull=False).values(
+                "source__name"
+            )[:1]
+        ),
     )
 
 

@@ -236,6 +236,7 @@ CELERY_BEAT_SCHEDULE = {
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
+    "catalog-sources": {"task": "catalog.sources_queue_due", "schedule": 30.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
 }

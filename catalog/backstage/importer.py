@@ -23,6 +23,7 @@ from .api_versions import api_versions_store
 from .builders import build
 from .edges import EdgeState
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
+from .origins import entity_changes, origins_record
 from .pending import PendingRelations
 from .reader import Problem, Skipped, Source, read_catalog
 from .refs import Key, entity_key, key_str
@@ -56,6 +57,7 @@ class ImportReport:
     rejected: list[Problem] = field(default_factory=list)
     unresolved: list[dict] = field(default_factory=list)
     resolved: int = 0
+    orphaned: int = 0  # a source's run: entities it no longer provides
 
     @property
     def ok(self) -> bool:
@@ -71,6 +73,7 @@ class ImportReport:
             "rejected": len(self.rejected),
             "unresolved": len(self.unresolved),
             "resolved": self.resolved,
+            "orphaned": self.orphaned,
         }
 
     def as_dict(self) -> dict:
@@ -98,6 +101,7 @@ def catalog_import(
     dry_run: bool = False,
     context: AuditContext | None = None,
     strict: bool = False,
+    origin=None,
 ) -> ImportReport:
     """Import descriptor files/directories (`paths`) and uploaded texts (`sources`).
 
@@ -105,19 +109,21 @@ def catalog_import(
     references are kept as unresolved relations. `strict`: all or nothing, any problem is an
     error and nothing is written (the report lists every error found).
     Audited as `catalog.import` (done, or failed with the error count); a dry run writes nothing.
+    `origin`: the CatalogSource whose sync this is; its entities not in this run are orphaned,
+    and the one audit event (`catalog.source_sync`) holds every entity's before/after.
     """
     # Tens of thousands of small dicts trip the cyclic collector again and again for nothing:
     # nothing built here is cyclic, so collection waits until the run is over.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import(paths, sources, actor, actor_label, dry_run, context, strict)
+        return _import(paths, sources, actor, actor_label, dry_run, context, strict, origin)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _import(paths, sources, actor, actor_label, dry_run, context, strict) -> ImportReport:
+def _import(paths, sources, actor, actor_label, dry_run, context, strict, origin) -> ImportReport:
     read = read_catalog(paths=paths, sources=sources)
     report = ImportReport(skipped=read.skipped, dry_run=dry_run, strict=strict)
     (report.errors if strict else report.rejected).extend(read.errors)
@@ -132,13 +138,19 @@ def _import(paths, sources, actor, actor_label, dry_run, context, strict) -> Imp
             with transaction.atomic():
                 plan.classify()
                 plan.write()
+                after = report.counts()
+                if origin is not None:
+                    orphaned = origins_record(plan, origin)
+                    after |= {"orphaned": report.orphaned, "changes": entity_changes(plan)}
+                    after["changes"] += orphaned
                 if dry_run:
                     raise _DryRun
                 audit_record(
                     actor=actor,
                     actor_label=actor_label,
-                    action="catalog.import",
-                    after=report.counts(),
+                    action="catalog.source_sync" if origin is not None else "catalog.import",
+                    target=origin,
+                    after=after,
                     context=context,
                 )
         except _DryRun:
@@ -156,7 +168,8 @@ def _import(paths, sources, actor, actor_label, dry_run, context, strict) -> Imp
             audit_record(
                 actor=actor,
                 actor_label=actor_label,
-                action="catalog.import",
+                action="catalog.source_sync" if origin is not None else "catalog.import",
+                target=origin,
                 outcome=AuditEvent.Outcome.FAILED,
                 after=report.counts(),
                 reason=f"{len(report.errors)} error(s); nothing was imported",
@@ -180,6 +193,7 @@ class _Plan:
         self.existing: dict[Key, dict] = {}
         self.touched: dict[type, dict[Key, dict]] = {Team: {}, Person: {}}
         self.status: dict[Key, str] = {}
+        self.rejected_keys: set[Key] = set()
 
     # --- 1. well-formed entities, skipped kinds, duplicates -------------------------------
     def collect(self, raws) -> None:
@@ -254,6 +268,7 @@ class _Plan:
                 break
             for key, problems in bad.items():
                 self.problems.extend(problems)
+                self.rejected_keys.add(key)
                 del self.entities[key]
                 if not any(key in self.key_to_id[m] for m in MODEL_ORDER):
                     known.discard(key)
@@ -265,6 +280,7 @@ class _Plan:
         for key, entity in list(self.entities.items()):
             self.problems.extend(entity.problems)
             if entity.problems and not self.strict:
+                self.rejected_keys.add(key)
                 del self.entities[key]
                 continue
             self.report.unresolved += [

@@ -59,6 +59,8 @@ class Source:
     name: str
     text: str
     base_dir: Path | None = None
+    # False for entities mirrored from a catalog that has read its Locations' targets already.
+    follow_locations: bool = True
 
 
 @dataclass
@@ -320,6 +322,7 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
             item = _read_file(item, result)
             if item is None:
                 continue
+        follow = item.follow_locations
         if scanned:  # a scanned file that holds no entity is not ours: its problems neither
             own = ReadResult()
             entities = parse_documents(item, own)
@@ -334,10 +337,13 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
                 metadata = entity.data.get("metadata")
                 name = metadata.get("name", "") if isinstance(metadata, dict) else ""
                 reason = "Location: its targets are read, the Location itself is not stored"
+                if not follow:
+                    reason = "Location: mirrored from a catalog that has read its targets"
                 result.skipped.append(
                     Skipped("Location", f"location:{name}", entity.file, entity.line, reason)
                 )
-                queue.extend((p, False) for p in _expand_location(entity, result))
+                if follow:
+                    queue.extend((p, False) for p in _expand_location(entity, result))
             else:
                 result.entities.append(entity)
     return result
