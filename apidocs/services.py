@@ -10,7 +10,8 @@ from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError, ValidationFailed
 from portal.permissions import permission_require
 
-from . import breaking
+from . import contracts
+from .contracts import StoredFinding
 from .docs import build_docs
 from .models import ApiDefinition, ApiSymbol, ApiVersion
 from .protos import ProtoCompileError, compile_protos, normalize_path, parse_descriptor_set
@@ -28,9 +29,12 @@ class CompileFailed(ValidationFailed):
 
 
 class BreakingChangeRejected(PortalError):
-    """The new version breaks the latest one and no reason to accept it was given."""
+    """The new version breaks the latest one and no reason to accept it was given.
 
-    def __init__(self, findings: list, consumers: list[Consumer]):
+    `findings` are buf's (StoredFinding: path, position, rule, categories, message).
+    """
+
+    def __init__(self, findings: list[StoredFinding], consumers: list[Consumer]):
         self.findings = findings
         self.consumers = consumers
         super().__init__(
@@ -39,25 +43,38 @@ class BreakingChangeRejected(PortalError):
 
 
 def api_definition_get_or_create(
-    *, actor, component: Component, name: str, kind: str = ApiDefinition.Kind.PROTOBUF,
-    context: AuditContext | None = None, actor_label: str = "",
-) -> ApiDefinition:  # fmt: skip
+    *,
+    actor,
+    component: Component,
+    name: str,
+    kind: str = ApiDefinition.Kind.PROTOBUF,
+    context: AuditContext | None = None,
+    actor_label: str = "",
+) -> ApiDefinition:
     """The definition `name` of `component`, created (and audited) when it does not exist."""
     existing = ApiDefinition.objects.filter(component=component, name=name).first()
     if existing is not None:
         return existing
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apidefinition", obj=component,
-            action="apidocs.definition_create", component=component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apidefinition",
+            obj=component,
+            action="apidocs.definition_create",
+            component=component,
+            context=context,
+        )
     with transaction.atomic():
         definition = ApiDefinition.objects.create(component=component, name=name, kind=kind)
         audit_record(
-            actor=actor, action="apidocs.definition_create", target=definition,
-            component=component, after={"name": name, "kind": kind}, context=context,
+            actor=actor,
+            action="apidocs.definition_create",
+            target=definition,
+            component=component,
+            after={"name": name, "kind": kind},
+            context=context,
             actor_label=actor_label,
-        )  # fmt: skip
+        )
     return definition
 
 
@@ -81,24 +98,29 @@ def api_version_create(
     """
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apiversion", obj=api,
-            action="apidocs.version_create", component=api.component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apiversion",
+            obj=api,
+            action="apidocs.version_create",
+            component=api.component,
+            context=context,
+        )
     files = _clean_files(files, api.kind)
-    descriptor_set, findings, symbols = None, [], []
+    descriptor_set, findings, symbols, against = None, [], [], None
     if api.kind == ApiDefinition.Kind.PROTOBUF:
-        try:
-            descriptor_set = compile_protos(files)
-        except ProtoCompileError as error:
-            raise CompileFailed(error.errors) from None
-        fds = parse_descriptor_set(descriptor_set)
-        symbols = build_docs(fds, set(files)).symbols
-        findings = _breaking_against_latest(api, fds, set(files))
+        descriptor_set = _compile(files)
+        symbols = build_docs(parse_descriptor_set(descriptor_set), set(files)).symbols
+        against, findings = _breaking_against_latest(api, files, descriptor_set)
     reason = (accept_breaking_reason or "").strip()
     if findings and not reason:
         raise BreakingChangeRejected(findings, api_consumers(component=api.component))
     with transaction.atomic():
         latest = ApiDefinition.objects.select_for_update().get(pk=api.pk).versions.first()
+        if against is not None and latest.pk != against.pk:
+            raise PortalError(
+                f"{latest} was stored while this one was checked; nothing was stored. "
+                "Upload again to check against it."
+            )
         version = ApiVersion.objects.create(
             definition=api,
             number=(latest.number + 1) if latest else 1,
@@ -108,6 +130,8 @@ def api_version_create(
             source=source,
             files=files,
             descriptor_set=descriptor_set,
+            breaking_against=against.number if against else None,
+            breaking_policy=_policy_label(api, files) if against else "",
             breaking_findings=[f.as_dict() for f in findings],
             breaking_accepted_reason=reason if findings else "",
         )
@@ -125,7 +149,7 @@ def api_version_create(
                 "files": sorted(files),
                 "comment": comment,
                 "breaking": [f.rule for f in findings],
-            },  # fmt: skip
+            },
             reason=reason if findings else "",
             context=context,
             actor_label=actor_label,
@@ -143,32 +167,80 @@ def _clean_files(files: dict[str, str], kind: str) -> dict[str, str]:
         except ValueError as error:
             raise ValidationFailed(str(error)) from None
     if kind == ApiDefinition.Kind.PROTOBUF:
-        cleaned = {p: t for p, t in cleaned.items() if p.endswith(".proto")}
-        if not cleaned:
+        # The .proto files, and buf's configuration when it is at the root of the set.
+        cleaned = {
+            p: t for p, t in cleaned.items() if p.endswith(".proto") or p in contracts.CONFIG_FILES
+        }
+        if not any(p.endswith(".proto") for p in cleaned):
             raise ValidationFailed("No .proto files were given.")
+        contracts.config_check(cleaned)
     return dict(sorted(cleaned.items()))
 
 
-def _breaking_against_latest(api, fds, current_files) -> list:
-    latest = api_latest_version(definition=api)
-    if latest is None or not latest.descriptor_set:
-        return []
-    return breaking.check_breaking(
-        against=parse_descriptor_set(bytes(latest.descriptor_set)),
-        current=fds,
-        against_files=set(latest.files),
-        current_files=current_files,
-    )
-
-
-def api_breaking_preview(*, api: ApiDefinition, files: dict[str, str]) -> list:
-    """Findings a proposed upload would have against the latest version (nothing is stored)."""
-    files = _clean_files(files, api.kind)
+def _compile(files: dict[str, str]) -> bytes:
     try:
-        fds = parse_descriptor_set(compile_protos(files))
+        return compile_protos(files)
     except ProtoCompileError as error:
         raise CompileFailed(error.errors) from None
-    return _breaking_against_latest(api, fds, set(files))
+
+
+def _is_production(api: ApiDefinition) -> bool:
+    return api.component.lifecycle == "production"
+
+
+def _policy_label(api: ApiDefinition, files: dict[str, str]) -> str:
+    if contracts.config_breaking_section(files):
+        return "buf.yaml"
+    return ",".join(contracts.default_breaking_use(production=_is_production(api)))
+
+
+def _breaking_against_latest(api, files, descriptor_set) -> tuple[ApiVersion | None, list]:
+    """(the version compared with, buf's findings); (None, []) for a first version.
+
+    Runs buf outside any transaction; BufUnavailable (nothing stored) when it cannot run.
+    """
+    latest = api_latest_version(definition=api)
+    if latest is None or not latest.descriptor_set:
+        return None, []
+    findings = contracts.breaking_findings(
+        current=contracts.proto_set(files, descriptor_set),
+        against=contracts.proto_set(latest.files, bytes(latest.descriptor_set)),
+        production=_is_production(api),
+    )
+    return latest, findings
+
+
+def api_breaking_preview(*, api: ApiDefinition, files: dict[str, str]) -> list[StoredFinding]:
+    """Findings a proposed upload would have against the latest version (nothing is stored)."""
+    files = _clean_files(files, api.kind)
+    return _breaking_against_latest(api, files, _compile(files))[1]
+
+
+def api_version_lint(*, version: ApiVersion) -> list[dict]:
+    """buf lint of a stored protobuf version, computed on first use and kept on the version.
+
+    Lazy so that storing versions (catalog import: thousands) never waits for lint. The result
+    is derived from the immutable files, so it is stored without an audit row; a concurrent
+    first view computes it twice and the first write wins. BufUnavailable when buf cannot run.
+    """
+    if version.lint_findings is not None or not version.descriptor_set:
+        return version.lint_findings or []
+    findings = contracts.lint_findings(
+        files=contracts.proto_set(version.files, bytes(version.descriptor_set))
+    )
+    stored = [f.as_dict() for f in findings]
+    ApiVersion.objects.filter(pk=version.pk, lint_findings__isnull=True).update(
+        lint_findings=stored
+    )
+    version.lint_findings = stored
+    return stored
+
+
+def api_version_format_diff(*, version: ApiVersion) -> str:
+    """What `buf format` would change in a stored version (computed each time, not stored)."""
+    return contracts.format_diff(
+        files=contracts.proto_set(version.files, bytes(version.descriptor_set or b""))
+    )
 
 
 def upload_files_read(uploaded) -> dict[str, str]:
@@ -211,9 +283,12 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def api_version_from_backstage(
-    *, api_component: Component, actor=None, actor_label: str = "catalog-import",
+    *,
+    api_component: Component,
+    actor=None,
+    actor_label: str = "catalog-import",
     accept_breaking_reason: str | None = None,
-) -> ApiVersion | None:  # fmt: skip
+) -> ApiVersion | None:
     """Turn a catalog API entity's `definition` (Backstage spec.definition) into a version.
 
     For the catalog importer: call it after saving an `API` component. grpc definitions become a
@@ -229,22 +304,37 @@ def api_version_from_backstage(
     else:
         kind, files = ApiDefinition.Kind.OPENAPI, {"openapi.yaml": text}
     definition = api_definition_get_or_create(
-        actor=actor, component=api_component, name=api_component.name[:120], kind=kind,
+        actor=actor,
+        component=api_component,
+        name=api_component.name[:120],
+        kind=kind,
         actor_label=actor_label,
-    )  # fmt: skip
+    )
     latest = api_latest_version(definition=definition)
     if latest is not None and latest.files == files:
         return None
     return api_version_create(
-        actor=actor, api=definition, files=files, comment="Imported from the catalog definition",
-        source="catalog", actor_label=actor_label, accept_breaking_reason=accept_breaking_reason,
-    )  # fmt: skip
+        actor=actor,
+        api=definition,
+        files=files,
+        comment="Imported from the catalog definition",
+        source="catalog",
+        actor_label=actor_label,
+        accept_breaking_reason=accept_breaking_reason,
+    )
 
 
 def api_version_from_repository(
-    *, actor, api: ApiDefinition, files: dict[str, str], repository: str, ref: str, path: str,
-    accept_breaking_reason: str | None = None, context: AuditContext | None = None,
-) -> ApiVersion:  # fmt: skip
+    *,
+    actor,
+    api: ApiDefinition,
+    files: dict[str, str],
+    repository: str,
+    ref: str,
+    path: str,
+    accept_breaking_reason: str | None = None,
+    context: AuditContext | None = None,
+) -> ApiVersion:
     """A version from files read out of the component's repository by the GitHub adapter.
 
     The caller fetches (outside any transaction) the texts under `path` at `ref` with
@@ -252,15 +342,27 @@ def api_version_from_repository(
     upload, recording where they came from.
     """
     return api_version_create(
-        actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
-        source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
-    )  # fmt: skip
+        actor=actor,
+        api=api,
+        files=files,
+        comment=f"From {repository}@{ref}:{path}",
+        source="repository",
+        accept_breaking_reason=accept_breaking_reason,
+        context=context,
+    )
 
 
 def api_version_fetch_from_repository(
-    *, actor, api: ApiDefinition, path: str, ref: str, accept_breaking_reason: str | None = None,
-    context: AuditContext | None = None, actor_label: str = "", client=None,
-) -> ApiVersion:  # fmt: skip
+    *,
+    actor,
+    api: ApiDefinition,
+    path: str,
+    ref: str,
+    accept_breaking_reason: str | None = None,
+    context: AuditContext | None = None,
+    actor_label: str = "",
+    client=None,
+) -> ApiVersion:
     """Fetch the .proto files under `path` at `ref` of the component's repository and store them.
 
     Permission as for an upload (checked before any call to GitHub). The fetch runs outside any
@@ -272,9 +374,13 @@ def api_version_fetch_from_repository(
 
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apiversion", obj=api,
-            action="apidocs.version_create", component=api.component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apiversion",
+            obj=api,
+            action="apidocs.version_create",
+            component=api.component,
+            context=context,
+        )
     if api.kind != ApiDefinition.Kind.PROTOBUF:
         raise ValidationFailed("Only protobuf definitions can be fetched from a repository.")
     repository = (api.component.repository or "").strip()
@@ -295,11 +401,22 @@ def api_version_fetch_from_repository(
         raise PortalError(f"Could not fetch from {repository}: {error.message}. {hint}") from None
     if actor_label:
         return api_version_create(
-            actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
-            source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
+            actor=actor,
+            api=api,
+            files=files,
+            comment=f"From {repository}@{ref}:{path}",
+            source="repository",
+            accept_breaking_reason=accept_breaking_reason,
+            context=context,
             actor_label=actor_label,
-        )  # fmt: skip
+        )
     return api_version_from_repository(
-        actor=actor, api=api, files=files, repository=repository, ref=ref, path=path,
-        accept_breaking_reason=accept_breaking_reason, context=context,
-    )  # fmt: skip
+        actor=actor,
+        api=api,
+        files=files,
+        repository=repository,
+        ref=ref,
+        path=path,
+        accept_breaking_reason=accept_breaking_reason,
+        context=context,
+    )

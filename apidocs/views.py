@@ -6,21 +6,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from catalog.models import Component
 from portal.audit import AuditContext
-from portal.decorators import mutating_form
-from portal.errors import PermissionDenied, PortalError
+from portal.decorators import mutating_form, refusal_hides_object
+from portal.errors import PortalError
 
+from .contracts import BufUnavailable
 from .docs import build_docs
 from .forms import DefinitionCreateForm, VersionFetchForm, VersionUploadForm
 from .models import ApiDefinition, ApiVersion
 from .openapi import OpenApiError, parse_openapi
 from .protos import parse_descriptor_set
-from .selectors import symbol_search
+from .selectors import api_consumers, symbol_search
 from .services import (
     BreakingChangeRejected,
     CompileFailed,
     api_definition_get_or_create,
     api_version_create,
     api_version_fetch_from_repository,
+    api_version_format_diff,
+    api_version_lint,
     upload_files_read,
 )
 
@@ -68,6 +71,7 @@ def version_detail(request, pk, number):
     if definition.kind == ApiDefinition.Kind.PROTOBUF and version.descriptor_set:
         fds = parse_descriptor_set(bytes(version.descriptor_set))
         context["docs"] = build_docs(fds, set(version.files))
+        context.update(_contract_context(version))
     elif definition.kind == ApiDefinition.Kind.OPENAPI:
         try:
             context["openapi"] = parse_openapi(next(iter(version.files.values()), ""))
@@ -76,7 +80,36 @@ def version_detail(request, pk, number):
     return render(request, "apidocs/version_detail.html", context)
 
 
+def _contract_context(version: ApiVersion) -> dict:
+    """buf lint of the version (computed on first view) and who its breaking changes affect."""
+    context = {}
+    try:
+        context["lint_findings"] = api_version_lint(version=version)
+    except BufUnavailable as error:
+        context["lint_error"] = error.message
+    if version.breaking_findings:
+        context["consumers"] = api_consumers(component=version.definition.component)
+    return context
+
+
+def version_format(request, pk, number):
+    """`buf format --diff` of one protobuf version: what buf's formatter would change."""
+    version = get_object_or_404(
+        ApiVersion.objects.select_related("definition__component"),
+        definition_id=pk,
+        number=number,
+        definition__kind=ApiDefinition.Kind.PROTOBUF,
+    )
+    context = {"definition": version.definition, "version": version, "nav_section": "apis"}
+    try:
+        context["diff"] = api_version_format_diff(version=version)
+    except BufUnavailable as error:
+        context["error"] = error.message
+    return render(request, "apidocs/version_format.html", context)
+
+
 @mutating_form
+@refusal_hides_object
 def version_upload(request, pk):
     """Upload a new version (several .proto files or a zip); breaking uploads need a reason."""
     definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
@@ -102,8 +135,6 @@ def version_upload(request, pk):
             context.update(findings=error.findings, consumers=error.consumers)
             form.data = form.data.copy()
             form.data["pending"] = signing.dumps(files, salt=PENDING_SALT, compress=True)
-        except PermissionDenied:
-            raise Http404 from None
         except PortalError as error:
             context["error"] = error.message
         else:
@@ -113,6 +144,7 @@ def version_upload(request, pk):
 
 
 @mutating_form
+@refusal_hides_object
 def version_fetch(request, pk):
     """Fetch the .proto files under a path of the component's repository as a new version.
 
@@ -138,8 +170,6 @@ def version_fetch(request, pk):
             context["compile_errors"] = error.errors
         except BreakingChangeRejected as error:
             context.update(findings=error.findings, consumers=error.consumers)
-        except PermissionDenied:
-            raise Http404 from None
         except PortalError as error:
             context["error"] = error.message
         else:
@@ -160,6 +190,7 @@ def _files_from_form(form) -> dict[str, str]:
 
 
 @mutating_form
+@refusal_hides_object
 def definition_create(request, component_pk):
     """Start a new API definition for a component (then upload its first version)."""
     component = get_object_or_404(Component, pk=component_pk)
@@ -169,16 +200,13 @@ def definition_create(request, component_pk):
         raise Http404
     form = DefinitionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            definition = api_definition_get_or_create(
-                actor=request.user,
-                component=component,
-                name=form.cleaned_data["name"],
-                kind=form.cleaned_data["kind"],
-                context=AuditContext.from_request(request),
-            )
-        except PermissionDenied:
-            raise Http404 from None
+        definition = api_definition_get_or_create(
+            actor=request.user,
+            component=component,
+            name=form.cleaned_data["name"],
+            kind=form.cleaned_data["kind"],
+            context=AuditContext.from_request(request),
+        )
         return redirect("apidocs:version_upload", pk=definition.pk)
     return render(
         request,

@@ -19,9 +19,9 @@ from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
 
 from ..models import Component, Dependency, Namespace, Person, System, Team
-from .api_versions import api_versions_store
 from .builders import build
 from .edges import EdgeState
+from .hooks import after_import_run
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
 from .origins import entity_changes, origins_record
 from .pending import PendingRelations
@@ -162,7 +162,7 @@ def _import(paths, sources, actor, actor_label, dry_run, context, strict, origin
             )
     if not report.errors and not dry_run:
         # Outside the import transaction: an API that does not compile keeps the catalog import.
-        api_versions_store(plan, report, actor=actor, actor_label=actor_label)
+        after_import_run(plan, report, actor=actor, actor_label=actor_label)
     if report.errors and not dry_run:
         with transaction.atomic():
             audit_record(
