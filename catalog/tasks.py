@@ -25,3 +25,12 @@ def source_sync_task(pk: int) -> None:
     from .sources.sync import source_run
 
     source_run(pk)
+
+
+@shared_task(name="catalog.relations_resolve")
+def relations_resolve_task() -> int:
+    """Beat, every 60 s: resolve waiting relations whose target arrived without an import
+    (a team or component added in the admin). Imports resolve their own at once."""
+    from .backstage.pending import relations_resolve
+
+    return relations_resolve()

@@ -84,6 +84,17 @@ def test_unknown_references_are_kept_then_resolved_by_the_import_that_brings_the
     assert catalog_import(paths=[repo]).unchanged == 1
 
 
+def test_a_team_added_in_the_admin_resolves_the_waiting_owner_on_the_next_beat(write):
+    from catalog.tasks import relations_resolve_task
+
+    catalog_import(paths=[write("c.yaml", CHECKOUT)])
+    assert relations_resolve_task() == 0  # nothing arrived yet
+    team = Team.objects.create(name="payments")
+    assert relations_resolve_task() == 1
+    assert Component.objects.get(name="checkout").owner == team
+    assert ("owner", "group:default/payments", "") not in pending()
+
+
 def test_a_reference_to_an_invalid_entity_waits_like_any_unknown_one(write):
     path = write(
         "c.yaml",
