@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import github_org as org_api
 from . import github_shapes as shapes
 from .demo import DEMO_OWNER, app_values, demo_protos, demo_versions, rollout_config
 from .gitops import GitOpsError, gitops_repo
@@ -113,8 +114,13 @@ class GitHubSandbox:
         self.faults = FaultKnobs()
         self.settings = {"return_run_details": True}
         self.started = time.time()
+        self.orgs = org_api.OrgStore()
         self.url_map = Map(
             [
+                Rule("/orgs/<org>/repos", endpoint="org_repos"),
+                Rule("/orgs/<org>/teams", endpoint="org_teams"),
+                Rule("/orgs/<org>/teams/<slug>/members", endpoint="org_members"),
+                Rule("/sandbox/orgs/<org>/teams/<slug>", endpoint="ctl_team", methods=["PUT"]),
                 Rule("/repos/<owner>/<repo>", endpoint="repo"),
                 Rule("/repos/<owner>/<repo>/releases", endpoint="releases"),
                 Rule("/repos/<owner>/<repo>/tags", endpoint="tags"),
@@ -210,10 +216,14 @@ class GitHubSandbox:
         if version != API_VERSION:
             return error(400, f"API version '{version}' is not supported.")
         with self.lock:
-            repo = self.repo_get(args.pop("owner"), args.pop("repo"))
-            if repo is None:
-                return error(404, "Not Found")
-            response = getattr(self, f"do_{endpoint}")(request, repo, **args)
+            if endpoint.startswith("org_"):
+                response = getattr(self, endpoint)(request, **args)
+            else:
+                repo = self.repo_get(args.pop("owner"), args.pop("repo"))
+                if repo is None:
+                    return error(404, "Not Found")
+                response = getattr(self, f"do_{endpoint}")(request, repo, **args)
+        response = org_api.conditional(request, response)
         response.headers["X-GitHub-Api-Version-Selected"] = API_VERSION
         response.headers["x-ratelimit-remaining"] = "4999"
         return response
@@ -601,6 +611,34 @@ class GitHubSandbox:
             if status["id"] == status_id:
                 return json_response(status)
         raise NotFound()
+
+    # ---- organisations (catalog discovery, teams and members) -------------------------------
+
+    def org_repos(self, request, org):
+        repos = sorted(
+            (r for r in self.repos.values() if r.owner.lower() == org.lower()), key=lambda r: r.name
+        )
+        return paginated(request, [shapes.repository(self.base, r) for r in repos])
+
+    def org_teams(self, request, org):
+        teams = self.orgs.teams.get(org.lower(), {})
+        shaped = [org_api.team_shape(self.base, org, t, teams) for t in teams.values()]
+        return paginated(request, sorted(shaped, key=lambda t: t["slug"]))
+
+    def org_members(self, request, org, slug):
+        team = self.orgs.teams.get(org.lower(), {}).get(slug)
+        if team is None:
+            return error(404, "Not Found")
+        return paginated(request, [org_api.member(self.base, login) for login in team.members])
+
+    def ctl_team(self, request, org, slug):
+        """PUT {"name", "description", "parent": slug, "members": [logins]}: a team of `org`."""
+        try:
+            body = request_json(request)
+        except ValueError:
+            return error(400, "Problems parsing JSON")
+        self.orgs.team_put(org, slug, body)
+        return json_response({"slug": slug}, 201)
 
     # ---- sandbox controls -------------------------------------------------------------------
 

@@ -338,7 +338,7 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
                 name = metadata.get("name", "") if isinstance(metadata, dict) else ""
                 reason = "Location: its targets are read, the Location itself is not stored"
                 if not follow:
-                    reason = "Location: mirrored from a catalog that has read its targets"
+                    reason = "Location: its targets are read by the source that fetched it"
                 result.skipped.append(
                     Skipped("Location", f"location:{name}", entity.file, entity.line, reason)
                 )

@@ -95,8 +95,15 @@ def source_run(pk: int) -> CatalogSource | None:
         kind = source_kind(source)
         fetched = kind.fetch(lambda done, total: _progress(pk, done, total))
         if fetched.unchanged:
+            counts = dict.fromkeys(("created", "updated", "orphaned", "errors"), 0)
+            counts["unchanged"] = source.origins.filter(orphaned_at__isnull=True).count()
             return _finish(
-                source, clock, message="Nothing changed at the source.", cache=fetched.cache
+                source,
+                clock,
+                message="Nothing changed at the source (conditional requests).",
+                counts=counts,
+                errors=[],
+                cache=fetched.cache,
             )
         report = kind.apply(fetched)
     except IntegrationError as exc:
