@@ -51,6 +51,7 @@ class TeamInfo:
 class GitHubCatalog(Protocol):
     def repositories(self, org: str) -> list[RepositoryRef]: ...
     def file_get(self, repo: str, path: str, *, ref: str, etag: str = "") -> FileAnswer: ...
+    def file_paths(self, repo: str, *, ref: str) -> list[str]: ...
     def teams(self, org: str) -> list[TeamInfo]: ...
 
 
@@ -72,8 +73,13 @@ class PyGithubCatalog:
     def repositories(self, org: str) -> list[RepositoryRef]:
         """Every repository of `org` (all pages)."""
         try:
+            # raw_data: reading an attribute the list left out would fetch each repository.
             return [
-                RepositoryRef(r.full_name, r.default_branch or "main", bool(r.archived))
+                RepositoryRef(
+                    r.raw_data["full_name"],
+                    r.raw_data.get("default_branch") or "main",
+                    bool(r.raw_data.get("archived")),
+                )
                 for r in self._github.get_organization(org).get_repos()
             ]
         except Exception as exc:  # noqa: BLE001 - every failure becomes an IntegrationError
@@ -107,6 +113,24 @@ class PyGithubCatalog:
                 f"{doing}: not UTF-8 text", transient=False, system=SYSTEM
             ) from exc
         return FileAnswer(text, new_etag)
+
+    def file_paths(self, repo: str, *, ref: str) -> list[str]:
+        """Every file path of `repo` at `ref` (the git trees API, recursive), for glob targets."""
+        doing = f"listing the files of {repo}"
+        try:
+            tree = self._github.get_repo(repo).get_git_tree(ref, recursive=True)
+            if tree.raw_data.get("truncated"):
+                raise IntegrationError(
+                    f"{doing}: the tree is too large for one answer; name the files instead of "
+                    "a glob",
+                    transient=False,
+                    system=SYSTEM,
+                )
+            return [item.path for item in tree.tree if item.type == "blob"]
+        except IntegrationError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _error(exc, doing) from exc
 
     def teams(self, org: str) -> list[TeamInfo]:
         """The organisation's teams with their parent team and members' logins."""

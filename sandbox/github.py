@@ -118,6 +118,7 @@ class GitHubSandbox:
         self.url_map = Map(
             [
                 Rule("/orgs/<org>/repos", endpoint="org_repos"),
+                Rule("/repos/<owner>/<repo>/git/trees/<path:ref>", endpoint="tree"),
                 Rule("/orgs/<org>/teams", endpoint="org_teams"),
                 Rule("/orgs/<org>/teams/<slug>/members", endpoint="org_members"),
                 Rule("/sandbox/orgs/<org>/teams/<slug>", endpoint="ctl_team", methods=["PUT"]),
@@ -295,6 +296,14 @@ class GitHubSandbox:
                 shapes.content_entry(self.base, repo, child, ref, text=text)
                 for child, text in sorted(children.items())
             ]
+        )
+
+    def do_tree(self, request, repo, ref):
+        """GET /repos/{o}/{r}/git/trees/{ref}?recursive=1: every file (and folder) path."""
+        if not self.ref_known(repo, ref):
+            return error(404, "Not Found")
+        return json_response(
+            org_api.tree(self.base, repo, ref, recursive=bool(request.args.get("recursive")))
         )
 
     def ctl_contents(self, request, owner, repo, path):

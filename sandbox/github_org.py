@@ -90,3 +90,27 @@ def conditional(request: Request, response: Response) -> Response:
         return not_modified
     response.headers["ETag"] = etag
     return response
+
+
+def tree(base: str, repo, ref: str, *, recursive: bool) -> dict:
+    """A git tree as GitHub answers it: blobs for files, trees for the folders above them."""
+    folders = {p.rsplit("/", 1)[0] for path in repo.files for p in _parents(path)}
+    entries = [(path, "blob") for path in repo.files] + [(f, "tree") for f in folders]
+    if not recursive:
+        entries = [(p, kind) for p, kind in entries if "/" not in p]
+    sha = shapes.fake_sha(f"{repo.full_name}:{ref}:tree")
+    url = f"{base}/repos/{repo.full_name}/git/trees"
+    items = []
+    for path, kind in sorted(entries):
+        item_sha = shapes.fake_sha(f"{repo.full_name}:{ref}:{path}")
+        item = {"path": path, "mode": "100644" if kind == "blob" else "040000", "type": kind}
+        item |= {"sha": item_sha, "url": f"{url}/{item_sha}"}
+        if kind == "blob":
+            item["size"] = len(repo.files[path].encode())
+        items.append(item)
+    return {"sha": sha, "url": f"{url}/{sha}", "tree": items, "truncated": False}
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) + "/x" for i in range(len(parts) - 1)]

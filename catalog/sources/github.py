@@ -55,6 +55,7 @@ class _Run:
         self.files: dict[str, dict] = {}
         self.sources: list[Source] = []
         self.changed = False
+        self.trees: dict[tuple[str, str], list[str]] = {}
 
     def read(self, repo: str, ref: str, path: str, *, depth: int) -> None:
         key = f"{repo}@{ref}:{path}"
@@ -73,9 +74,36 @@ class _Run:
             found = _GITHUB_URL.match(target)
             if found:
                 self.read(found[1], found[2], found[3], depth=depth + 1)
-            elif "://" not in target and not any(c in target for c in "*?["):
+            elif "://" not in target:
                 joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-                self.read(repo, ref, joined, depth=depth + 1)
+                for found_path in self.expand(repo, ref, joined):
+                    self.read(repo, ref, found_path, depth=depth + 1)
+
+    def expand(self, repo: str, ref: str, pattern: str) -> list[str]:
+        """A relative target as paths: itself, or the files a glob matches (trees API)."""
+        if not any(c in pattern for c in "*?["):
+            return [pattern]
+        if (repo, ref) not in self.trees:
+            self.trees[(repo, ref)] = self.client.file_paths(repo, ref=ref)
+        return [p for p in self.trees[(repo, ref)] if _glob_match(p, pattern)]
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """Backstage's globs: `**` spans folders (also none), `*` stays within one."""
+    regex = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            regex, i = regex + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            regex, i = regex + ".*", i + 2
+        elif pattern[i] == "*":
+            regex, i = regex + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            regex, i = regex + "[^/]", i + 1
+        else:
+            regex, i = regex + re.escape(pattern[i]), i + 1
+    return re.fullmatch(regex, path) is not None
 
 
 def _location_targets(text: str) -> list[str]:

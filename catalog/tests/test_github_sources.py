@@ -48,6 +48,7 @@ metadata: {name: org}
 spec:
   targets:
     - ./catalog/team.yaml
+    - ./services/**/catalog-info.yaml
     - https://github.com/acme-labs/shared-descriptors/blob/main/apis/payments.yaml
 """
 TEAM = """apiVersion: backstage.io/v1alpha1
@@ -66,7 +67,17 @@ spec: {type: openapi, lifecycle: production, owner: platform, definition: 'opena
 def organisation(github):
     put_repo(github, "checkout", {"catalog-info.yaml": component("checkout")})
     put_repo(github, "cart", {"catalog-info.yaml": component("cart")})
-    put_repo(github, "platform", {"catalog-info.yaml": LOCATION, "catalog/team.yaml": TEAM})
+    put_repo(
+        github,
+        "platform",
+        {
+            "catalog-info.yaml": LOCATION,
+            "catalog/team.yaml": TEAM,
+            "services/billing/catalog-info.yaml": component("billing"),
+            "services/billing/jobs/catalog-info.yaml": component("billing-jobs"),
+            "services/README.md": "not matched",
+        },
+    )
     put_repo(github, "shared-descriptors", {"apis/payments.yaml": API})  # no descriptor at the root
     put_repo(github, "scratch", {"README.md": "nothing here"})
     return github
@@ -80,13 +91,11 @@ def discovery(organisation):
 def test_discovery_reads_every_repository_descriptor_and_follows_locations_into_github(discovery):
     source = source_run(discovery.pk)
     assert source.outcome == "ok", source.message
-    assert source.counts["created"] == 4 and source.counts["errors"] == 0
+    assert source.counts["created"] == 6 and source.counts["errors"] == 0
     assert (source.progress_done, source.progress_total) == (5, 5)  # repositories
-    assert set(Component.objects.values_list("name", flat=True)) == {
-        "checkout",
-        "cart",
-        "payments-api",
-    }
+    names = set(Component.objects.values_list("name", flat=True))
+    # ./services/**/catalog-info.yaml matched two files (the trees API); README.md is not one.
+    assert names == {"checkout", "cart", "payments-api", "billing", "billing-jobs"}
     assert Component.objects.get(name="cart").owner == Team.objects.get(name="platform")
 
 
@@ -94,7 +103,7 @@ def test_an_unchanged_organisation_costs_a_304_per_file_and_no_import(discovery,
     source_run(discovery.pk)
     source = source_run(discovery.pk)
     assert source.message == "Nothing changed at the source (conditional requests)."
-    assert source.counts == {"created": 0, "updated": 0, "unchanged": 4, "orphaned": 0, "errors": 0}
+    assert source.counts == {"created": 0, "updated": 0, "unchanged": 6, "orphaned": 0, "errors": 0}
 
     put_repo(organisation, "cart", {"catalog-info.yaml": component("cart", extra=", system: shop")})
     source = source_run(discovery.pk)
@@ -139,6 +148,17 @@ def test_org_answers_match_the_github_schemas(shared_dir, organisation):
         f"{organisation}/orgs/{ORG}/teams/platform/members", headers=HEADERS, timeout=5
     ).json()
     check(members, "simple-user")
+    # The trees API has no schema in the extract: its shape is PyGithub's GitTree (read below).
+    tree = requests.get(
+        f"{organisation}/repos/{ORG}/platform/git/trees/main",
+        params={"recursive": 1},
+        headers=HEADERS,
+        timeout=5,
+    ).json()
+    assert {i["path"] for i in tree["tree"] if i["type"] == "blob"} >= {"catalog/team.yaml"}
+    assert {"services", "services/billing"} <= {
+        i["path"] for i in tree["tree"] if i["type"] == "tree"
+    }
 
 
 def test_org_teams_and_members_become_groups_and_users_without_touching_sign_in(
