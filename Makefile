@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SERVICES ?= 220
 
-.PHONY: install static lock check-lock check-compose run test lint bench clean
+.PHONY: install backstage static lock check-lock check-compose run test lint bench clean
 
 # Python packages come from requirements.lock (exact versions with hashes), compiled from the
 # human-edited requirements.txt by `make lock`.
@@ -43,7 +43,16 @@ sandbox/oidc/node_modules/.installed: sandbox/oidc/package.json sandbox/oidc/pac
 	cd sandbox/oidc && npm ci --no-audit --no-fund
 	touch $@
 
+# The real Backstage catalog backend, for the Backstage mirror's tests and the bench.
+# better-sqlite3 has no downloadable prebuilt binary here: it builds against Node's headers in /usr.
+sandbox/backstage/node_modules/.installed: sandbox/backstage/package.json sandbox/backstage/package-lock.json
+	cd sandbox/backstage && npm_config_nodedir=/usr npm ci --no-audit --no-fund
+	touch $@
+
 install: $(BIN)/.installed sandbox/oidc/node_modules/.installed static
+
+# The real Backstage catalog backend (for the mirror tests and `make bench`), not for `make run`.
+backstage: sandbox/backstage/node_modules/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -60,7 +69,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint check-lock check-compose
+test: lint check-lock check-compose backstage
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 

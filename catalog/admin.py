@@ -100,6 +100,7 @@ class ComponentAdmin(RulesAdminMixin, admin.ModelAdmin):
                 sources=[_source(upload) for upload in form.cleaned_data["files"]],
                 actor=request.user,
                 dry_run=form.cleaned_data["dry_run"],
+                strict=form.cleaned_data["strict"],
                 context=AuditContext.from_request(request),
             )
         context = {
@@ -188,3 +189,6 @@ class ApiRelationAdmin(RulesAdminMixin, admin.ModelAdmin):
     search_fields = ("component__name", "api__name")
     list_select_related = ("component", "api")
     raw_id_fields = ("component", "api")
+
+
+from . import source_admin  # noqa: E402, F401  (catalog sources and orphans)

@@ -17,6 +17,9 @@ from django.http import QueryDict
 from .models import Component, Namespace, Team
 
 PAGE_SIZE = 50
+# The owner facet's value for components without an owning team (e.g. an owner defined in some
+# other system, not in the catalog yet): they are the platform team's to chase.
+UNOWNED = "-"
 FACETS = ("kind", "lifecycle", "owner", "namespace")
 _REF = ("name", "title", "metadata_namespace")
 # What a list row shows: no API definitions, annotations or JSON blobs are read for it.
@@ -146,9 +149,7 @@ def component_facets(filters: ComponentFilters) -> ComponentFacets:
     chosen = {
         "kind": {filters.kind} if filters.kind else None,
         "lifecycle": {filters.lifecycle} if filters.lifecycle else None,
-        "owner": {pk for pk, t in teams.items() if t.name == filters.owner}
-        if filters.owner
-        else None,
+        "owner": _chosen_owner(teams, filters.owner),
         "namespace": {pk for pk, n in namespaces.items() if n.name == filters.namespace}
         if filters.namespace
         else None,
@@ -170,14 +171,33 @@ def component_facets(filters: ComponentFilters) -> ComponentFacets:
     facets.options = {
         "kind": _options(counters["kind"], dict(Component.Kind.choices), filters.kind),
         "lifecycle": _options(counters["lifecycle"], {}, filters.lifecycle),
-        "owner": _named_options(counters["owner"], teams, filters.owner),
+        "owner": _owner_options(counters["owner"], teams, filters.owner),
         "namespace": _named_options(counters["namespace"], namespaces, filters.namespace),
     }
     for name, ids in chosen.items():
         if ids is not None:
             column = {"owner": "owner_id", "namespace": "namespace_id"}.get(name, name)
-            facets.selection &= Q(**{f"{column}__in": ids})
+            if None in ids:
+                facets.selection &= Q(**{f"{column}__isnull": True})
+            else:
+                facets.selection &= Q(**{f"{column}__in": ids})
     return facets
+
+
+def _chosen_owner(teams: dict, owner: str) -> set | None:
+    if not owner:
+        return None
+    if owner == UNOWNED:
+        return {None}
+    return {pk for pk, t in teams.items() if t.name == owner}
+
+
+def _owner_options(counter: Counter, teams: dict, selected: str) -> list[FacetOption]:
+    options = _named_options(counter, teams, "" if selected == UNOWNED else selected)
+    if counter.get(None) or selected == UNOWNED:
+        unowned = FacetOption(UNOWNED, "Unowned", counter.get(None, 0), selected == UNOWNED)
+        options.insert(0, unowned)
+    return options
 
 
 def _options(counter: Counter, labels: dict, selected: str) -> list[FacetOption]:

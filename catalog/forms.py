@@ -23,6 +23,11 @@ class BackstageUploadForm(forms.Form):
         help_text="One or more Backstage YAML files (catalog-info.yaml, multi-document allowed).",
     )
     dry_run = forms.BooleanField(required=False, label="Dry run (report only, write nothing)")
+    strict = forms.BooleanField(
+        required=False,
+        label="Strict (all or nothing: any problem, including a reference to an entity not in "
+        "the catalog, and nothing is written)",
+    )
 
     def clean_files(self):
         files = self.cleaned_data["files"]

@@ -394,3 +394,36 @@ class CatalogVersion(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class UnresolvedRelation(models.Model):
+    """A reference an imported entity makes to an entity that is not in the catalog yet.
+
+    Kept by the tolerant import (Backstage shows such relations too) and turned into the real
+    relation by the import that brings the target, whatever source it comes from. Entities are
+    named by their reference (`component:default/checkout`), as they may live in any table.
+    """
+
+    source = models.CharField(max_length=200)
+    field = models.CharField(max_length=30)
+    target = models.CharField(max_length=200, db_index=True)
+    # dependsOn: "<sync|event|data>@<topic>", the edge the relation becomes.
+    detail = models.CharField(max_length=200, blank=True)
+    file = models.CharField(max_length=500, blank=True)
+    line = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "field", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "field", "target", "detail"], name="unresolved_relation_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["source"])]
+
+    def __str__(self):
+        return f"{self.source} {self.field} {self.target} (not in the catalog yet)"
+
+
+from .source_models import CatalogSource, EntityOrigin  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """Catalog pages: home, namespaces, the component list, service pages, team pages, the graph."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Concat, Lower, RowNumber
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -10,7 +10,15 @@ from portal.models import TeamMembership
 from portal.panels import SERVICE, panels_for
 
 from .facets import ComponentFilters, component_facets
-from .models import Component, Dependency, Namespace, System, Team
+from .models import (
+    Component,
+    Dependency,
+    EntityOrigin,
+    Namespace,
+    System,
+    Team,
+    UnresolvedRelation,
+)
 from .selectors import (
     BLAST_PAGE_LIMIT,
     EDGE_KINDS,
@@ -206,6 +214,25 @@ def service_queryset():
         dependencies_total=_count(Dependency, "source"),
         dependents_total=_count(Dependency, "target"),
         catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
+        has_unresolved=Exists(UnresolvedRelation.objects.filter(source=_entity_ref_sql())),
+        orphaned_from=Subquery(
+            EntityOrigin.objects.filter(entity=_entity_ref_sql(), orphaned_at__isnull=False).values(
+                "source__name"
+            )[:1]
+        ),
+    )
+
+
+def _entity_ref_sql():
+    """The component's reference as the import writes it: kind:namespace/name, lower case."""
+    return Lower(
+        Concat(
+            OuterRef("entity_kind"),
+            Value(":"),
+            OuterRef("metadata_namespace"),
+            Value("/"),
+            OuterRef("name"),
+        )
     )
 
 
@@ -236,6 +263,9 @@ def component_detail(request, mns, kind, name):
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
         "panels": panels_for(SERVICE, request, component),
+        "unresolved": UnresolvedRelation.objects.filter(source=component.entity_ref.lower())
+        if component.has_unresolved
+        else (),
     }
     return render(request, "catalog/component_detail.html", context)
 

@@ -50,6 +50,13 @@ def is_owner_team_lead(user, obj) -> bool:
 
 
 @rules.predicate
+def is_unowned(user, obj) -> bool:
+    """The component (of `obj`) has no owning team: its owner is not in the catalog (yet)."""
+    component = getattr(obj, "component", None) or obj
+    return component is not None and getattr(component, "owner_id", 0) is None
+
+
+@rules.predicate
 def is_team_member(user) -> bool:
     return bool(_team_ids(user))
 
@@ -101,7 +108,8 @@ def is_lead_of_team(user, obj) -> bool:
 
 # The seed's rule: only the owning team (and SREs) change production-facing settings; other teams
 # may act on non-production where the platform team allows. Apps build their permissions on it.
-changes_production = is_sre | is_owner_team_member
+# Until an unowned component has an owner, the platform team (and SREs) stand in for it.
+changes_production = is_sre | is_owner_team_member | (is_unowned & is_platform_admin)
 changes_non_production = is_sre | is_owner_team_member | other_teams_allowed
 can_change_setting = (environment_is_production & changes_production) | (
     ~environment_is_production & changes_non_production

@@ -278,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint", "schedule": 300.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
+    "catalog-sources": {"task": "catalog.sources_queue_due", "schedule": 30.0},
+    "catalog-relations": {"task": "catalog.relations_resolve", "schedule": 60.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
 }

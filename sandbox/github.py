@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import github_org as org_api
 from . import github_shapes as shapes
 from .demo import DEMO_OWNER, demo_protos, demo_versions
 from .github_runs import Run, WorkflowRuns
@@ -68,8 +69,14 @@ class GitHubSandbox(WorkflowRuns):
         self.faults = FaultKnobs()
         self.settings = {"return_run_details": True}
         self.started = time.time()
+        self.orgs = org_api.OrgStore()
         self.url_map = Map(
             [
+                Rule("/orgs/<org>/repos", endpoint="org_repos"),
+                Rule("/repos/<owner>/<repo>/git/trees/<path:ref>", endpoint="tree"),
+                Rule("/orgs/<org>/teams", endpoint="org_teams"),
+                Rule("/orgs/<org>/teams/<slug>/members", endpoint="org_members"),
+                Rule("/sandbox/orgs/<org>/teams/<slug>", endpoint="ctl_team", methods=["PUT"]),
                 Rule("/repos/<owner>/<repo>", endpoint="repo"),
                 Rule("/repos/<owner>/<repo>/releases", endpoint="releases"),
                 Rule("/repos/<owner>/<repo>/tags", endpoint="tags"),
@@ -165,10 +172,14 @@ class GitHubSandbox(WorkflowRuns):
         if version != API_VERSION:
             return error(400, f"API version '{version}' is not supported.")
         with self.lock:
-            repo = self.repo_get(args.pop("owner"), args.pop("repo"))
-            if repo is None:
-                return error(404, "Not Found")
-            response = getattr(self, f"do_{endpoint}")(request, repo, **args)
+            if endpoint.startswith("org_"):
+                response = getattr(self, endpoint)(request, **args)
+            else:
+                repo = self.repo_get(args.pop("owner"), args.pop("repo"))
+                if repo is None:
+                    return error(404, "Not Found")
+                response = getattr(self, f"do_{endpoint}")(request, repo, **args)
+        response = org_api.conditional(request, response)
         response.headers["X-GitHub-Api-Version-Selected"] = API_VERSION
         response.headers["x-ratelimit-remaining"] = "4999"
         return response
@@ -240,6 +251,14 @@ class GitHubSandbox(WorkflowRuns):
                 shapes.content_entry(self.base, repo, child, ref, text=text)
                 for child, text in sorted(children.items())
             ]
+        )
+
+    def do_tree(self, request, repo, ref):
+        """GET /repos/{o}/{r}/git/trees/{ref}?recursive=1: every file (and folder) path."""
+        if not self.ref_known(repo, ref):
+            return error(404, "Not Found")
+        return json_response(
+            org_api.tree(self.base, repo, ref, recursive=bool(request.args.get("recursive")))
         )
 
     def ctl_contents(self, request, owner, repo, path):
@@ -411,6 +430,34 @@ class GitHubSandbox(WorkflowRuns):
             if status["id"] == status_id:
                 return json_response(status)
         raise NotFound()
+
+    # ---- organisations (catalog discovery, teams and members) -------------------------------
+
+    def org_repos(self, request, org):
+        repos = sorted(
+            (r for r in self.repos.values() if r.owner.lower() == org.lower()), key=lambda r: r.name
+        )
+        return paginated(request, [shapes.repository(self.base, r) for r in repos])
+
+    def org_teams(self, request, org):
+        teams = self.orgs.teams.get(org.lower(), {})
+        shaped = [org_api.team_shape(self.base, org, t, teams) for t in teams.values()]
+        return paginated(request, sorted(shaped, key=lambda t: t["slug"]))
+
+    def org_members(self, request, org, slug):
+        team = self.orgs.teams.get(org.lower(), {}).get(slug)
+        if team is None:
+            return error(404, "Not Found")
+        return paginated(request, [org_api.member(self.base, login) for login in team.members])
+
+    def ctl_team(self, request, org, slug):
+        """PUT {"name", "description", "parent": slug, "members": [logins]}: a team of `org`."""
+        try:
+            body = request_json(request)
+        except ValueError:
+            return error(400, "Problems parsing JSON")
+        self.orgs.team_put(org, slug, body)
+        return json_response({"slug": slug}, 201)
 
     # ---- sandbox controls -------------------------------------------------------------------
 

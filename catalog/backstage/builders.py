@@ -175,8 +175,9 @@ def _component(entity: EntityFields, reader: FieldReader) -> None:
             (key, "consumes") for key, _ in reader.refs("consumesApis")
         }
     if kind in ("component", "resource"):
-        spec_known.append("dependsOn")
+        spec_known += ["dependsOn", "dependencyOf"]
         _dependencies(entity, reader, annotations)
+        entity.dependency_of = [k for k, _ in reader.refs("dependencyOf") if k != entity.key]
     row["extra"] = extra_fields(
         entity, ("title", "description", "tags", "links", "annotations"), spec_known
     )
@@ -197,6 +198,13 @@ def _dependencies(entity: EntityFields, reader: FieldReader, annotations: dict) 
         for kind, topic in (kinds or {}).get(key) or [(default, "")]:
             entity.deps.add((key, kind, topic))
     listed = {key for key, _ in targets}
+    pending = [u for u in entity.unresolved if u[0] == "dependsOn"]
+    for spec_field, key, line, _ in pending:
+        entity.unresolved.remove((spec_field, key, line, ""))
+        default = "data" if key[0] == "resource" else "sync"
+        for kind, topic in (kinds or {}).get(key) or [(default, "")]:
+            entity.unresolved.append((spec_field, key, line, f"{kind}@{topic}"))
+        listed.add(key)
     for key in kinds or {}:
         if key not in listed:
             reader.error(

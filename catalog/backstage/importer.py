@@ -1,8 +1,12 @@
-"""Import Backstage descriptors into the catalog: all or nothing, set-based, idempotent.
+"""Import Backstage descriptors into the catalog: per entity (or all or nothing), set-based.
 
-One run reads every file, resolves every reference (against the run and the catalog), and
-writes nothing if anything is wrong. Writes use bulk_create / bulk_update and one query per
-table to read the current state, so 10,000 components cost a handful of queries, not 10,000.
+By default the import is tolerant, as Backstage is: an entity with an invalid field is skipped
+(listed in `rejected` with file, line and reason), every valid one is stored, and a reference to
+an entity that is neither in the run nor in the catalog is kept as an `UnresolvedRelation` that
+the import bringing the target turns into the real relation. `strict=True` is the validation
+mode for a descriptor repository's CI: any problem and nothing is written. Writes use
+bulk_create / bulk_update and one query per table to read the current state, so 10,000
+components cost a handful of queries, not 10,000.
 """
 
 import gc
@@ -14,11 +18,13 @@ from django.utils import timezone
 from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
 
-from ..models import Component, Namespace, Person, System, Team
+from ..models import Component, Dependency, Namespace, Person, System, Team
 from .builders import build
 from .edges import EdgeState
 from .hooks import after_import_run
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
+from .origins import entity_changes, origins_record
+from .pending import PendingRelations
 from .reader import Problem, Skipped, Source, read_catalog
 from .refs import Key, entity_key, key_str
 from .schema import (
@@ -46,6 +52,12 @@ class ImportReport:
     # import itself stands), and the versions that were stored.
     warnings: list[Problem] = field(default_factory=list)
     api_versions: list[str] = field(default_factory=list)
+    # Tolerant import: entities (or files) left out, and references kept for later.
+    strict: bool = False
+    rejected: list[Problem] = field(default_factory=list)
+    unresolved: list[dict] = field(default_factory=list)
+    resolved: int = 0
+    orphaned: int = 0  # a source's run: entities it no longer provides
 
     @property
     def ok(self) -> bool:
@@ -58,6 +70,10 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "errors": len(self.errors),
+            "rejected": len(self.rejected),
+            "unresolved": len(self.unresolved),
+            "resolved": self.resolved,
+            "orphaned": self.orphaned,
         }
 
     def as_dict(self) -> dict:
@@ -67,6 +83,8 @@ class ImportReport:
             "unchanged": self.unchanged,
             "skipped": [s.as_dict() for s in self.skipped],
             "errors": [e.as_dict() for e in self.errors],
+            "rejected": [e.as_dict() for e in self.rejected],
+            "unresolved": self.unresolved,
         }
 
 
@@ -82,26 +100,34 @@ def catalog_import(
     actor_label: str = "",
     dry_run: bool = False,
     context: AuditContext | None = None,
+    strict: bool = False,
+    origin=None,
 ) -> ImportReport:
     """Import descriptor files/directories (`paths`) and uploaded texts (`sources`).
 
-    All or nothing: any error means nothing is written (the report lists every error found).
+    Tolerant by default: bad entities and files are `rejected`, the rest is stored, unknown
+    references are kept as unresolved relations. `strict`: all or nothing, any problem is an
+    error and nothing is written (the report lists every error found).
     Audited as `catalog.import` (done, or failed with the error count); a dry run writes nothing.
+    `origin`: the CatalogSource whose sync this is; its entities not in this run are orphaned,
+    and the one audit event (`catalog.source_sync`) holds every entity's before/after.
     """
     # Tens of thousands of small dicts trip the cyclic collector again and again for nothing:
     # nothing built here is cyclic, so collection waits until the run is over.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import(paths, sources, actor, actor_label, dry_run, context)
+        return _import(paths, sources, actor, actor_label, dry_run, context, strict, origin)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportReport:
+def _import(paths, sources, actor, actor_label, dry_run, context, strict, origin) -> ImportReport:
     read = read_catalog(paths=paths, sources=sources)
-    report = ImportReport(skipped=read.skipped, errors=read.errors, dry_run=dry_run)
+    report = ImportReport(skipped=read.skipped, dry_run=dry_run, strict=strict)
+    (report.errors if strict else report.rejected).extend(read.errors)
+    report.errors += read.missing  # a path named on the command line: a usage error, always
     plan = _Plan(report)
     plan.collect(read.entities)
     if not report.errors:
@@ -112,13 +138,19 @@ def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportRepor
             with transaction.atomic():
                 plan.classify()
                 plan.write()
+                after = report.counts()
+                if origin is not None:
+                    orphaned = origins_record(plan, origin)
+                    after |= {"orphaned": report.orphaned, "changes": entity_changes(plan)}
+                    after["changes"] += orphaned
                 if dry_run:
                     raise _DryRun
                 audit_record(
                     actor=actor,
                     actor_label=actor_label,
-                    action="catalog.import",
-                    after=report.counts(),
+                    action="catalog.source_sync" if origin is not None else "catalog.import",
+                    target=origin,
+                    after=after,
                     context=context,
                 )
         except _DryRun:
@@ -136,7 +168,8 @@ def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportRepor
             audit_record(
                 actor=actor,
                 actor_label=actor_label,
-                action="catalog.import",
+                action="catalog.source_sync" if origin is not None else "catalog.import",
+                target=origin,
                 outcome=AuditEvent.Outcome.FAILED,
                 after=report.counts(),
                 reason=f"{len(report.errors)} error(s); nothing was imported",
@@ -148,7 +181,10 @@ def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportRepor
 class _Plan:
     def __init__(self, report: ImportReport):
         self.report = report
+        self.strict = report.strict
         self.errors = report.errors
+        # Where a bad entity's problems go: errors (strict, nothing is written) or rejected.
+        self.problems = report.errors if report.strict else report.rejected
         self.entities: dict[Key, EntityFields] = {}
         self.key_to_id: dict[type, dict[Key, int]] = {m: {} for m in MODEL_ORDER}
         self.id_to_key: dict[type, dict[int, Key]] = {m: {} for m in MODEL_ORDER}
@@ -157,11 +193,12 @@ class _Plan:
         self.existing: dict[Key, dict] = {}
         self.touched: dict[type, dict[Key, dict]] = {Team: {}, Person: {}}
         self.status: dict[Key, str] = {}
+        self.rejected_keys: set[Key] = set()
 
     # --- 1. well-formed entities, skipped kinds, duplicates -------------------------------
     def collect(self, raws) -> None:
         for raw in raws:
-            ident = identify(raw, self.errors)
+            ident = identify(raw, self.problems)
             if ident is None:
                 continue
             kind, namespace, name = ident
@@ -179,12 +216,13 @@ class _Plan:
             entity = new_entity(raw, kind, namespace, name)
             first = self.entities.get(entity.key)
             if first is not None:
-                self.errors.append(
+                kept = "" if self.strict else "; the first one is kept"
+                self.problems.append(
                     Problem(
                         raw.file,
                         raw.line,
                         f"duplicate entity {key_str(entity.key)}: also defined in "
-                        f"{first.raw.file} line {first.raw.line}",
+                        f"{first.raw.file} line {first.raw.line}{kept}",
                     )
                 )
                 continue
@@ -220,9 +258,46 @@ class _Plan:
 
     # --- 3. fields and references ---------------------------------------------------------
     def resolve(self) -> None:
+        """Read every entity's fields; tolerant: drop the bad ones and read the rest again, so
+        that references to a dropped entity become unresolved relations."""
         known, file_cache = self.known(), {}
+        for _attempt in range(3):
+            self._build_all(known, file_cache)
+            bad = {k: e.problems for k, e in self.entities.items() if e.problems}
+            if self.strict or not bad:
+                break
+            for key, problems in bad.items():
+                self.problems.extend(problems)
+                self.rejected_keys.add(key)
+                del self.entities[key]
+                if not any(key in self.key_to_id[m] for m in MODEL_ORDER):
+                    known.discard(key)
+            self.entities = {
+                k: new_entity(e.raw, e.raw.data["kind"], e.namespace, e.name)
+                for k, e in self.entities.items()
+            }
+            self.touched = {Team: {}, Person: {}}
+        for key, entity in list(self.entities.items()):
+            self.problems.extend(entity.problems)
+            if entity.problems and not self.strict:
+                self.rejected_keys.add(key)
+                del self.entities[key]
+                continue
+            self.report.unresolved += [
+                {
+                    "entity": key_str(entity.key),
+                    "field": spec_field,
+                    "target": key_str(target),
+                    "file": entity.raw.file,
+                    "line": line,
+                }
+                for spec_field, target, line, _ in entity.unresolved
+            ]
+
+    def _build_all(self, known: set, file_cache: dict) -> None:
         for entity in self.entities.values():
-            build(entity, FieldReader(entity, self.errors, known, file_cache))
+            build(entity, FieldReader(entity, known, file_cache, strict=self.strict))
+        self._reverse_dependencies()
         self._group_children()
         self._group_members()
         for entity in self.entities.values():
@@ -237,6 +312,17 @@ class _Plan:
         for model in (Team, Namespace, Component):
             self._check_cycles(model)
 
+    def _reverse_dependencies(self) -> None:
+        """spec.dependencyOf: the edge belongs to the dependent; one outside the run is added."""
+        self.reverse_deps = []
+        for entity in self.entities.values():
+            kind = "data" if entity.kind == "resource" else "sync"
+            for dependent in entity.dependency_of:
+                if dependent in self.entities:
+                    self.entities[dependent].deps.add((entity.key, kind, ""))
+                else:
+                    self.reverse_deps.append((dependent, entity.key, kind))
+
     def _group_children(self) -> None:
         """spec.children sets the parent of each child that does not name its own."""
         for group in [e for e in self.entities.values() if e.kind == "group"]:
@@ -244,7 +330,7 @@ class _Plan:
                 entity = self.entities.get(child)
                 if entity is not None and "parent" in entity.refs:
                     if entity.refs["parent"] not in (None, group.key):
-                        self.errors.append(
+                        group.problems.append(
                             Problem(
                                 group.raw.file,
                                 line,
@@ -292,7 +378,7 @@ class _Plan:
             if node == entity.key and not reported.intersection(path):
                 reported.update(path)
                 chain = " -> ".join(key_str(k) for k in [*path, entity.key])
-                self.errors.append(
+                entity.problems.append(
                     Problem(
                         entity.raw.file,
                         entity.parent_line,
@@ -322,9 +408,13 @@ class _Plan:
                 for row in model.objects.filter(pk__in=chunk).values("id", *columns):
                     self.existing[self.id_to_key[model][row["id"]]] = row
         self.edges = EdgeState(self)
+        self.pending = PendingRelations(self.entities)
         for model in MODEL_ORDER:
             for entity in by_model[model]:
-                self.status[entity.key] = self._status(model, entity)
+                status = self._status(model, entity)
+                if status == "unchanged" and self.pending.changed(entity):
+                    status = "updated"
+                self.status[entity.key] = status
         self._classify_touched()
         values = list(self.status.values())
         self.report.created = values.count("created")
@@ -361,6 +451,17 @@ class _Plan:
         for model in (Team, Namespace, Component):
             self._set_parents(model)
         self.edges.write()
+        ids = self.key_to_id[Component]
+        Dependency.objects.bulk_create(
+            [
+                Dependency(source_id=ids[a], target_id=ids[b], kind=k)
+                for a, b, k in self.reverse_deps
+            ],
+            ignore_conflicts=True,
+        )
+        self.pending.write()
+        created = [k for k, status in self.status.items() if status == "created"]
+        self.report.resolved = self.pending.resolve_targets(created)
 
     def _fk_ids(self, model, entity: EntityFields, *, with_parent: bool) -> dict:
         ids = {}

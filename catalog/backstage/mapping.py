@@ -5,9 +5,12 @@
 `row`, so that re-importing keeps what was set in Switchyard (tier without an annotation, ...).
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from portal.links import is_http_url
 
@@ -54,7 +57,12 @@ class EntityFields:
     member_of: set = field(default_factory=set)  # team keys (users)
     children: list = field(default_factory=list)  # (team key, line) (groups)
     members: list = field(default_factory=list)  # (user key, line) (groups)
+    dependency_of: list = field(default_factory=list)  # component/resource keys that depend on it
     parent_line: int | None = None
+    # References to entities that are neither in the run nor in the catalog (tolerant import):
+    # (spec field, target key, line, detail); detail is "kind@topic" for dependsOn.
+    unresolved: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # this entity's invalid fields
 
     @property
     def metadata(self) -> dict:
@@ -110,13 +118,13 @@ def identify(raw: RawEntity, errors: list[Problem]) -> tuple[str, str, str] | No
 class FieldReader:
     """Reads typed values out of one entity, recording a Problem (with line) for each bad one."""
 
-    def __init__(self, entity: EntityFields, errors: list[Problem], known: set, file_cache: dict):
-        self.entity, self.errors, self.known, self.file_cache = entity, errors, known, file_cache
-        self.raw = entity.raw
+    def __init__(self, entity: EntityFields, known: set, file_cache: dict, *, strict: bool = True):
+        self.entity, self.known, self.file_cache = entity, known, file_cache
+        self.raw, self.strict = entity.raw, strict
 
     def error(self, line: int | None, message: str) -> None:
         label = f"{self.entity.raw.data['kind']} {self.entity.namespace}/{self.entity.name}"
-        self.errors.append(Problem(self.raw.file, line, f"{label}: {message}"))
+        self.entity.problems.append(Problem(self.raw.file, line, f"{label}: {message}"))
 
     def _section(self, section: str) -> dict:
         return self.entity.metadata if section == "metadata" else self.entity.spec
@@ -151,6 +159,10 @@ class FieldReader:
         value = self.entity.metadata.get("links")
         if value is None:
             return None
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("$yaml", "$json"):
+            value = self._substitute(value, self.raw.line_of("metadata", "links"))
+            if value is None:
+                return None
         if not isinstance(value, list) or not all(
             isinstance(v, dict) and isinstance(v.get("url"), str) for v in value
         ):
@@ -173,6 +185,9 @@ class FieldReader:
             key = parse_ref(value, field=spec_field, namespace=self.entity.namespace)
         except RefError as exc:
             self.error(line, str(exc))
+            return None
+        if key not in self.known and not self.strict:
+            self.entity.unresolved.append((spec_field, key, line, ""))
             return None
         if key not in self.known:
             self.error(
@@ -220,6 +235,21 @@ class FieldReader:
                 return self._read_relative(target, line), False
         self.error(line, "spec.definition must be text or {$text: ./file}")
         return None, False
+
+    def _substitute(self, placeholder: dict, line: int):
+        """A `{$yaml: ./file}` / `{$json: ./file}` placeholder (Backstage's), read and parsed."""
+        ((how, target),) = placeholder.items()
+        if not isinstance(target, str) or _REMOTE.match(target):
+            self.error(line, f"{how} placeholder must name a file of the same repository")
+            return None
+        text = self._read_relative(target, line)
+        if text is None:
+            return None
+        try:
+            return json.loads(text) if how == "$json" else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            self.error(line, f"{how} {target!r} does not parse: {exc}")
+            return None
 
     def _read_relative(self, target: str, line: int) -> str | None:
         if self.raw.base_dir is None:

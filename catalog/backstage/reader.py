@@ -59,6 +59,8 @@ class Source:
     name: str
     text: str
     base_dir: Path | None = None
+    # False for entities mirrored from a catalog that has read its Locations' targets already.
+    follow_locations: bool = True
 
 
 @dataclass
@@ -83,6 +85,7 @@ class ReadResult:
     entities: list[RawEntity] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    missing: list[Problem] = field(default_factory=list)  # named paths that do not exist
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -308,7 +311,7 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
         elif path.is_file():
             queue.append((path, False))
         else:
-            result.errors.append(Problem(str(raw), None, "no such file or directory"))
+            result.missing.append(Problem(str(raw), None, "no such file or directory"))
     while queue:
         item, scanned = queue.popleft()
         if isinstance(item, Path):
@@ -319,19 +322,28 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
             item = _read_file(item, result)
             if item is None:
                 continue
-        entities = parse_documents(item, result)
-        if scanned and not any(_is_entity(e) for e in entities):
-            continue
+        follow = item.follow_locations
+        if scanned:  # a scanned file that holds no entity is not ours: its problems neither
+            own = ReadResult()
+            entities = parse_documents(item, own)
+            if not any(_is_entity(e) for e in entities):
+                continue
+            result.errors += own.errors
+        else:
+            entities = parse_documents(item, result)
         for entity in entities:
             kind = entity.data.get("kind")
             if isinstance(kind, str) and kind.lower() == "location":
                 metadata = entity.data.get("metadata")
                 name = metadata.get("name", "") if isinstance(metadata, dict) else ""
                 reason = "Location: its targets are read, the Location itself is not stored"
+                if not follow:
+                    reason = "Location: its targets are read by the source that fetched it"
                 result.skipped.append(
                     Skipped("Location", f"location:{name}", entity.file, entity.line, reason)
                 )
-                queue.extend((p, False) for p in _expand_location(entity, result))
+                if follow:
+                    queue.extend((p, False) for p in _expand_location(entity, result))
             else:
                 result.entities.append(entity)
     return result

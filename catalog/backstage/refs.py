@@ -34,6 +34,7 @@ FIELD_RULES = {
     "subdomainOf": _rule("domain"),
     "subcomponentOf": _rule("component"),
     "dependsOn": _rule(None, "component", "resource"),
+    "dependencyOf": _rule(None, "component", "resource"),
     "providesApis": _rule("api", "api"),
     # Backstage emits the relation for any kind; the examples consume a component's API this way.
     "consumesApis": _rule("api", "api", "component", "resource"),

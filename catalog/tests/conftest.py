@@ -28,3 +28,17 @@ def write(tmp_path):
         return path
 
     return write_file
+
+
+@pytest.fixture(scope="session")
+def backstage_backend(tmp_path_factory):
+    """The real Backstage catalog backend on a free loopback port, serving the sandbox's small
+    catalog (sandbox/backstage/catalog: 10 entities and 2 Locations)."""
+    from sandbox import backstage
+
+    if not backstage.installed():
+        pytest.skip("sandbox/backstage/node_modules is missing: run `make install`")
+    backend = backstage.BackstageBackend(directory=tmp_path_factory.mktemp("backstage"))
+    backend.start(expect=12)
+    yield backend
+    backend.stop()

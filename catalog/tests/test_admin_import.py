@@ -87,7 +87,9 @@ metadata: {name: all}
 spec:
   targets: [./team.yaml]
 """
-    response = client.post(URL, upload(("all.yaml", location), ("team.yaml", TEAM)))
+    response = client.post(
+        URL, {**upload(("all.yaml", location), ("team.yaml", TEAM)), "strict": "on"}
+    )
 
     report = response.context["report"]
     assert [(e.file, e.line) for e in report.errors] == [("all.yaml", 5)]
@@ -96,12 +98,21 @@ spec:
     assert Team.objects.count() == 0
 
 
-def test_upload_with_errors_writes_nothing(client, platform_admin):
+def test_strict_upload_with_errors_writes_nothing(client, platform_admin):
     client.force_login(platform_admin)
-    response = client.post(URL, upload(("components.yaml", COMPONENTS)))  # owner team missing
+    response = client.post(URL, {**upload(("components.yaml", COMPONENTS)), "strict": "on"})
     assert response.context["report"].errors
     assert b"unknown entity group:default/payments" in response.content
     assert Component.objects.count() == 0
+
+
+def test_tolerant_upload_imports_components_and_lists_the_missing_owner(client, platform_admin):
+    client.force_login(platform_admin)
+    response = client.post(URL, upload(("components.yaml", COMPONENTS)))  # owner team missing
+    report = response.context["report"]
+    assert report.errors == [] and Component.objects.count() == report.created > 0
+    assert {r["target"] for r in report.unresolved} == {"group:default/payments"}
+    assert b"group:default/payments \xe2\x80\x94 not in the catalog yet" in response.content
 
 
 def make_catalog(n: int) -> None:

@@ -256,7 +256,7 @@ def errors_of(report) -> list[tuple[str, int | None, str]]:
     return [(e.file.rsplit("/", 1)[-1], e.line, e.message) for e in report.errors]
 
 
-def test_malformed_yaml_names_file_and_line_and_writes_nothing(write):
+def test_strict_malformed_yaml_names_file_and_line_and_writes_nothing(write):
     good = write("good.yaml", TEAM)
     bad = write(
         "bad.yaml",
@@ -270,7 +270,7 @@ def test_malformed_yaml_names_file_and_line_and_writes_nothing(write):
             owner: payments
         """,
     )
-    report = catalog_import(paths=[good, bad])
+    report = catalog_import(paths=[good, bad], strict=True)
     assert len(report.errors) == 1
     file, line, message = errors_of(report)[0]
     assert (file, line) == ("bad.yaml", 7) and message.startswith("invalid YAML")
@@ -278,7 +278,7 @@ def test_malformed_yaml_names_file_and_line_and_writes_nothing(write):
     assert AuditEvent.objects.get().outcome == "failed"
 
 
-def test_unknown_reference_is_an_error_with_its_line(write):
+def test_strict_unknown_reference_is_an_error_with_its_line(write):
     path = write(
         "c.yaml",
         """
@@ -294,7 +294,7 @@ def test_unknown_reference_is_an_error_with_its_line(write):
             - component:cart
         """,
     )
-    report = catalog_import(paths=[path])
+    report = catalog_import(paths=[path], strict=True)
     errors = sorted(errors_of(report))
     assert [(f, line) for f, line, _ in errors] == [("c.yaml", 8), ("c.yaml", 10)]
     assert "unknown entity group:default/nobody" in errors[0][2]
@@ -302,7 +302,7 @@ def test_unknown_reference_is_an_error_with_its_line(write):
     assert Component.objects.count() == 0
 
 
-def test_depends_on_must_name_its_kind(write, tmp_path):
+def test_strict_depends_on_must_name_its_kind(write, tmp_path):
     write("team.yaml", TEAM)
     write(
         "c.yaml",
@@ -316,12 +316,12 @@ def test_depends_on_must_name_its_kind(write, tmp_path):
           dependsOn: [cart]
         """,
     )
-    report = catalog_import(paths=[tmp_path])
+    report = catalog_import(paths=[tmp_path], strict=True)
     assert [(f, line) for f, line, _ in errors_of(report)] == [("c.yaml", 7)]
     assert "must name its kind" in report.errors[0].message
 
 
-def test_subcomponent_cycle_is_an_error(write):
+def test_strict_subcomponent_cycle_is_an_error(write):
     path = write(
         "c.yaml",
         """
@@ -336,7 +336,7 @@ def test_subcomponent_cycle_is_an_error(write):
         spec: {type: service, subcomponentOf: a}
         """,
     )
-    report = catalog_import(paths=[path])
+    report = catalog_import(paths=[path], strict=True)
     assert len(report.errors) == 1
     assert report.errors[0].line == 4
     assert (
@@ -346,17 +346,17 @@ def test_subcomponent_cycle_is_an_error(write):
     assert Component.objects.count() == 0
 
 
-def test_duplicate_entity_is_an_error_naming_both_places(write):
+def test_strict_duplicate_entity_is_an_error_naming_both_places(write):
     first = write("a.yaml", TEAM)
     second = write("b.yaml", "# the same team again\n" + TEAM)
-    report = catalog_import(paths=[first, second])
+    report = catalog_import(paths=[first, second], strict=True)
     assert errors_of(report) == [
         ("b.yaml", 3, f"duplicate entity group:default/payments: also defined in {first} line 1")
     ]
     assert Team.objects.count() == 0
 
 
-def test_location_targets_relative_glob_missing_and_remote(write):
+def test_strict_location_targets_relative_glob_missing_and_remote(write):
     write("teams/payments.yaml", TEAM)
     write("teams/cart.yaml", TEAM.replace("payments", "cart"))
     root = write(
@@ -371,7 +371,7 @@ def test_location_targets_relative_glob_missing_and_remote(write):
             - https://github.com/acme/catalog/blob/main/all.yaml
         """,
     )
-    report = catalog_import(paths=[root])
+    report = catalog_import(paths=[root], strict=True)
     assert report.errors == [] and report.created == 2
     remote = [s for s in report.skipped if s.kind == "Location target"]
     assert remote[0].line == 7 and "not fetched" in remote[0].reason
@@ -386,14 +386,14 @@ def test_location_targets_relative_glob_missing_and_remote(write):
           target: ./nowhere/catalog-info.yaml
         """,
     )
-    report = catalog_import(paths=[missing])
+    report = catalog_import(paths=[missing], strict=True)
     assert [(f, line) for f, line, _ in errors_of(report)] == [("missing.yaml", 5)]
     assert "not found" in report.errors[0].message
 
 
-def test_upload_cannot_follow_relative_location_targets():
+def test_strict_upload_cannot_follow_relative_location_targets():
     text = HEAD + "kind: Location\nmetadata: {name: x}\nspec:\n  targets: [./a.yaml]\n"
-    report = catalog_import(sources=[Source(name="all.yaml", text=text)])
+    report = catalog_import(sources=[Source(name="all.yaml", text=text)], strict=True)
     assert (
         report.errors[0].line == 5
         and "cannot be resolved from an upload" in report.errors[0].message
@@ -440,10 +440,10 @@ def test_unmodelled_kinds_are_skipped_not_errors(write):
         "\x00\x01",
     ],
 )
-def test_bad_input_is_reported_never_crashes(write, document):
+def test_strict_bad_input_is_reported_never_crashes(write, document):
     path = write("bad.yaml", "")
     path.write_text(document)
-    report = catalog_import(paths=[path])
+    report = catalog_import(paths=[path], strict=True)
     assert report.errors and all(e.file.endswith("bad.yaml") for e in report.errors)
     assert catalog_counts()["component"] == 0
 
@@ -458,7 +458,9 @@ def test_command_json_shape_and_exit_status(example_paths, capsys):
     call_command("import_catalog", *example_paths, "--format", "json")
     captured = capsys.readouterr()
     output = json.loads(captured.out)
-    assert list(output) == ["created", "updated", "unchanged", "skipped", "errors"]
+    assert list(output) == [
+        *("created", "updated", "unchanged", "skipped", "errors", "rejected", "unresolved")
+    ]
     assert (output["created"], output["errors"]) == (56, [])
     assert set(output["skipped"][0]) == {"kind", "ref", "file", "line", "reason"}
     assert "API version stored: hello-world/hello-world v1" in captured.err
@@ -468,7 +470,9 @@ def test_command_json_shape_and_exit_status(example_paths, capsys):
 def test_command_exits_non_zero_on_errors(write, capsys):
     bad = write("bad.yaml", "kind: [unclosed\n")
     with pytest.raises(SystemExit) as exit_info:
-        ManagementUtility(["manage.py", "import_catalog", str(bad), "--format", "json"]).execute()
+        ManagementUtility(
+            ["manage.py", "import_catalog", str(bad), "--format", "json", "--strict"]
+        ).execute()
     assert exit_info.value.code == 1
     output = json.loads(capsys.readouterr().out)
     assert output["errors"][0]["file"] == str(bad) and output["errors"][0]["line"] == 2
@@ -482,7 +486,7 @@ def test_command_text_format_and_dry_run(example_paths, capsys):
         call_command("import_catalog", "/nonexistent/catalog-info.yaml")
 
 
-def test_group_and_domain_cycles_and_conflicting_parents_are_errors(write):
+def test_strict_group_and_domain_cycles_and_conflicting_parents_are_errors(write):
     path = write(
         "org.yaml",
         """
@@ -507,7 +511,7 @@ def test_group_and_domain_cycles_and_conflicting_parents_are_errors(write):
         spec: {owner: a, subdomainOf: x}
         """,
     )
-    report = catalog_import(paths=[path])
+    report = catalog_import(paths=[path], strict=True)
     messages = sorted((e.line, e.message) for e in report.errors)
     assert [line for line, _ in messages] == [4, 9, 19]
     assert "spec.parent forms a cycle" in messages[0][1]

@@ -12,6 +12,7 @@ from portal.rules import (
     is_platform_admin,
     is_sre,
     is_team_member,
+    is_unowned,
 )
 
 from .knobs import KNOBS
@@ -21,10 +22,12 @@ from .selectors import control_policy_for
 def _role_matches(role: str, user, target) -> bool:
     if role == "sre":
         return bool(is_sre(user))
+    # Until an unowned component has an owner, the platform team stands in for the owning team.
+    stand_in = bool(is_unowned(user, target)) and bool(is_platform_admin(user))
     if role == "owner_team":
-        return bool(is_owner_team_member(user, target))
+        return bool(is_owner_team_member(user, target)) or stand_in
     if role == "owner_lead":
-        return bool(is_owner_team_lead(user, target))
+        return bool(is_owner_team_lead(user, target)) or stand_in
     if role == "other_teams":
         return bool(is_team_member(user)) and not is_owner_team_member(user, target)
     return False

@@ -1,4 +1,4 @@
-"""python manage.py import_catalog PATH_OR_FILE... [--format text|json] [--dry-run]"""
+"""python manage.py import_catalog PATH_OR_FILE... [--format text|json] [--dry-run] [--strict]"""
 
 import json
 
@@ -10,7 +10,9 @@ from catalog.backstage import catalog_import
 class Command(BaseCommand):
     help = (
         "Import Backstage descriptor files (catalog-info.yaml, Locations are followed). "
-        "All or nothing: any error means nothing is written. Exit status 0 only without errors."
+        "Per entity: bad entities are listed and skipped, references to entities not in the "
+        "catalog are kept until the target arrives. --strict: all or nothing, any problem "
+        "means nothing is written. Exit status 0 only without errors."
     )
 
     def add_arguments(self, parser):
@@ -19,10 +21,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Report what would change; write nothing."
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="All or nothing, unknown references are errors (to validate descriptors in CI).",
+        )
 
-    def handle(self, *args, paths, format, dry_run, **options):
+    def handle(self, *args, paths, format, dry_run, strict, **options):
         report = catalog_import(
-            paths=paths, actor=None, actor_label="command:import_catalog", dry_run=dry_run
+            paths=paths,
+            actor=None,
+            actor_label="command:import_catalog",
+            dry_run=dry_run,
+            strict=strict,
         )
         if format == "json":
             # stdout keeps the documented five keys; API versions and warnings are for people.
@@ -41,8 +52,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{prefix}created {report.created}, updated {report.updated}, "
             f"unchanged {report.unchanged}, skipped {len(report.skipped)}, "
-            f"errors {len(report.errors)}"
+            f"errors {len(report.errors)}, rejected {len(report.rejected)}, "
+            f"unresolved references {len(report.unresolved)}, resolved {report.resolved}"
         )
+        for problem in report.rejected:
+            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+            self.stdout.write(self.style.WARNING(f"  not imported {where}: {problem.message}"))
+        for ref in report.unresolved:
+            self.stdout.write(
+                f"  unresolved {ref['entity']} {ref['field']} {ref['target']} "
+                f"({ref['file']}:{ref['line']}): not in the catalog yet"
+            )
         for skipped in report.skipped:
             self.stdout.write(
                 f"  skipped {skipped.ref} ({skipped.file}:{skipped.line}): {skipped.reason}"
