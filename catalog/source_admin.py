@@ -49,6 +49,7 @@ class CatalogSourceAdmin(RulesAdminMixin, admin.ModelAdmin):
     readonly_fields = ("state", "started_at", "finished_at", "duration", "outcome", "message",
                        "progress", "last_counts", "orphans", "error_table")  # fmt: skip
     actions = ("sync_now",)
+    audited_actions = ("sync_now",)  # catalog_source_sync_request audits it
     change_form_template = "admin/catalog/catalogsource/change_form.html"
 
     @admin.display(description="duration")
@@ -105,6 +106,7 @@ class EntityOriginAdmin(RulesAdminMixin, admin.ModelAdmin):
     search_fields = ("entity",)
     list_select_related = ("source",)
     actions = ("delete_orphans",)
+    audited_actions = ("delete_orphans",)  # audited per orphan by the service
 
     def has_add_permission(self, request, *args):
         return False

@@ -279,6 +279,7 @@ class _Plan:
             self.touched = {Team: {}, Person: {}}
         for key, entity in list(self.entities.items()):
             self.problems.extend(entity.problems)
+            self.report.warnings.extend(entity.notes)
             if entity.problems and not self.strict:
                 self.rejected_keys.add(key)
                 del self.entities[key]

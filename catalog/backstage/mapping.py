@@ -63,6 +63,7 @@ class EntityFields:
     # (spec field, target key, line, detail); detail is "kind@topic" for dependsOn.
     unresolved: list = field(default_factory=list)
     problems: list = field(default_factory=list)  # this entity's invalid fields
+    notes: list = field(default_factory=list)  # what was left out of a valid entity, and why
 
     @property
     def metadata(self) -> dict:
@@ -171,12 +172,20 @@ class FieldReader:
                 "metadata.links must be a list of {url, title, icon}",
             )
             return None
+        # Backstage takes any string; we never link to anything but http(s): such a link is left
+        # out (with a note in the report), the entity stays, as real descriptors carry
+        # unrendered placeholders like `${GIT_BASE_URL}/x`.
         kept = [link for link in value if is_http_url(link["url"])]
+        label = f"{self.entity.raw.data['kind']} {self.entity.namespace}/{self.entity.name}"
         for link in value:
             if link not in kept:
-                self.error(
-                    self.raw.line_of("metadata", "links"),
-                    f"metadata.links: {link['url'][:80]!r} is not an http(s) URL",
+                self.entity.notes.append(
+                    Problem(
+                        self.raw.file,
+                        self.raw.line_of("metadata", "links"),
+                        f"{label}: metadata.links: {link['url'][:80]!r} is not an http(s) URL: "
+                        "the link is left out",
+                    )
                 )
         return kept
 

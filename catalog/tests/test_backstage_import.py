@@ -545,7 +545,7 @@ def test_directory_import_reaches_every_example_file_once(backstage_examples):
     assert skipped == ["AiResource"] * 4 + ["Environment"] * 2 + ["Location"] * 10
 
 
-def test_an_entity_with_a_non_http_link_is_refused_naming_it(write):
+def test_a_non_http_link_is_left_out_with_a_note_and_the_entity_kept(write):
     write("team.yaml", TEAM)
     path = write(
         "c.yaml",
@@ -561,6 +561,9 @@ def test_an_entity_with_a_non_http_link_is_refused_naming_it(write):
         """,
     )
     report = catalog_import(paths=[path])
-    assert not Component.objects.filter(name="checkout").exists()
-    messages = [message for file, _, message in errors_of(report) if file == "c.yaml"]
-    assert any("'javascript:alert(document.domain)' is not an http(s) URL" in m for m in messages)
+    checkout = Component.objects.get(name="checkout")
+    assert [link["url"] for link in checkout.links] == ["https://grafana.example.com/d/checkout"]
+    assert any(
+        "'javascript:alert(document.domain)' is not an http(s) URL" in w.message
+        for w in report.warnings
+    )
