@@ -15,6 +15,12 @@ from integrations.errors import IntegrationError
 from .models import ApprovalRequest
 
 ROLLOUT_ACTION = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
+# What the waiting side is told: a break-glass override resumes like an approval.
+SIGNAL_DECISION = {"break-glass": "approve"}
+
+
+class ReleaseMovedOn(Exception):
+    """The release is no longer paused where the decision was made: nothing is sent."""
 
 
 def approval_signal_send(*, approval_id: int) -> None:
@@ -34,6 +40,7 @@ def approval_signal_send(*, approval_id: int) -> None:
         pk=approval_id
     )
     decision = approval.decision or "abort"  # an expired request that aborts on expiry
+    decision = SIGNAL_DECISION.get(decision, decision)
     sent = list(approval.signal_sent or [])
     try:
         for part, send in (("rollout", _signal_release), ("github", _signal_github)):
@@ -42,6 +49,11 @@ def approval_signal_send(*, approval_id: int) -> None:
             send(approval, decision)
             sent.append(part)
             ApprovalRequest.objects.filter(pk=approval_id).update(signal_sent=sent)
+    except ReleaseMovedOn as moved:
+        ApprovalRequest.objects.filter(pk=approval_id).update(
+            signal_state=ApprovalRequest.SignalState.SKIPPED, signal_error=str(moved)[:2000]
+        )
+        return
     except IntegrationError as exc:
         ApprovalRequest.objects.filter(pk=approval_id).update(
             signal_state=ApprovalRequest.SignalState.FAILED, signal_error=str(exc)[:2000]
@@ -84,9 +96,19 @@ def _signal_release(approval: ApprovalRequest, decision: str) -> None:
     from deployments import machine
 
     if approval.release_id:
-        machine.release_decision_apply(
-            release_id=approval.release_id, decision=decision, approval_id=approval.pk
+        moved = machine.release_decision_apply(
+            release_id=approval.release_id,
+            decision=decision,
+            approval_id=approval.pk,
+            decider=approval.decided_by.get_username() if approval.decided_by else "",
+            comment=approval.comment,
+            weight=approval.weight,
         )
+        if not moved:
+            raise ReleaseMovedOn(
+                "The release was no longer paused at this step when the decision was sent: "
+                "nothing was sent to Argo CD or GitHub."
+            )
         return
     application = (approval.signal.get("rollout") or {}).get("application")
     if application:

@@ -1,5 +1,7 @@
+import rules
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
@@ -35,7 +37,34 @@ def approval_detail(request, pk):
     template = "approvals/approval_detail.html"
     if request.htmx:
         template += "#decision"
-    return render(request, template, {"approval": approval, "compare_url": _compare_url(approval)})
+    return render(
+        request,
+        template,
+        {
+            "approval": approval,
+            "compare_url": _compare_url(approval),
+            **may(request.user, approval),
+        },
+    )
+
+
+def may(user, approval) -> dict:
+    """What the page offers `user`, asked of the rules themselves (superuser grants nothing)."""
+    return {
+        "can_decide": rules.has_perm("approvals.decide_approvalrequest", user, approval),
+        "can_abort": rules.has_perm("approvals.abort_approvalrequest", user, approval),
+        "can_break_glass": rules.has_perm("approvals.break_glass_approvalrequest", user, approval),
+    }
+
+
+def _back(request, approval):
+    """Back to `next` when it is a page of this site, else to the approval."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(approval.get_absolute_url())
 
 
 def _compare_url(approval: ApprovalRequest) -> str:
@@ -67,4 +96,48 @@ def approval_decide(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Decision recorded; the waiting workflow is being told.")
-    return redirect(request.POST.get("next") or approval.get_absolute_url())
+    return _back(request, approval)
+
+
+@mutating
+def approval_break_glass(request, pk):
+    """An SRE overrides the gate in an emergency: separate from deciding, and loud."""
+    approval = get_object_or_404(
+        ApprovalRequest.objects.select_related("component__owner", "environment"), pk=pk
+    )
+    try:
+        services.approval_break_glass(
+            actor=request.user,
+            approval=approval,
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PermissionDenied:
+        raise
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.warning(request, "Break-glass override recorded and audited; the gate is open.")
+    return _back(request, approval)
+
+
+@mutating
+def release_promote(request, pk):
+    """Promote a gated release from its page: a decision on its approval, same rules."""
+    from deployments.models import Release
+
+    release = get_object_or_404(Release.objects.select_related("component", "environment"), pk=pk)
+    try:
+        services.approval_release_promote(
+            actor=request.user,
+            release=release,
+            full=request.POST.get("full") == "1",
+            context=AuditContext.from_request(request),
+        )
+    except PermissionDenied:
+        raise
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Decision recorded on the release's approval.")
+    return redirect(release.get_absolute_url())

@@ -12,7 +12,8 @@ PLATFORM_ADMIN_GROUP = "platform-admin"
 VIEWER_GROUP = "viewer"
 
 is_sre = rules.is_group_member(SRE_GROUP)
-is_platform_admin = rules.is_group_member(PLATFORM_ADMIN_GROUP) | rules.is_superuser
+# Superuser status is not a role: it grants nothing in the product (docs/access.md).
+is_platform_admin = rules.is_group_member(PLATFORM_ADMIN_GROUP)
 is_viewer = rules.is_group_member(VIEWER_GROUP)
 
 
