@@ -93,7 +93,7 @@ def approval_signal_give_up(*, approval_id: int, error: str) -> None:
 
 def _signal_release(approval: ApprovalRequest, decision: str) -> None:
     """A Switchyard release moves through its own state machine, which signals the Rollout."""
-    from deployments import machine
+    from deployments.releases import machine
 
     if approval.release_id:
         moved = machine.release_decision_apply(

@@ -69,7 +69,7 @@ def _back(request, approval):
 
 def _compare_url(approval: ApprovalRequest) -> str:
     """GitHub's compare view of the two versions, when the repository is known."""
-    from deployments.selectors import repository_slug
+    from deployments.releases.selectors import repository_slug
 
     slug = repository_slug(approval.component)
     if not (slug and approval.from_version and approval.to_version):

@@ -1,16 +1,5 @@
-"""Who may drive releases: the owning team and SREs; viewers and other teams only watch."""
+"""django-rules autodiscovery loads this module; each wing declares its own permissions
+(`deployments.<verb>_<model>`, names unchanged)."""
 
-import rules
-
-from portal.rules import is_owner_team_member, is_sre
-
-can_release = is_owner_team_member | is_sre
-
-rules.add_perm("deployments.view_release", rules.is_authenticated)
-rules.add_perm("deployments.start_release", can_release)
-rules.add_perm("deployments.promote_release", can_release)
-rules.add_perm("deployments.abort_release", can_release)
-rules.add_perm("deployments.rollback_release", can_release)
-
-# -- Guardrails, controls and runtime tuning (issue 5): see deployments/control_rules.py ------
-from . import control_rules  # noqa: E402, F401
+from .controls import rules as controls_rules  # noqa: F401
+from .releases import rules as releases_rules  # noqa: F401

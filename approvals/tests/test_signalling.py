@@ -15,8 +15,8 @@ from approvals import signalling, tasks
 from approvals.models import ApprovalRequest
 from approvals.services import approval_decide, approval_expire_due
 from catalog.models import Component, ComponentEnvironment
-from deployments import machine
-from deployments.services import release_start
+from deployments.releases import machine
+from deployments.releases.services import release_start
 from integrations.argocd import argocd_client
 from integrations.errors import IntegrationError
 from integrations.github import github_client

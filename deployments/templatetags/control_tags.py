@@ -8,7 +8,7 @@ from catalog.models import Component
 register = template.Library()
 
 
-@register.inclusion_tag("deployments/control_tag.html", takes_context=True)
+@register.inclusion_tag("deployments/controls/control_tag.html", takes_context=True)
 def live_deployments(context, component: Component, targets=None):
     """`targets`: the component's ComponentEnvironment rows, when the page has them already."""
     if targets is None:

@@ -4,14 +4,14 @@ from django import template
 
 from approvals.models import ApprovalRequest
 from catalog.models import Component
-from deployments.forms import ReasonForm
-from deployments.models import Release
-from deployments.selectors import running_versions
+from deployments.releases.forms import ReasonForm
+from deployments.releases.models import Release
+from deployments.releases.selectors import running_versions
 
 register = template.Library()
 
 
-@register.inclusion_tag("deployments/_release_panel.html", takes_context=True)
+@register.inclusion_tag("deployments/releases/_release_panel.html", takes_context=True)
 def release_panel(context, component: Component, targets=None):
     """`targets`: the component's ComponentEnvironment rows, when the page has them already."""
     user = context["request"].user

@@ -11,7 +11,7 @@ from django.db import connections
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
 from catalog.models import Component, ComponentEnvironment, Environment, Team
-from deployments.tasks import releases_tick
+from deployments.releases.tasks import releases_tick
 from portal.models import TeamMembership
 from sandbox.demo import demo_service_names
 

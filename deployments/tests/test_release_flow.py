@@ -12,9 +12,9 @@ from django.utils import timezone
 from approvals.models import ApprovalPolicy, ApprovalRequest
 from approvals.services import approval_decide
 from catalog.models import Component, ComponentEnvironment, Environment, Team
-from deployments import machine
 from deployments.models import Release
-from deployments.services import release_abort, release_start
+from deployments.releases import machine
+from deployments.releases.services import release_abort, release_start
 from integrations.argocd import argocd_client
 from integrations.errors import IntegrationError
 from integrations.github import github_client

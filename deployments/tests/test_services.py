@@ -3,15 +3,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deployments.errors import ReleaseRefused
 from deployments.models import DeployFreeze, Release
-from deployments.services import (
+from deployments.releases.errors import ReleaseRefused
+from deployments.releases.services import (
     release_abort,
     release_promote,
     release_rollback,
     release_start,
-    release_transition,
 )
+from deployments.releases.transitions import release_transition
 from portal.errors import PermissionDenied
 from portal.models import AuditEvent
 

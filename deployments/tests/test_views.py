@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from deployments.models import Release
-from deployments.services import release_start
+from deployments.releases.services import release_start
 from portal.models import AuditEvent
 
 

@@ -2,13 +2,12 @@
 
 import pytest
 
-from deployments import tasks
-from deployments.controls import (
+from deployments.controls import tasks
+from deployments.controls.selectors import control_live, control_warnings
+from deployments.controls.services import (
     ConfirmationNeeded,
     KubernetesUnavailable,
-    control_live,
     control_request,
-    control_warnings,
 )
 from deployments.models import ControlAction, ControlPolicy
 from portal.errors import PermissionDenied, ValidationFailed

@@ -6,16 +6,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from deployments import tasks
-from deployments.models import TuningKey, TuningValue
-from deployments.tuning import (
+from deployments.controls import tasks
+from deployments.controls.tuning import (
     runtime_token_issue,
     tuning_override,
     tuning_parse,
-    tuning_push,
     tuning_revert,
     tuning_set,
 )
+from deployments.controls.tuning_machine import tuning_push
+from deployments.models import TuningKey, TuningValue
 from integrations.errors import IntegrationError
 from portal.errors import PermissionDenied, ValidationFailed
 from portal.models import AuditEvent

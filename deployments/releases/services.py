@@ -2,7 +2,6 @@
 only move a release forward through conditional updates."""
 
 import re
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -12,42 +11,14 @@ from catalog.models import Component, ComponentEnvironment, Environment
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
+from . import tasks
 from .errors import ReleaseRefused
 from .models import DeployFreeze, Release, ReleaseEvent
 from .selectors import live_version
+from .transitions import release_aborted_status, release_transition
 
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 DEFAULT_CANARY_STEPS = [5, 25, 50, 100]
-
-
-def release_transition(
-    *,
-    release_id: int,
-    from_states,
-    to_state: str,
-    message: str,
-    data: dict | None = None,
-    where: dict | None = None,
-    **fields,
-) -> bool:
-    """Move a release from one of `from_states` to `to_state`, or do nothing; True if it moved.
-
-    The UPDATE carries the expected state (and any `where` conditions) in its WHERE clause: of two
-    workers racing, one wins.
-    """
-    now = timezone.now()
-    if to_state in Release.TERMINAL_STATES:
-        fields.setdefault("finished_at", now)
-        fields.setdefault("next_poll_at", None)
-    with transaction.atomic():
-        moved = Release.objects.filter(
-            pk=release_id, state__in=list(from_states), **(where or {})
-        ).update(state=to_state, updated_at=now, **fields)
-        if moved:
-            ReleaseEvent.objects.create(
-                release_id=release_id, state=to_state, message=message[:500], data=data or {}
-            )
-    return bool(moved)
 
 
 def _active_freeze(component: Component, environment: Environment) -> DeployFreeze | None:
@@ -150,8 +121,6 @@ def _release_create(
     action,
     context,
 ) -> Release:
-    from . import tasks
-
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -199,8 +168,6 @@ def release_promote(
     *, actor, release: Release, full: bool = False, context: AuditContext | None = None
 ) -> Release:
     """Let a paused canary go on: to the next step, or all the way (`full`)."""
-    from . import tasks
-
     permission_require(
         actor=actor,
         perm="deployments.promote_release",
@@ -243,20 +210,10 @@ def release_promote(
     return release
 
 
-def release_aborted_status(release: Release) -> str:
-    """What an abort of a release that reached the cluster does, for its status line."""
-    return (
-        "Aborted: the rollout is told to send all traffic back to the stable version "
-        f"{release.previous_version or '(previous)'}; the new pods are scaled down."
-    )
-
-
 def release_abort(
     *, actor, release: Release, reason: str, context: AuditContext | None = None
 ) -> Release:
     """Stop a release: traffic goes back to the stable version; the timeline says why."""
-    from . import tasks
-
     permission_require(
         actor=actor,
         perm="deployments.abort_release",
@@ -324,19 +281,4 @@ def release_rollback(
         reason=reason,
         rollback_of=release,
         context=context,
-    )
-
-
-def release_poll_schedule(
-    *, release_id: int, changed: bool, interval_now: float | None = None
-) -> None:
-    """Poll again soon after a change, and back off (to 30 s) while nothing moves.
-
-    `interval_now`: the release's current poll interval, when the caller has it loaded.
-    """
-    if interval_now is None:
-        interval_now = Release.objects.only("poll_interval").get(pk=release_id).poll_interval
-    interval = 2.0 if changed else min(30.0, interval_now * 1.5)
-    Release.objects.filter(pk=release_id, state__in=Release.ACTIVE_STATES).update(
-        poll_interval=interval, next_poll_at=timezone.now() + timedelta(seconds=interval)
     )

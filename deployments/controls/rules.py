@@ -14,11 +14,7 @@ from portal.rules import (
     is_team_member,
 )
 
-
-def _policy(target):
-    from .controls import control_policy_for
-
-    return control_policy_for(target)
+from .selectors import control_policy_for
 
 
 def _role_matches(role: str, user, target) -> bool:
@@ -41,7 +37,7 @@ def knob_predicate(knob: str):
     def policy_allows(user, target) -> bool:
         if target is None or not user.is_authenticated:
             return False
-        policy = _policy(target)
+        policy = control_policy_for(target)
         if policy is None or not policy.knob_enabled(knob):
             return False
         return any(_role_matches(role, user, target) for role in policy.knob_roles(knob))

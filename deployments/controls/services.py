@@ -7,21 +7,20 @@ applied by a Celery task on commit. Kubernetes is never called inside a transact
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import ComponentEnvironment
-from integrations.errors import IntegrationError
-from integrations.kubernetes import DeploymentInfo, kubernetes_adapter
+from integrations.kubernetes import DeploymentInfo
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError, ValidationFailed
 from portal.models import AuditEvent
 from portal.permissions import permission_require
 
+from . import tasks
 from .models import ControlAction, ControlPolicy
+from .selectors import control_live, control_policy_for
 
 PERMS = {
     ControlAction.Kind.SCALE: "deployments.scale_deployment",
@@ -45,67 +44,6 @@ class ConfirmationNeeded(PortalError):
 
 class KubernetesUnavailable(PortalError):
     """The cluster could not be read, so nothing was written to it."""
-
-
-def control_policy_for(target: ComponentEnvironment) -> ControlPolicy | None:
-    """The component's own policy in the environment, else the environment's default; cached on
-    `target` for the request."""
-    if not hasattr(target, "_control_policy"):
-        policies = ControlPolicy.objects.filter(environment_id=target.environment_id).filter(
-            Q(component_id=target.component_id) | Q(component__isnull=True)
-        )
-        found = sorted(policies, key=lambda p: p.component_id is None)
-        target._control_policy = found[0] if found else None
-    return target._control_policy
-
-
-# -- live state ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiveState:
-    """The live deployment of one target, or why it is unknown."""
-
-    info: DeploymentInfo | None = None
-    error: str = ""
-    configured: bool = True
-
-    @property
-    def known(self) -> bool:
-        return self.info is not None
-
-
-def control_live(target: ComponentEnvironment) -> LiveState:
-    """Read the target's Deployment (with HPA and restarts); failures become an unknown state."""
-    if not target.kube_deployment:
-        return LiveState(
-            error="No Kubernetes deployment is set for it in the catalog.", configured=False
-        )
-    environment = target.environment
-    try:
-        info = kubernetes_adapter().deployment_get(
-            environment.name, environment.kube_namespace or "default", target.kube_deployment
-        )
-    except IntegrationError as exc:
-        return LiveState(error=exc.message)
-    return LiveState(info=info)
-
-
-def control_warnings(kind: str, policy: ControlPolicy | None, live: LiveState) -> list[str]:
-    """What would undo a change of `kind`, said before the person acts."""
-    warnings = []
-    hpa = live.info.hpa if live.info else None
-    if kind == ControlAction.Kind.SCALE and hpa:
-        warnings.append(
-            f"The autoscaler {hpa.name} controls replicas ({hpa.min_replicas}–{hpa.max_replicas}): "
-            "it will move a manual number back as load changes. Change the autoscaler instead."
-        )
-    if policy and policy.argocd_auto_sync and kind != ControlAction.Kind.RESTART:
-        warnings.append(
-            "Argo CD self-heal is on here (declared by the platform team in the guardrails): it "
-            "reverts a manual change at its next sync. Change the GitOps repository to keep it."
-        )
-    return warnings
 
 
 # -- validation against the guardrails -----------------------------------------------------
@@ -257,8 +195,6 @@ def _refuse(actor, target, kind, params, reason, error, context) -> None:
 
 
 def _record(actor, target, kind, params, before, reason, context) -> ControlAction:
-    from . import tasks
-
     with transaction.atomic():
         action = ControlAction.objects.create(
             component=target.component,
@@ -282,96 +218,3 @@ def _record(actor, target, kind, params, before, reason, context) -> ControlActi
         )
         transaction.on_commit(lambda: tasks.control_action_apply.delay(action.pk))
     return action
-
-
-# -- machine steps (Celery) ----------------------------------------------------------------
-
-
-def control_action_claim(*, action_id: int) -> bool:
-    """Take a queued action for applying; False when another delivery took it already."""
-    return bool(
-        ControlAction.objects.filter(pk=action_id, state=ControlAction.State.QUEUED).update(
-            state=ControlAction.State.APPLYING
-        )
-    )
-
-
-def control_action_send(*, action_id: int) -> str:
-    """Call Kubernetes for a claimed action (no transaction open); returns what happened."""
-    action = ControlAction.objects.select_related("component", "environment").get(pk=action_id)
-    target = ComponentEnvironment.objects.get(
-        component_id=action.component_id, environment_id=action.environment_id
-    )
-    env = action.environment
-    namespace, name = env.kube_namespace or "default", target.kube_deployment
-    kube = kubernetes_adapter()
-    if action.kind == ControlAction.Kind.SCALE:
-        scale = kube.deployment_scale(env.name, namespace, name, action.params["replicas"])
-        return f"Replicas set to {scale.replicas}."
-    if action.kind == ControlAction.Kind.HPA:
-        hpa = kube.hpa_patch(env.name, namespace, name, **action.params)
-        return (
-            f"Autoscaler {hpa.name}: {hpa.min_replicas}–{hpa.max_replicas} replicas at "
-            f"{hpa.target_cpu_utilization}% CPU."
-        )
-    stamp = kube.deployment_restart(env.name, namespace, name)
-    return f"Restart started at {stamp}: pods are replaced one by one."
-
-
-def control_action_finish(*, action_id: int, ok: bool, message: str) -> bool:
-    """Record the outcome of an applied action (a failure is audited); False if not applying."""
-    state = ControlAction.State.DONE if ok else ControlAction.State.FAILED
-    with transaction.atomic():
-        moved = ControlAction.objects.filter(
-            pk=action_id, state=ControlAction.State.APPLYING
-        ).update(state=state, message=message[:500], finished_at=timezone.now())
-        if moved and not ok:
-            action = ControlAction.objects.select_related("component", "environment").get(
-                pk=action_id
-            )
-            audit_record(
-                actor=None,
-                actor_label="switchyard:worker",
-                action=f"control.{action.kind}",
-                target=action,
-                outcome=AuditEvent.Outcome.FAILED,
-                component=action.component,
-                environment=action.environment.name,
-                after=action.params,
-                reason=message,
-            )
-    return bool(moved)
-
-
-def control_action_requeue(*, action_id: int) -> None:
-    """Put an action back in the queue before a retry (transient Kubernetes failure)."""
-    ControlAction.objects.filter(pk=action_id, state=ControlAction.State.APPLYING).update(
-        state=ControlAction.State.QUEUED
-    )
-
-
-STALE_AFTER = timedelta(minutes=5)
-
-
-def control_actions_recover(*, now=None) -> list[int]:
-    """Beat: actions whose task was lost, or whose worker died while applying them.
-
-    Queued ones are sent again. Scaling and autoscaler changes set absolute values, so applying
-    one again is harmless: they are queued again. A restart is not repeated blindly: it is marked
-    failed with what to check. Returns the ids to send.
-    """
-    cutoff = (now or timezone.now()) - STALE_AFTER
-    stale = ControlAction.objects.filter(created_at__lt=cutoff)
-    stale.filter(
-        state=ControlAction.State.APPLYING,
-        kind__in=[ControlAction.Kind.SCALE, ControlAction.Kind.HPA],
-    ).update(state=ControlAction.State.QUEUED)
-    for action_id in stale.filter(
-        state=ControlAction.State.APPLYING, kind=ControlAction.Kind.RESTART
-    ).values_list("pk", flat=True):
-        control_action_finish(
-            action_id=action_id, ok=False,
-            message="The worker stopped while restarting: check the pods' ages, and restart "
-            "again if they were not replaced.",
-        )  # fmt: skip
-    return list(stale.filter(state=ControlAction.State.QUEUED).values_list("pk", flat=True))

@@ -29,7 +29,7 @@ def release_list(request):
     page = Paginator(releases, 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "deployments/release_list.html",
+        "deployments/releases/release_list.html",
         {
             "page": page,
             "environments": Environment.objects.all(),
@@ -49,12 +49,12 @@ def release_detail(request, pk):
     release = _release(pk)
     context = {"release": release, "reason_form": ReasonForm()}
     if request.htmx:
-        response = render(request, "deployments/release_detail.html#status", context)
+        response = render(request, "deployments/releases/release_detail.html#status", context)
         if release.is_terminal:
             # 286: htmx swaps this last state in and stops polling.
             return HttpResponseStopPolling(response.content)
         return response
-    return render(request, "deployments/release_detail.html", context)
+    return render(request, "deployments/releases/release_detail.html", context)
 
 
 @mutating_form
@@ -92,7 +92,7 @@ def release_start(request, component_id):
     versions, versions_error = release_versions(component)
     return render(
         request,
-        "deployments/release_start.html",
+        "deployments/releases/release_start.html",
         {
             "component": component,
             "form": form,
@@ -164,7 +164,7 @@ def release_errors(request, pk):
     lines, problem = error_rate_sparklines(release)
     return render(
         request,
-        "deployments/_error_rates.html",
+        "deployments/releases/_error_rates.html",
         {
             "release": release,
             "lines": lines,

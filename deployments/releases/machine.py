@@ -20,7 +20,7 @@ from integrations.errors import IntegrationError
 
 from .models import Release
 from .selectors import repository_slug
-from .services import release_aborted_status, release_poll_schedule, release_transition
+from .transitions import release_aborted_status, release_poll_schedule, release_transition
 
 logger = logging.getLogger(__name__)
 RELEASE_WORKFLOW = "deploy.yml"

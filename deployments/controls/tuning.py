@@ -17,14 +17,14 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Component, ComponentEnvironment, Environment
-from integrations.errors import IntegrationError
-from integrations.kubernetes import kubernetes_adapter
-from portal.audit import AuditContext, audit_record
+from catalog.models import Component, Environment
+from portal.audit import audit_record
 from portal.errors import ValidationFailed
 from portal.permissions import permission_require
 
+from . import tasks
 from .models import RuntimeToken, TuningKey, TuningValue
+from .tuning_machine import tuning_audit, tuning_override_end
 
 KEY_RE = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -87,17 +87,6 @@ def _fmt(bound) -> str:
     return "no limit" if bound is None else f"{bound:g}"
 
 
-def configmap_text(key: TuningKey, value) -> str:
-    """How a value is written into the ConfigMap (ConfigMap values are strings)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if key.kind == TuningKey.Kind.STRING:
-        return str(value)
-    if key.kind == TuningKey.Kind.JSON:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    return str(value)
-
-
 # -- people's actions ----------------------------------------------------------------------
 
 
@@ -135,7 +124,7 @@ def tuning_set(
         )
         value.value = new
         value.save(update_fields=["value", "updated_at"])
-        _audit(actor, value, "tuning.set", before, value.base, reason, context)
+        tuning_audit(actor, value, "tuning.set", before, value.base, reason, context)
         _push_on_commit(key.component_id, environment.pk)
     return value
 
@@ -169,7 +158,7 @@ def tuning_override(
         value.override_value, value.override_until, value.override_by = new, until, actor
         value.save(update_fields=["override_value", "override_until", "override_by", "updated_at"])
         after = {"value": new, "until": until.isoformat(), "minutes": minutes}
-        _audit(actor, value, "tuning.override", before, after, reason, context)
+        tuning_audit(actor, value, "tuning.override", before, after, reason, context)
         _push_on_commit(key.component_id, environment.pk)
     return value
 
@@ -179,117 +168,17 @@ def tuning_revert(*, actor, value: TuningValue, until=None, reason: str = "", co
     changed or ended since, nothing happens (conditional update). actor None: beat's expiry."""
     if actor is not None:
         _require(actor, value, "tuning.revert", context)
-    until = until or value.override_until
-    if until is None:
-        return False
     with transaction.atomic():
-        moved = TuningValue.objects.filter(pk=value.pk, override_until=until).update(
-            override_value=None, override_until=None, override_by=None, updated_at=timezone.now()
+        moved = tuning_override_end(
+            actor=actor, value=value, until=until, reason=reason, context=context
         )
         if moved:
-            value.refresh_from_db()
-            action = "tuning.revert" if actor else "tuning.override_expire"
-            _audit(actor, value, action, {"until": until.isoformat()}, value.base, reason, context)
             _push_on_commit(value.key.component_id, value.environment_id)
-    return bool(moved)
-
-
-def tuning_expire_due(*, now=None) -> int:
-    """Beat: revert every override whose time has come; a second run finds nothing to do."""
-    now = now or timezone.now()
-    due = TuningValue.objects.filter(override_until__lte=now).select_related(
-        "key__component", "environment"
-    )
-    return sum(
-        tuning_revert(actor=None, value=value, until=value.override_until, reason="expired")
-        for value in due
-    )
-
-
-def _audit(actor, value, action, before, after, reason, context) -> None:
-    audit_record(
-        actor=actor,
-        actor_label="" if actor else "switchyard:beat",
-        action=action,
-        target=value,
-        component=value.key.component,
-        environment=value.environment.name,
-        before={"key": value.key.key, "value": before},
-        after={"key": value.key.key, "value": after},
-        reason=reason,
-        context=context or AuditContext(),
-    )
+    return moved
 
 
 def _push_on_commit(component_id: int, environment_id: int) -> None:
-    from . import tasks
-
     transaction.on_commit(lambda: tasks.tuning_push.delay(component_id, environment_id))
-
-
-# -- delivery ------------------------------------------------------------------------------
-
-
-def runtime_values(component: Component, environment: Environment) -> list[TuningValue]:
-    """Every key of `component` with its value in `environment` (unsaved rows for defaults)."""
-    keys = list(component.tuning_keys.all())
-    rows = {
-        v.key_id: v
-        for v in TuningValue.objects.filter(key__in=keys, environment=environment).select_related(
-            "override_by"
-        )
-    }
-    values = []
-    for key in keys:
-        value = rows.get(key.pk) or TuningValue(key=key, environment=environment)
-        value.key = key
-        values.append(value)
-    return values
-
-
-def configmap_name(target: ComponentEnvironment) -> str:
-    return f"{target.kube_deployment or target.component.name}-runtime"
-
-
-def tuning_push(*, component_id: int, environment_id: int) -> dict[str, str]:
-    """Merge the component's effective values into its runtime ConfigMap (no transaction open).
-    Raises IntegrationError; records the outcome on the rows either way."""
-    target = ComponentEnvironment.objects.select_related("component", "environment").get(
-        component_id=component_id, environment_id=environment_id
-    )
-    env = target.environment
-    data = {
-        value.key.key: configmap_text(value.key, value.effective)
-        for value in runtime_values(target.component, env)
-    }
-    rows = TuningValue.objects.filter(key__component_id=component_id, environment_id=environment_id)
-    try:
-        if data:
-            kubernetes_adapter().configmap_merge(
-                env.name, env.kube_namespace or "default", configmap_name(target), data
-            )
-    except IntegrationError as exc:
-        rows.update(push_error=exc.message[:500])
-        raise
-    rows.update(push_error="", pushed_at=timezone.now())
-    return data
-
-
-def runtime_snapshot(component: Component, environment: Environment) -> dict:
-    """What the JSON endpoint answers: typed effective values and the overrides' expiries."""
-    values = runtime_values(component, environment)
-    return {
-        "component": component.name,
-        "environment": environment.name,
-        "generated_at": timezone.now().isoformat(),
-        "values": {v.key.key: v.effective for v in values},
-        "kinds": {v.key.key: v.key.kind for v in values},
-        "overrides": {
-            v.key.key: {"value": v.override_value, "until": v.override_until.isoformat()}
-            for v in values
-            if v.has_override
-        },
-    }
 
 
 # -- per-service tokens --------------------------------------------------------------------

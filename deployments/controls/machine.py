@@ -1,0 +1,104 @@
+"""Machine steps of a knob change: called by Celery tasks, never by people. Each claims or
+moves the action with a conditional update, so a duplicate or late task changes nothing."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import ComponentEnvironment
+from integrations.kubernetes import kubernetes_adapter
+from portal.audit import audit_record
+from portal.models import AuditEvent
+
+from .models import ControlAction
+
+
+def control_action_claim(*, action_id: int) -> bool:
+    """Take a queued action for applying; False when another delivery took it already."""
+    return bool(
+        ControlAction.objects.filter(pk=action_id, state=ControlAction.State.QUEUED).update(
+            state=ControlAction.State.APPLYING
+        )
+    )
+
+
+def control_action_send(*, action_id: int) -> str:
+    """Call Kubernetes for a claimed action (no transaction open); returns what happened."""
+    action = ControlAction.objects.select_related("component", "environment").get(pk=action_id)
+    target = ComponentEnvironment.objects.get(
+        component_id=action.component_id, environment_id=action.environment_id
+    )
+    env = action.environment
+    namespace, name = env.kube_namespace or "default", target.kube_deployment
+    kube = kubernetes_adapter()
+    if action.kind == ControlAction.Kind.SCALE:
+        scale = kube.deployment_scale(env.name, namespace, name, action.params["replicas"])
+        return f"Replicas set to {scale.replicas}."
+    if action.kind == ControlAction.Kind.HPA:
+        hpa = kube.hpa_patch(env.name, namespace, name, **action.params)
+        return (
+            f"Autoscaler {hpa.name}: {hpa.min_replicas}–{hpa.max_replicas} replicas at "
+            f"{hpa.target_cpu_utilization}% CPU."
+        )
+    stamp = kube.deployment_restart(env.name, namespace, name)
+    return f"Restart started at {stamp}: pods are replaced one by one."
+
+
+def control_action_finish(*, action_id: int, ok: bool, message: str) -> bool:
+    """Record the outcome of an applied action (a failure is audited); False if not applying."""
+    state = ControlAction.State.DONE if ok else ControlAction.State.FAILED
+    with transaction.atomic():
+        moved = ControlAction.objects.filter(
+            pk=action_id, state=ControlAction.State.APPLYING
+        ).update(state=state, message=message[:500], finished_at=timezone.now())
+        if moved and not ok:
+            action = ControlAction.objects.select_related("component", "environment").get(
+                pk=action_id
+            )
+            audit_record(
+                actor=None,
+                actor_label="switchyard:worker",
+                action=f"control.{action.kind}",
+                target=action,
+                outcome=AuditEvent.Outcome.FAILED,
+                component=action.component,
+                environment=action.environment.name,
+                after=action.params,
+                reason=message,
+            )
+    return bool(moved)
+
+
+def control_action_requeue(*, action_id: int) -> None:
+    """Put an action back in the queue before a retry (transient Kubernetes failure)."""
+    ControlAction.objects.filter(pk=action_id, state=ControlAction.State.APPLYING).update(
+        state=ControlAction.State.QUEUED
+    )
+
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+def control_actions_recover(*, now=None) -> list[int]:
+    """Beat: actions whose task was lost, or whose worker died while applying them.
+
+    Queued ones are sent again. Scaling and autoscaler changes set absolute values, so applying
+    one again is harmless: they are queued again. A restart is not repeated blindly: it is marked
+    failed with what to check. Returns the ids to send.
+    """
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    stale = ControlAction.objects.filter(created_at__lt=cutoff)
+    stale.filter(
+        state=ControlAction.State.APPLYING,
+        kind__in=[ControlAction.Kind.SCALE, ControlAction.Kind.HPA],
+    ).update(state=ControlAction.State.QUEUED)
+    for action_id in stale.filter(
+        state=ControlAction.State.APPLYING, kind=ControlAction.Kind.RESTART
+    ).values_list("pk", flat=True):
+        control_action_finish(
+            action_id=action_id, ok=False,
+            message="The worker stopped while restarting: check the pods' ages, and restart "
+            "again if they were not replaced.",
+        )  # fmt: skip
+    return list(stale.filter(state=ControlAction.State.QUEUED).values_list("pk", flat=True))

@@ -1,0 +1,160 @@
+"""Runtime tuning pages, the runtime token and the services' read-only JSON endpoint."""
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from catalog.models import Component, ComponentEnvironment
+from portal.audit import AuditContext
+from portal.decorators import mutating
+from portal.errors import PermissionDenied, PortalError
+
+from . import tuning, tuning_machine
+from .models import RuntimeToken, TuningKey
+from .selectors import target_get_or_404
+
+
+def _tuning_env_context(request, target, *, message="", error="", token=""):
+    return {
+        "target": target,
+        "component": target.component,
+        "environment": target.environment,
+        "values": tuning_machine.runtime_values(target.component, target.environment),
+        "can_tune": request.user.has_perm("deployments.change_tuningvalue", target),
+        "configmap": tuning_machine.configmap_name(target),
+        "message": message,
+        "error": error,
+    }
+
+
+@require_GET
+def tuning_page(request, component_id):
+    component = get_object_or_404(Component.objects.select_related("owner"), pk=component_id)
+    targets = component.deployments.select_related("environment", "component__owner").order_by(
+        "environment__order"
+    )
+    return render(
+        request,
+        "deployments/controls/tuning_page.html",
+        {
+            "component": component,
+            "envs": [_tuning_env_context(request, target) for target in targets],
+            "can_issue": request.user.has_perm("deployments.issue_runtimetoken", component),
+            "token_row": RuntimeToken.objects.filter(component=component).first(),
+        },
+    )
+
+
+def _tuning_change(request, key_id, env, change):
+    key = get_object_or_404(TuningKey.objects.select_related("component__owner"), pk=key_id)
+    target = target_get_or_404(key.component_id, env)
+    try:
+        message = change(key, target)
+    except PermissionDenied:
+        raise
+    except PortalError as exc:
+        context = _tuning_env_context(request, target, error=exc.message)
+    else:
+        context = _tuning_env_context(request, target, message=message)
+    if request.htmx:
+        return render(request, "deployments/controls/tuning_page.html#env", {"env": context})
+    level = messages.error if context["error"] else messages.success
+    level(request, context["error"] or context["message"])
+    return redirect("deployments:tuning_page", key.component_id)
+
+
+@mutating
+def tuning_set(request, key_id, env):
+    def change(key, target):
+        tuning.tuning_set(
+            actor=request.user,
+            key=key,
+            environment=target.environment,
+            raw=request.POST.get("value", ""),
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+        configmap = tuning_machine.configmap_name(target)
+        return f"{key.key} saved; it reaches the service through {configmap}."
+
+    return _tuning_change(request, key_id, env, change)
+
+
+@mutating
+def tuning_override(request, key_id, env):
+    def change(key, target):
+        value = tuning.tuning_override(
+            actor=request.user,
+            key=key,
+            environment=target.environment,
+            raw=request.POST.get("value", ""),
+            minutes=request.POST.get("minutes", ""),
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+        return f"{key.key} overridden until {value.override_until:%H:%M} UTC; it then reverts."
+
+    return _tuning_change(request, key_id, env, change)
+
+
+@mutating
+def tuning_revert(request, key_id, env):
+    def change(key, target):
+        value = tuning.tuning_value_for(key=key, environment=target.environment)
+        if value.pk is None:
+            raise Http404("nothing to revert")
+        tuning.tuning_revert(
+            actor=request.user,
+            value=value,
+            until=_parse_until(request.POST.get("until", "")),
+            reason=request.POST.get("reason", "") or "reverted early",
+            context=AuditContext.from_request(request),
+        )
+        return f"{key.key} is back to its lasting value."
+
+    return _tuning_change(request, key_id, env, change)
+
+
+def _parse_until(raw: str):
+    try:
+        return datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@mutating
+def runtime_token_issue(request, component_id):
+    component = get_object_or_404(Component.objects.select_related("owner"), pk=component_id)
+    token = tuning.runtime_token_issue(
+        actor=request.user, component=component, context=AuditContext.from_request(request)
+    )
+    return render(
+        request,
+        "deployments/controls/tuning_token.html",
+        {"component": component, "token": token},
+    )
+
+
+@login_not_required
+@require_GET
+def runtime_json(request, component, env):
+    """A service reads its runtime values: `Authorization: Bearer <its token>`. Read-only."""
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    found = tuning.runtime_token_check(token, component)
+    if found is None:
+        response = JsonResponse({"error": "missing or wrong token for this service"}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="switchyard-runtime"'
+        return response
+    target = ComponentEnvironment.objects.filter(component=found, environment__name=env).first()
+    if target is None:
+        return JsonResponse({"error": f"{component} does not run in {env}"}, status=404)
+    response = JsonResponse(
+        tuning_machine.runtime_snapshot(found, target.environment), json_dumps_params={"indent": 1}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
