@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import Component, ComponentEnvironment, Environment
 from deployments.models import Release
-from deployments.selectors import repository_slug
+from deployments.releases.selectors import repository_slug
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError
 from portal.models import AuditEvent

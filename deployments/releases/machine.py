@@ -14,12 +14,11 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from approvals.models import ApprovalPolicy
 from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 
-from .models import Release
-from .selectors import repository_slug
+from .models import Release, ReleaseEvent
+from .selectors import environment_gated, repository_slug
 from .transitions import release_aborted_status, release_poll_schedule, release_transition
 
 logger = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ def _workflow_inputs(release: Release) -> dict:
             if weight < 100:
                 steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
         inputs["steps"] = ",".join(steps)
-        if ApprovalPolicy.objects.filter(environment=release.environment).exists():
+        if environment_gated(release.environment):
             inputs["approval"] = "required"
     return inputs
 
@@ -337,34 +336,55 @@ def release_signal_failed(*, release_id: int, signal: str, error: str) -> None:
     )
 
 
-def release_decision_apply(*, release_id: int, decision: str, approval_id: int) -> None:
-    """An approval was decided: move the paused release and signal its Rollout.
+def release_decision_apply(
+    *,
+    release_id: int,
+    decision: str,
+    approval_id: int,
+    decider: str,
+    comment: str = "",
+    weight: int | None = None,
+) -> bool:
+    """A decision was made on the release's approval: move the paused release and signal its
+    Rollout. False (nothing moved, nothing sent) when the release is no longer paused at the
+    step the approval was about.
 
-    Raises IntegrationError for the approval's signal task to retry; the transition is
-    conditional, so a retry does not move the release twice.
+    The caller passes who decided (`decider`, "" for an expiry) and the comment: releases know
+    nothing of approvals. Raises IntegrationError for the caller to retry; a retry finds its
+    own transition in the timeline and only re-sends the signal.
     """
-    from approvals.models import ApprovalRequest
-
-    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
-    if approval.decided_by:
+    if decider:
         verb = {"abort": "aborted", "promote-full": "promoted fully"}.get(decision, "approved")
-        message = f"{approval.decided_by.get_username()} {verb} (approval #{approval_id})"
-        message += f": {approval.comment}" if approval.comment else ""
+        message = f"{decider} {verb} (approval #{approval_id})"
+        message += f": {comment}" if comment else ""
     else:
         message = f"Approval #{approval_id} expired without a decision: aborted"
-    fields = {}
+    release = Release.objects.get(pk=release_id)
+    fields, where = {}, {}
     if decision == "abort":
-        release = Release.objects.get(pk=release_id)
         fields["status_message"] = release_aborted_status(release)
-    release_transition(
+    elif weight is not None and release.set_weight is not None:
+        # Paused at the step the approval was about: a late approval of an earlier step
+        # must not push a later pause along.
+        where["set_weight"] = weight
+    moved = release_transition(
         release_id=release_id,
         from_states=[Release.State.PAUSED],
         to_state=Release.State.ABORTED if decision == "abort" else Release.State.PROGRESSING,
         message=message,
         data={"approval": approval_id, "decision": decision},
+        where=where,
         **fields,
     )
+    if (
+        not moved
+        and not ReleaseEvent.objects.filter(
+            release_id=release_id, data__approval=approval_id
+        ).exists()
+    ):
+        return False
     release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+    return True
 
 
 def releases_sweep(release_ids: list[int], *, concurrency: int | None = None) -> None:

@@ -1,6 +1,8 @@
+import rules
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django_htmx.http import HttpResponseStopPolling
 
 from catalog.models import Component, Environment
@@ -11,7 +13,13 @@ from portal.errors import PermissionDenied, PortalError
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
 from .models import Release
-from .selectors import SPARK_HEIGHT, SPARK_WIDTH, error_rate_sparklines, release_versions
+from .selectors import (
+    SPARK_HEIGHT,
+    SPARK_WIDTH,
+    environment_gated,
+    error_rate_sparklines,
+    release_versions,
+)
 
 
 def release_list(request):
@@ -47,7 +55,7 @@ def _release(pk) -> Release:
 
 def release_detail(request, pk):
     release = _release(pk)
-    context = {"release": release, "reason_form": ReasonForm()}
+    context = {"release": release, "reason_form": ReasonForm(), "gate": _gate(request, release)}
     if request.htmx:
         response = render(request, "deployments/releases/release_detail.html#status", context)
         if release.is_terminal:
@@ -55,6 +63,26 @@ def release_detail(request, pk):
             return HttpResponseStopPolling(response.content)
         return response
     return render(request, "deployments/releases/release_detail.html", context)
+
+
+def _gate(request, release) -> dict:
+    """How promotion works here: a decision on the approval where the environment is gated
+    (the approvals app owns that URL and its rules), a plain promote elsewhere."""
+    if release.state != "paused":
+        return {}
+    if not environment_gated(release.environment):
+        return {
+            "promote_url": reverse("deployments:release_promote", args=[release.pk]),
+            "can_promote": rules.has_perm("deployments.promote_release", request.user, release),
+        }
+    approval = release.approval_requests.filter(state="pending").first()
+    return {
+        "gated": True,
+        "approval": approval,
+        "promote_url": reverse("approvals:release_promote", args=[release.pk]),
+        "can_promote": approval is not None
+        and rules.has_perm("approvals.decide_approvalrequest", request.user, approval),
+    }
 
 
 @mutating_form

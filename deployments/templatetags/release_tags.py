@@ -2,7 +2,6 @@
 
 from django import template
 
-from approvals.models import ApprovalRequest
 from catalog.models import Component
 from deployments.releases.forms import ReasonForm
 from deployments.releases.models import Release
@@ -37,9 +36,8 @@ def release_panel(context, component: Component, targets=None):
         .order_by("-created_at")[:5]
     )
     pending = list(
-        ApprovalRequest.objects.filter(component=component, state="pending").select_related(
-            "environment", "release"
-        )
+        # Through the relation: releases import nothing of approvals (approvals -> deployments).
+        component.approval_requests.filter(state="pending").select_related("environment", "release")
     )
     return {
         "pending_approvals": pending,
