@@ -190,7 +190,7 @@ def signal_target(asked, *, target: ComponentEnvironment, release: Release | Non
             f"signal.rollout.application disagrees with the catalog ({application} for "
             f"{target.component.name} in {target.environment.name})"
         )
-    if rollout and release is None:
+    if "rollout" in asked and release is None:
         derived["rollout"] = {"application": application}
     github = asked.get("github") or {}
     if github:
