@@ -84,6 +84,25 @@ def approval_signals_reclaim() -> list[int]:
     return ids
 
 
+UNSENT_AFTER = timedelta(minutes=1)
+FAILED_RESEND_AFTER = timedelta(minutes=6)  # past the task's own longest retry countdown
+
+
+def approval_signals_unsent() -> list[int]:
+    """Decided requests whose signal task never ran (lost before the broker, or its retries
+    lost with a worker): beat sends them again. The send claims with a conditional update and
+    skips parts already delivered, so an extra delivery does nothing twice."""
+    now = timezone.now()
+    pending = ApprovalRequest.objects.filter(
+        signal_state=ApprovalRequest.SignalState.PENDING, decided_at__lt=now - UNSENT_AFTER
+    )
+    failed = ApprovalRequest.objects.filter(
+        signal_state=ApprovalRequest.SignalState.FAILED,
+        signal_claimed_at__lt=now - FAILED_RESEND_AFTER,
+    )
+    return list(pending.values_list("pk", flat=True)) + list(failed.values_list("pk", flat=True))
+
+
 def approval_signal_give_up(*, approval_id: int, error: str) -> None:
     ApprovalRequest.objects.filter(pk=approval_id).exclude(signal_state="sent").update(
         signal_state=ApprovalRequest.SignalState.GAVE_UP,

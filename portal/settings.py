@@ -249,6 +249,9 @@ INTEGRATION_URLS = {
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
+# Polling a release that keeps failing (Argo CD or GitHub unreachable, the application gone)
+# for longer than this fails the release with the reason and frees its target.
+RELEASE_POLL_FAIL_AFTER_SECONDS = int(env("RELEASE_POLL_FAIL_AFTER_SECONDS", "900"))
 # Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's
 # service account. Not $KUBECONFIG, so that a developer's own clusters are never used by accident.
 KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")

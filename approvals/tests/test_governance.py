@@ -292,3 +292,29 @@ def test_release_promote_refused_reason_names_the_state(colleague, paused, gate)
     paused.refresh_from_db()
     with pytest.raises((ApprovalRefused, ReleaseRefused)):
         approval_release_promote(actor=colleague, release=paused, full=True)
+
+
+def test_beat_resends_an_approved_signal_whose_task_was_lost(colleague, machine, ledger, owner):
+    from approvals import tasks
+
+    lost = ApprovalRequest.objects.create(
+        component=ledger,
+        environment=machine.environments.first(),
+        client=machine,
+        rollout_phase="canary 5%",
+        requester_label="x",
+        requested_by=owner,
+        state="approved",
+        decision="approve",
+        decided_by=colleague,
+        decided_at=timezone.now() - timedelta(minutes=2),
+        signal_state="pending",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    fresh = ApprovalRequest.objects.filter(pk=lost.pk)
+    fresh.update(decided_at=timezone.now())
+    tasks.approvals_expire()
+    assert fresh.get().signal_state == "pending"  # just decided: its own task may still come
+    fresh.update(decided_at=timezone.now() - timedelta(minutes=2))
+    tasks.approvals_expire()
+    assert fresh.get().signal_state == "sent"

@@ -150,18 +150,40 @@ def release_poll_run(*, release_id: int) -> None:
         else:
             return
     except IntegrationError as exc:
-        Release.objects.filter(pk=release.pk, state=release.state).update(
-            last_error=f"{exc.system or 'integration'} unreachable: {exc.message}. Still trying."
-            if exc.transient
-            else str(exc)
-        )
-        release_poll_schedule(
-            release_id=release.pk, changed=False, interval_now=release.poll_interval
-        )
+        _poll_failed(release, exc)
         return
+    if release.poll_failing_since:
+        Release.objects.filter(pk=release.pk).update(poll_failing_since=None)
     release_poll_schedule(
         release_id=release.pk, changed=changed, interval_now=release.poll_interval
     )
+
+
+def _poll_failed(release: Release, exc: IntegrationError) -> None:
+    """Record a failed poll; past the bound, fail the release with the reason (its target is
+    free again) instead of leaving it active for ever."""
+    now = timezone.now()
+    since = release.poll_failing_since or now
+    reason = (
+        f"{exc.system or 'integration'} unreachable: {exc.message}" if exc.transient else str(exc)
+    )
+    bound = timedelta(seconds=settings.RELEASE_POLL_FAIL_AFTER_SECONDS)
+    if now - since >= bound:
+        minutes = int((now - since).total_seconds() // 60)
+        release_transition(
+            release_id=release.pk,
+            from_states=[release.state],
+            to_state=Release.State.FAILED,
+            message=f"Polling failed for {minutes} min: {reason}"[:500],
+            last_error=f"Switchyard could not follow this release for {minutes} minutes "
+            f"({reason}). Check it in Argo CD / GitHub, then release again.",
+        )
+        return
+    Release.objects.filter(pk=release.pk, state=release.state).update(
+        last_error=f"{reason}. Still trying." if exc.transient else reason,
+        poll_failing_since=since,
+    )
+    release_poll_schedule(release_id=release.pk, changed=False, interval_now=release.poll_interval)
 
 
 def _poll_workflow(release: Release) -> bool:
@@ -290,6 +312,8 @@ def release_signal_send(*, release_id: int, signal: str) -> None:
 
     release = Release.objects.select_related("component", "environment").get(pk=release_id)
     argocd_client().rollout_action(_argocd_app(release), signal)
+    if release.signal_error:
+        Release.objects.filter(pk=release_id).update(signal_error="")
     release_poll_schedule(release_id=release_id, changed=True)
 
 
@@ -328,12 +352,25 @@ def releases_stuck() -> list[int]:
     )
 
 
-def release_signal_failed(*, release_id: int, signal: str, error: str) -> None:
-    """The Rollout did not take the signal: say so on the release, where people look."""
-    Release.objects.filter(pk=release_id).update(
-        last_error=f"Could not send “{signal}” to the rollout: {error}. Use Argo CD or "
-        "kubectl argo rollouts to act on it directly."
-    )
+def release_signal_failed(*, release_id: int, signal: str, error: str, revert: bool = True) -> None:
+    """The Rollout did not take the signal: say so on the release, where people look.
+
+    A refused promote leaves the Rollout paused, so the release goes back to paused once, with
+    the reason in its timeline, instead of flipping between progressing and paused as polls
+    and the optimistic promote disagree.
+    """
+    text = (
+        f"Argo CD refused “{signal}”: {error}. Nothing moved; try again, or act on the "
+        "rollout in Argo CD (kubectl argo rollouts)."
+    )[:500]
+    Release.objects.filter(pk=release_id).update(signal_error=text)
+    if revert and signal != "abort":
+        release_transition(
+            release_id=release_id,
+            from_states=[Release.State.PROGRESSING],
+            to_state=Release.State.PAUSED,
+            message=text,
+        )
 
 
 def release_decision_apply(
@@ -383,7 +420,18 @@ def release_decision_apply(
         ).exists()
     ):
         return False
-    release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+    try:
+        release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+    except IntegrationError as exc:
+        if not exc.transient:
+            # Shown on the release page too; the approval's signal keeps its own state.
+            release_signal_failed(
+                release_id=release_id,
+                signal=APPROVAL_SIGNAL[decision],
+                error=str(exc),
+                revert=False,
+            )
+        raise
     return True
 
 
