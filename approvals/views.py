@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PermissionDenied, PortalError
+from portal.panels import APPROVAL, panels_for
 
 from . import services
 from .models import ApprovalRequest
@@ -34,18 +35,12 @@ def approval_detail(request, pk):
         ),
         pk=pk,
     )
-    template = "approvals/approval_detail.html"
     if request.htmx:
-        template += "#decision"
-    return render(
-        request,
-        template,
-        {
-            "approval": approval,
-            "compare_url": _compare_url(approval),
-            **may(request.user, approval),
-        },
-    )
+        context = {"approval": approval, **may(request.user, approval)}
+        return render(request, "approvals/approval_detail.html#decision", context)
+    panels = panels_for(APPROVAL, request, approval)
+    context = {"approval": approval, "panels": panels, **may(request.user, approval)}
+    return render(request, "approvals/approval_detail.html", context)
 
 
 def may(user, approval) -> dict:
@@ -67,7 +62,7 @@ def _back(request, approval):
     return redirect(approval.get_absolute_url())
 
 
-def _compare_url(approval: ApprovalRequest) -> str:
+def compare_url(approval: ApprovalRequest) -> str:
     """GitHub's compare view of the two versions, when the repository is known."""
     from deployments.releases.selectors import repository_slug
 

@@ -15,3 +15,6 @@ for _model in (
     rules.add_perm(f"catalog.view_{_model}", is_platform_admin | is_sre)
     for _verb in ("add", "change", "delete"):
         rules.add_perm(f"catalog.{_verb}_{_model}", is_platform_admin)
+
+# The service page and the catalog's cards on it (graph, blast radius, owners): anyone signed in.
+rules.add_perm("catalog.view_service", rules.is_authenticated)

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from portal.models import TeamMembership
+from portal.panels import SERVICE, panels_for
 
 from .facets import ComponentFilters, component_facets
 from .models import Component, Dependency, Namespace, System, Team
@@ -164,7 +165,7 @@ def _int_choice(value: str | None, choices: tuple[int, ...], default: int | None
     return number if number in choices else default
 
 
-def _blast_context(request, component: Component) -> dict:
+def blast_context(request, component: Component) -> dict:
     kinds = normalise_kinds(request.GET.getlist("kind"))
     depth = _int_choice(request.GET.get("depth"), BLAST_DEPTHS, None)
     radius = blast_radius(
@@ -197,26 +198,44 @@ def link_groups(links: list) -> list[tuple[str, list[dict]]]:
     return [(title, rows) for title, rows in grouped.items() if rows]
 
 
-@require_GET
-def component_detail(request, mns, kind, name):
-    queryset = Component.objects.select_related(
+def service_queryset():
+    """Components as the service page and its catalog panels read them."""
+    return Component.objects.select_related(
         "owner", "owner_person", "system", "namespace", "parent", "parent__owner"
     ).annotate(
         dependencies_total=_count(Dependency, "source"),
         dependents_total=_count(Dependency, "target"),
         catalog_version=Subquery(catalog_version_query()),  # the blast radius cache key
     )
-    component = _component_or_404(mns, kind, name, queryset)
-    context = _blast_context(request, component)
-    if request.htmx:
-        return render(request, "catalog/component_detail.html#blast", context)
-    context |= {
+
+
+def overview_context(component: Component) -> dict:
+    """The subcomponents and environments card (the "overview" panel)."""
+    return {
         "subcomponents": component.subcomponents.select_related("owner").order_by("kind", "name"),
         "deployments": _deployments(component),
+    }
+
+
+def dependencies_context(component: Component) -> dict:
+    """The direct edges card (the "dependencies" panel)."""
+    return {
         "depends_on": dependencies_direct(component, limit=DIRECT_LIMIT),
         "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
+    }
+
+
+@require_GET
+def component_detail(request, mns, kind, name):
+    component = _component_or_404(mns, kind, name, service_queryset())
+    context = blast_context(request, component)
+    if request.htmx:
+        return render(request, "catalog/component_detail.html#blast", context)
+    context |= overview_context(component) | dependencies_context(component)
+    context |= {
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
+        "panels": panels_for(SERVICE, request, component),
     }
     return render(request, "catalog/component_detail.html", context)
 

@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class DeploymentsConfig(AppConfig):
     name = "deployments"
+
+    def ready(self):
+        from .controls import panels as controls_panels  # noqa: F401  (registers page panels)
+        from .releases import panels as releases_panels  # noqa: F401

@@ -174,6 +174,9 @@ class KubernetesPort(Protocol):
     def deployment_scale(self, env: str, namespace: str, name: str, replicas: int) -> ScaleInfo: ...
     def deployment_restart(self, env: str, namespace: str, name: str) -> str: ...
     def hpa_patch(self, env: str, namespace: str, name: str, **changes: int) -> HpaInfo: ...
+    def deployment_cpu_request_set(
+        self, env: str, namespace: str, name: str, millicores: int
+    ) -> str: ...
     def configmap_get(self, env: str, namespace: str, name: str) -> ConfigMapInfo: ...
     def configmap_merge(
         self, env: str, namespace: str, name: str, data: Mapping[str, str | None]
@@ -327,6 +330,35 @@ class KubernetesAdapter:
             _content_type=STRATEGIC_MERGE_PATCH,
         )
         return stamp
+
+    def deployment_cpu_request_set(
+        self, env: str, namespace: str, name: str, millicores: int
+    ) -> str:
+        """Set resources.requests.cpu of the first container (strategic merge by container
+        name, as `kubectl set resources` does); the pods roll. Returns the quantity set."""
+        apps = client.AppsV1Api(self.api_client(env))
+        what = f"setting the CPU request of deployment {namespace}/{name}"
+        current = self._dict(
+            env, self._call(env, what, apps.read_namespaced_deployment, name, namespace)
+        )
+        containers = current["spec"]["template"]["spec"].get("containers") or []
+        if not containers:
+            raise IntegrationError(
+                f"Deployment {namespace}/{name} has no container.", transient=False
+            )
+        quantity = f"{int(millicores)}m"
+        container = {"name": containers[0]["name"], "resources": {"requests": {"cpu": quantity}}}
+        body = {"spec": {"template": {"spec": {"containers": [container]}}}}
+        self._call(
+            env,
+            what,
+            apps.patch_namespaced_deployment,
+            name,
+            namespace,
+            body,
+            _content_type=STRATEGIC_MERGE_PATCH,
+        )
+        return quantity
 
     # -- horizontal pod autoscalers -----------------------------------------------------------
 

@@ -6,23 +6,21 @@ from django.contrib import admin
 from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from portal.errors import ValidationFailed
 
+from .knobs import KNOBS
 from .models import ControlAction, ControlPolicy, TuningKey, TuningValue
 from .tuning import KEY_RE, tuning_parse
 
-ROLE_FIELDS = ("replicas_roles", "hpa_roles", "restart_roles")
+ROLE_FIELDS = tuple(f"{knob.policy_prefix}_roles" for knob in KNOBS.values())
+OPTIONAL_BOUNDS = ("cpu_request_min", "cpu_request_max")
+
+
+def _roles_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=ControlPolicy.Role.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
 
 class ControlPolicyForm(forms.ModelForm):
-    replicas_roles = forms.MultipleChoiceField(
-        choices=ControlPolicy.Role.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    hpa_roles = forms.MultipleChoiceField(
-        choices=ControlPolicy.Role.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    restart_roles = forms.MultipleChoiceField(
-        choices=ControlPolicy.Role.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
     class Meta:
         model = ControlPolicy
         fields = [
@@ -33,10 +31,21 @@ class ControlPolicyForm(forms.ModelForm):
             *(f"replicas_{n}" for n in ("enabled", "min", "max", "roles")),
             *(f"hpa_{n}" for n in ("enabled", "min_from", "min_to", "max_from", "max_to", "roles")),
             *("cpu_from", "cpu_to", "restart_enabled", "restart_roles"),
+            *(f"cpu_request_{n}" for n in ("enabled", "min", "max", "roles")),
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ROLE_FIELDS:  # one "who may" checkbox list per knob
+            self.fields[name] = _roles_field()
+        for name in OPTIONAL_BOUNDS:
+            self.fields[name].required = False
 
     def clean(self):
         data = super().clean()
+        for name in OPTIONAL_BOUNDS:  # left empty: the model's default range
+            if data.get(name) is None and name not in self.errors:
+                data[name] = ControlPolicy._meta.get_field(name).default
         environment = data.get("environment")
         if environment is not None and environment.is_production:
             for name in ROLE_FIELDS:
@@ -49,6 +58,7 @@ class ControlPolicyForm(forms.ModelForm):
             ("hpa_min_from", "hpa_min_to"),
             ("hpa_max_from", "hpa_max_to"),
             ("cpu_from", "cpu_to"),
+            ("cpu_request_min", "cpu_request_max"),
         ]
         for low, high in pairs:
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
@@ -95,6 +105,16 @@ class ControlPolicyAdmin(RulesAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Restart", {"fields": ["restart_enabled", "restart_roles"]}),
+        (
+            "CPU request (millicores)",
+            {
+                "fields": [
+                    "cpu_request_enabled",
+                    ("cpu_request_min", "cpu_request_max"),
+                    "cpu_request_roles",
+                ]
+            },
+        ),
     ]
 
 

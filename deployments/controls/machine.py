@@ -11,6 +11,7 @@ from integrations.kubernetes import kubernetes_adapter
 from portal.audit import audit_record
 from portal.models import AuditEvent
 
+from .knobs import KNOBS, knob_get
 from .models import ControlAction
 
 
@@ -31,18 +32,8 @@ def control_action_send(*, action_id: int) -> str:
     )
     env = action.environment
     namespace, name = env.kube_namespace or "default", target.kube_deployment
-    kube = kubernetes_adapter()
-    if action.kind == ControlAction.Kind.SCALE:
-        scale = kube.deployment_scale(env.name, namespace, name, action.params["replicas"])
-        return f"Replicas set to {scale.replicas}."
-    if action.kind == ControlAction.Kind.HPA:
-        hpa = kube.hpa_patch(env.name, namespace, name, **action.params)
-        return (
-            f"Autoscaler {hpa.name}: {hpa.min_replicas}–{hpa.max_replicas} replicas at "
-            f"{hpa.target_cpu_utilization}% CPU."
-        )
-    stamp = kube.deployment_restart(env.name, namespace, name)
-    return f"Restart started at {stamp}: pods are replaced one by one."
+    knob = knob_get(action.kind)
+    return knob.apply(kubernetes_adapter(), env.name, namespace, name, action.params)
 
 
 def control_action_finish(*, action_id: int, ok: bool, message: str) -> bool:
@@ -83,22 +74,15 @@ STALE_AFTER = timedelta(minutes=5)
 def control_actions_recover(*, now=None) -> list[int]:
     """Beat: actions whose task was lost, or whose worker died while applying them.
 
-    Queued ones are sent again. Scaling and autoscaler changes set absolute values, so applying
-    one again is harmless: they are queued again. A restart is not repeated blindly: it is marked
-    failed with what to check. Returns the ids to send.
+    Queued ones are sent again. Most knobs set absolute values, so applying one again is
+    harmless: they are queued again. A knob that is not `repeatable` (restart) is not repeated
+    blindly: it is marked failed with what to check. Returns the ids to send.
     """
     cutoff = (now or timezone.now()) - STALE_AFTER
     stale = ControlAction.objects.filter(created_at__lt=cutoff)
-    stale.filter(
-        state=ControlAction.State.APPLYING,
-        kind__in=[ControlAction.Kind.SCALE, ControlAction.Kind.HPA],
-    ).update(state=ControlAction.State.QUEUED)
-    for action_id in stale.filter(
-        state=ControlAction.State.APPLYING, kind=ControlAction.Kind.RESTART
-    ).values_list("pk", flat=True):
-        control_action_finish(
-            action_id=action_id, ok=False,
-            message="The worker stopped while restarting: check the pods' ages, and restart "
-            "again if they were not replaced.",
-        )  # fmt: skip
+    repeatable = [knob.name for knob in KNOBS.values() if knob.repeatable]
+    applying = stale.filter(state=ControlAction.State.APPLYING)
+    applying.filter(kind__in=repeatable).update(state=ControlAction.State.QUEUED)
+    for action_id, kind in applying.exclude(kind__in=repeatable).values_list("pk", "kind"):
+        control_action_finish(action_id=action_id, ok=False, message=knob_get(kind).lost_message)
     return list(stale.filter(state=ControlAction.State.QUEUED).values_list("pk", flat=True))

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .knobs import KNOBS
+
 
 class ControlPolicy(models.Model):
     """Which Kubernetes knobs exist for a component in an environment, their limits, and who may
@@ -17,8 +19,6 @@ class ControlPolicy(models.Model):
         OWNER_LEAD = "owner_lead", "Owning team leads"
         SRE = "sre", "SREs"
         OTHER_TEAMS = "other_teams", "Engineers of other teams"
-
-    KNOBS = ("replicas", "hpa", "restart")
 
     environment = models.ForeignKey(
         "catalog.Environment", on_delete=models.CASCADE, related_name="control_policies"
@@ -45,6 +45,10 @@ class ControlPolicy(models.Model):
     hpa_roles = models.JSONField("who may change the autoscaler", default=list, blank=True)
     restart_enabled = models.BooleanField("restart allowed", default=False)
     restart_roles = models.JSONField("who may restart", default=list, blank=True)
+    cpu_request_enabled = models.BooleanField("CPU request changes allowed", default=False)
+    cpu_request_min = models.PositiveIntegerField("CPU request from (millicores)", default=100)
+    cpu_request_max = models.PositiveIntegerField("CPU request to (millicores)", default=2000)
+    cpu_request_roles = models.JSONField("who may change the CPU request", default=list, blank=True)
     argocd_auto_sync = models.BooleanField(
         "Argo CD self-heal is on",
         default=False,
@@ -81,26 +85,26 @@ class ControlPolicy(models.Model):
                 & Q(cpu_to__lte=100),
                 name="control_policy_hpa_ranges",
             ),
+            models.CheckConstraint(
+                condition=Q(cpu_request_min__lte=models.F("cpu_request_max")),
+                name="control_policy_cpu_request_range",
+            ),
         ]
 
     def __str__(self):
         scope = self.component or "default"
         return f"Controls of {scope} in {self.environment}"
 
-    def knob_enabled(self, knob: str) -> bool:
-        return bool(getattr(self, f"{knob}_enabled"))
+    def knob_enabled(self, prefix: str) -> bool:
+        """`prefix`: a knob's `policy_prefix` (its guardrail columns)."""
+        return bool(getattr(self, f"{prefix}_enabled"))
 
-    def knob_roles(self, knob: str) -> list[str]:
-        return list(getattr(self, f"{knob}_roles") or [])
+    def knob_roles(self, prefix: str) -> list[str]:
+        return list(getattr(self, f"{prefix}_roles") or [])
 
 
 class ControlAction(models.Model):
     """One person's request to turn a knob, and what Kubernetes did with it."""
-
-    class Kind(models.TextChoices):
-        SCALE = "scale", "Scale"
-        HPA = "hpa", "Autoscaler change"
-        RESTART = "restart", "Restart"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -115,7 +119,7 @@ class ControlAction(models.Model):
     environment = models.ForeignKey(
         "catalog.Environment", on_delete=models.CASCADE, related_name="control_actions"
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, help_text="The knob's name (controls/knobs/).")
     params = models.JSONField(default=dict, blank=True)
     before = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
@@ -132,7 +136,12 @@ class ControlAction(models.Model):
         indexes = [models.Index(fields=["component", "environment", "-created_at"])]
 
     def __str__(self):
-        return f"{self.get_kind_display()} of {self.component} in {self.environment}"
+        return f"{self.kind_label} of {self.component} in {self.environment}"
+
+    @property
+    def kind_label(self) -> str:
+        knob = KNOBS.get(self.kind)
+        return knob.label if knob else self.kind
 
     @property
     def is_finished(self) -> bool:

@@ -14,6 +14,7 @@ from portal.rules import (
     is_team_member,
 )
 
+from .knobs import KNOBS
 from .selectors import control_policy_for
 
 
@@ -30,8 +31,8 @@ def _role_matches(role: str, user, target) -> bool:
 
 
 def knob_predicate(knob: str):
-    """True when the target's policy has `knob` switched on and names one of the user's roles.
-    `target` is a catalog ComponentEnvironment."""
+    """`knob`: a knob's policy_prefix. True when the target's policy has it switched on and
+    names one of the user's roles. `target` is a catalog ComponentEnvironment."""
 
     @rules.predicate(name=f"policy_allows_{knob}")
     def policy_allows(user, target) -> bool:
@@ -46,9 +47,8 @@ def knob_predicate(knob: str):
     return policy_allows & (~environment_is_production | changes_production)
 
 
-rules.add_perm("deployments.scale_deployment", knob_predicate("replicas"))
-rules.add_perm("deployments.change_hpa", knob_predicate("hpa"))
-rules.add_perm("deployments.restart_deployment", knob_predicate("restart"))
+for _knob in KNOBS.values():
+    rules.add_perm(_knob.permission, knob_predicate(_knob.policy_prefix))
 rules.add_perm("deployments.view_controlaction", rules.is_authenticated)
 
 # Runtime tuning: the seed's rule for settings (owning team and SREs; production likewise).

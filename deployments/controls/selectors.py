@@ -10,7 +10,8 @@ from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 from integrations.kubernetes import DeploymentInfo, kubernetes_adapter
 
-from .models import ControlAction, ControlPolicy
+from .knobs import knob_get
+from .models import ControlPolicy
 
 
 def target_get_or_404(component_id, env) -> ComponentEnvironment:
@@ -67,15 +68,10 @@ def control_live(target: ComponentEnvironment) -> LiveState:
 
 
 def control_warnings(kind: str, policy: ControlPolicy | None, live: LiveState) -> list[str]:
-    """What would undo a change of `kind`, said before the person acts."""
-    warnings = []
-    hpa = live.info.hpa if live.info else None
-    if kind == ControlAction.Kind.SCALE and hpa:
-        warnings.append(
-            f"The autoscaler {hpa.name} controls replicas ({hpa.min_replicas}–{hpa.max_replicas}): "
-            "it will move a manual number back as load changes. Change the autoscaler instead."
-        )
-    if policy and policy.argocd_auto_sync and kind != ControlAction.Kind.RESTART:
+    """What would undo a change of the knob named `kind`, said before the person acts."""
+    knob = knob_get(kind)
+    warnings = knob.warnings(policy, live.info)
+    if policy and policy.argocd_auto_sync and knob.reverted_by_self_heal:
         warnings.append(
             "Argo CD self-heal is on here (declared by the platform team in the guardrails): it "
             "reverts a manual change at its next sync. Change the GitOps repository to keep it."

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from portal.panels import panel_fragment
+
 from . import tuning_views, views
 
 urlpatterns = [
@@ -15,20 +17,30 @@ urlpatterns = [
         views.control_actions,
         name="control_actions",
     ),
+    # One route for every knob (controls/knobs/); the three names below are the first knobs'
+    # old URL names, kept so that existing links and reverse() calls go on working.
     path(
         "controls/<int:component_id>/<slug:env>/scale/",
-        views.control_scale,
+        views.control_change,
+        {"knob": "scale"},
         name="control_scale",
     ),
     path(
         "controls/<int:component_id>/<slug:env>/hpa/",
-        views.control_hpa,
+        views.control_change,
+        {"knob": "hpa"},
         name="control_hpa",
     ),
     path(
         "controls/<int:component_id>/<slug:env>/restart/",
-        views.control_restart,
+        views.control_change,
+        {"knob": "restart"},
         name="control_restart",
+    ),
+    path(
+        "controls/<int:component_id>/<slug:env>/<slug:knob>/",
+        views.control_change,
+        name="control_change",
     ),
     path("tuning/<int:component_id>/", tuning_views.tuning_page, name="tuning_page"),
     path("tuning/key/<int:key_id>/<slug:env>/set/", tuning_views.tuning_set, name="tuning_set"),
@@ -51,5 +63,12 @@ urlpatterns = [
         "runtime/<str:component>/<slug:env>.json",
         tuning_views.runtime_json,
         name="runtime_json",
+    ),
+    # The service page's panel (portal/panels.py; deployments/controls/panels.py).
+    path(
+        "components/<int:pk>/panels/live/",
+        panel_fragment,
+        {"panel": "live-deployments"},
+        name="panel_live_deployments",
     ),
 ]

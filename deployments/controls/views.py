@@ -1,38 +1,37 @@
 """Live deployments and knob changes within the guardrails."""
 
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PermissionDenied, PortalError
 
 from . import selectors, services
+from .knobs import KNOBS
 from .models import ControlAction, ControlPolicy
-
-KNOB_FIELDS = {
-    ControlAction.Kind.SCALE: ("replicas",),
-    ControlAction.Kind.HPA: ("min_replicas", "max_replicas", "target_cpu_utilization"),
-    ControlAction.Kind.RESTART: (),
-}
 
 
 def _live_context(request, target, *, message="", error="", values=None) -> dict:
     live = selectors.control_live(target)
     policy = selectors.control_policy_for(target)
     knobs = []
-    for kind, perm in services.PERMS.items():
-        knob = services.KNOBS[kind]
-        if policy is None or not policy.knob_enabled(knob):
+    for knob in KNOBS.values():
+        if policy is None or not policy.knob_enabled(knob.policy_prefix):
             continue
-        if kind == ControlAction.Kind.HPA and live.known and live.info.hpa is None:
+        if live.known and not knob.available(live.info):
             continue
+        roles = policy.knob_roles(knob.policy_prefix)
         knobs.append(
             {
-                "kind": kind,
-                "allowed": request.user.has_perm(perm, target),
-                "roles": [ControlPolicy.Role(r).label for r in policy.knob_roles(knob)],
-                "warnings": selectors.control_warnings(kind, policy, live),
+                "knob": knob,
+                "kind": knob.name,
+                "allowed": request.user.has_perm(knob.permission, target),
+                "roles": [ControlPolicy.Role(r).label for r in roles],
+                "warnings": selectors.control_warnings(knob.name, policy, live),
+                "limits": knob.limits(policy),
             }
         )
     actions = list(
@@ -46,8 +45,7 @@ def _live_context(request, target, *, message="", error="", values=None) -> dict
         "environment": target.environment,
         "live": live,
         "policy": policy,
-        "limits": services.Limits.of(policy) if policy else None,
-        "knobs": {k["kind"]: k for k in knobs},
+        "knobs": knobs,
         "actions": actions,
         "pending": any(not a.is_finished for a in actions),
         "message": message,
@@ -83,13 +81,18 @@ def control_actions(request, component_id, env):
     context = {"target": target, "actions": actions, "pending": pending}
     response = render(request, "deployments/controls/control_live.html#actions", context)
     if not pending and request.htmx:
-        response.status_code = 286  # htmx stops polling
+        return HttpResponseStopPolling(response.content)  # htmx swaps it in and stops polling
     return response
 
 
-def _knob_change(request, component_id, env, kind):
+@mutating
+def control_change(request, component_id, env, knob):
+    """Turn the knob named `knob` (one of controls/knobs/) on one environment's deployment."""
+    if knob not in KNOBS:
+        raise Http404(f"no knob called {knob}")
+    kind = knob
     target = selectors.target_get_or_404(component_id, env)
-    values = {name: request.POST.get(name, "") for name in KNOB_FIELDS[kind]}
+    values = {name: request.POST.get(name, "") for name in KNOBS[kind].fields}
     reason = request.POST.get("reason", "")
     try:
         action = services.control_request(
@@ -104,7 +107,8 @@ def _knob_change(request, component_id, env, kind):
     except PermissionDenied:
         raise
     except services.ConfirmationNeeded as exc:
-        context = {"target": target, "kind": kind, "values": values, "reason": reason}
+        context = {"target": target, "kind": kind, "knob": KNOBS[kind], "values": values}
+        context |= {"reason": reason}
         context |= {"message": exc.message, "warnings": _warnings(target, kind)}
         template = "deployments/controls/control_confirm.html"
         return render(request, template + ("#confirm" if request.htmx else ""), context)
@@ -113,7 +117,7 @@ def _knob_change(request, component_id, env, kind):
         return _render_live(
             request, _live_context(request, target, error=exc.message, values=values)
         )
-    message = f"{action.get_kind_display()} requested: {action.get_state_display().lower()}."
+    message = f"{action.kind_label} requested: {action.get_state_display().lower()}."
     return _render_live(request, _live_context(request, target, message=message))
 
 
@@ -121,18 +125,3 @@ def _warnings(target, kind):
     return selectors.control_warnings(
         kind, selectors.control_policy_for(target), selectors.control_live(target)
     )
-
-
-@mutating
-def control_scale(request, component_id, env):
-    return _knob_change(request, component_id, env, ControlAction.Kind.SCALE)
-
-
-@mutating
-def control_hpa(request, component_id, env):
-    return _knob_change(request, component_id, env, ControlAction.Kind.HPA)
-
-
-@mutating
-def control_restart(request, component_id, env):
-    return _knob_change(request, component_id, env, ControlAction.Kind.RESTART)

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from portal.panels import panel_fragment
+
 from . import views
 
 urlpatterns = [
@@ -12,4 +14,12 @@ urlpatterns = [
     path("<int:pk>/promote/", views.release_promote, name="release_promote"),
     path("<int:pk>/abort/", views.release_abort, name="release_abort"),
     path("<int:pk>/rollback/", views.release_rollback, name="release_rollback"),
+    # Panel fragments (portal/panels.py; the panels are in deployments/releases/panels.py).
+    path("<int:pk>/panels/rollout/", panel_fragment, {"panel": "rollout"}, name="panel_rollout"),
+    path(
+        "components/<int:pk>/panels/releases/",
+        panel_fragment,
+        {"panel": "releases"},
+        name="panel_releases",
+    ),
 ]

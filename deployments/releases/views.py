@@ -9,6 +9,7 @@ from catalog.models import Component, Environment
 from portal.audit import AuditContext
 from portal.decorators import mutating, mutating_form
 from portal.errors import PermissionDenied, PortalError
+from portal.panels import RELEASE, panels_for
 
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
@@ -62,6 +63,7 @@ def release_detail(request, pk):
             # 286: htmx swaps this last state in and stops polling.
             return HttpResponseStopPolling(response.content)
         return response
+    context["panels"] = panels_for(RELEASE, request, release)
     return render(request, "deployments/releases/release_detail.html", context)
 
 

@@ -171,6 +171,19 @@ RBAC_CASES += [
         "allowed": {"owner_lead", "sre"},
     },
     {
+        # A knob added through the registry (controls/knobs/cpu_request.py): its one route.
+        "url_name": "deployments:control_change",
+        "url": lambda w: reverse(
+            "deployments:control_change",
+            args=[w.component.pk, w.production.name, "cpu_request"],
+        ),
+        "data": lambda w: {"millicores": "300", "reason": "throttled", "confirm": "1"},
+        "setup": _guardrails(
+            "production", cpu_request_enabled=True, cpu_request_roles=["owner_team", "sre"]
+        ),
+        "allowed": {"owner_member", "owner_lead", "sre"},
+    },
+    {
         "url_name": "deployments:tuning_set",
         "url": _tuning_url("deployments:tuning_set", "production"),
         "data": lambda w: {"value": "0.5", "reason": "debugging"},
