@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0002_controls_and_tuning'),
+        ('deployments', '0003_cpu_request_knob'),
     ]
 
     operations = [
