@@ -1,9 +1,11 @@
 """The machine API that workflows call at their pause point (documented in openapi.yaml)."""
 
+from functools import wraps
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
@@ -13,6 +15,23 @@ from .api_schema import OPENAPI, MalformedRequest, body_parse, request_check
 from .machine_auth import MachineAuthError, machine_authenticate
 from .models import ApprovalRequest
 from .services import ApprovalRefused
+
+
+def machine_endpoint(method: str):
+    """A machine API view: no session or CSRF, one method, and a JSON 405 for any other."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != method:
+                answer = JsonResponse({"error": f"use {method} on this URL"}, status=405)
+                answer["Allow"] = method
+                return answer
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(login_not_required(wrapper))
+
+    return decorate
 
 
 def approval_json(approval: ApprovalRequest) -> dict:
@@ -70,9 +89,7 @@ def _authenticated_and_valid(request):
     return client, None
 
 
-@csrf_exempt
-@login_not_required
-@require_POST
+@machine_endpoint("POST")
 def approval_create(request):
     """POST /api/approvals/: a workflow asks for a decision."""
     client, refused = _authenticated_and_valid(request)
@@ -89,9 +106,7 @@ def approval_create(request):
     return response
 
 
-@csrf_exempt
-@login_not_required
-@require_GET
+@machine_endpoint("GET")
 def approval_get(request, id):  # noqa: A002 - the parameter's name in openapi.yaml
     """GET /api/approvals/<id>: the workflow polls for the decision."""
     client, refused = _authenticated_and_valid(request)
