@@ -318,3 +318,33 @@ def test_beat_resends_an_approved_signal_whose_task_was_lost(colleague, machine,
     fresh.update(decided_at=timezone.now() - timedelta(minutes=2))
     tasks.approvals_expire()
     assert fresh.get().signal_state == "sent"
+
+
+def test_the_inbox_lists_exactly_what_the_rule_lets_each_person_decide(
+    make_user, payments, colleague, owner, sre, outsider, machine, ledger, environments
+):
+    import rules
+
+    from approvals.selectors import approvals_decidable_by
+
+    lead = make_user("lee")
+    TeamMembership.objects.create(user=lead, team=payments, role="lead")
+    root = make_user("root", is_superuser=True)
+    requests = [
+        ApprovalRequest.objects.create(
+            component=ledger,
+            environment=environments["prod"],
+            rollout_phase=f"phase {approvers}",
+            approvers=approvers,
+            requested_by=owner,
+            requester_label="olivia",
+            expires_at=timezone.now() + timedelta(minutes=30),
+        )
+        for approvers in ("team", "leads")
+    ]
+    for person in (colleague, owner, sre, outsider, lead, root):
+        listed = set(approvals_decidable_by(person))
+        allowed = {
+            r for r in requests if rules.has_perm("approvals.decide_approvalrequest", person, r)
+        }
+        assert listed == allowed, person.username

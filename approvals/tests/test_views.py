@@ -67,3 +67,15 @@ def test_decide_view_approves_and_redirects(client, colleague, approval):
     assert response.status_code == 302
     approval.refresh_from_db()
     assert approval.state == "approved"
+
+
+def test_requester_may_abort_but_not_approve_and_superuser_gets_no_buttons(
+    client, owner, make_user, approval
+):
+    client.force_login(owner)
+    html = client.get(approval.get_absolute_url()).content.decode()
+    assert 'value="abort"' in html and 'value="promote-full"' not in html
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    for url in (approval.get_absolute_url(),):
+        html = client.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert 'value="approve"' not in html and 'value="abort"' not in html
