@@ -120,7 +120,9 @@ def _signal_release(approval: ApprovalRequest, decision: str) -> None:
             decision=decision,
             approval_id=approval.pk,
             decider=approval.decided_by.get_username() if approval.decided_by else "",
-            comment=approval.comment,
+            comment=f"BREAK-GLASS override: {approval.comment}"
+            if approval.decision == ApprovalRequest.Decision.BREAK_GLASS
+            else approval.comment,
             weight=approval.weight,
         )
         if not moved:

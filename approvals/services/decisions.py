@@ -23,6 +23,14 @@ Decision = ApprovalRequest.Decision
 BREAK_GLASS_MIN_REASON = 20
 
 
+def _clean_text(text, what: str) -> str:
+    """A person's comment or reason, or ApprovalRefused: NUL bytes cannot be stored."""
+    text = text if isinstance(text, str) else ""
+    if "\x00" in text:
+        raise ApprovalRefused(f"The {what} contains a NUL byte: remove it and try again.")
+    return text[:2000]
+
+
 def _schedule_signal(approval_id: int) -> None:
     from .. import tasks
 
@@ -71,8 +79,8 @@ def approval_decide(
     """Approve, promote fully or abort. Exactly one decision wins; the signal goes on commit."""
     if decision not in (Decision.APPROVE, Decision.PROMOTE_FULL, Decision.ABORT):
         raise ApprovalRefused(f"unknown decision {decision!r}")
+    comment = _clean_text(comment, "comment")
     _require(actor, approval, decision, context)
-    comment = (comment or "")[:2000]
     with transaction.atomic():
         locked = _lock_open(approval, decision)
         if decision == Decision.ABORT:
@@ -195,7 +203,7 @@ def approval_break_glass(
         context=context,
         message="Only SREs may break the glass.",
     )
-    reason = (reason or "").strip()
+    reason = _clean_text(reason, "reason").strip()
     if len(reason) < BREAK_GLASS_MIN_REASON:
         raise ApprovalRefused(
             f"Say why the gate is broken (at least {BREAK_GLASS_MIN_REASON} characters): the "

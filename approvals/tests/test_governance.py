@@ -348,3 +348,13 @@ def test_the_inbox_lists_exactly_what_the_rule_lets_each_person_decide(
             r for r in requests if rules.has_perm("approvals.decide_approvalrequest", person, r)
         }
         assert listed == allowed, person.username
+
+
+def test_a_nul_byte_in_a_comment_is_a_message_not_a_500(client, colleague, gate):
+    client.force_login(colleague)
+    response = client.post(
+        f"/approvals/{gate.pk}/decide/", {"decision": "approve", "comment": "ok\x00"}, follow=True
+    )
+    assert response.status_code == 200 and "NUL byte" in response.content.decode()
+    gate.refresh_from_db()
+    assert gate.state == "pending" and not gate.votes.exists()
