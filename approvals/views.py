@@ -5,7 +5,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 from portal.panels import APPROVAL, panels_for
 
 from . import services
@@ -85,8 +85,6 @@ def approval_decide(request, pk):
             comment=request.POST.get("comment", ""),
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
