@@ -105,8 +105,6 @@ def approval_break_glass(request, pk):
             reason=request.POST.get("reason", ""),
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
@@ -127,8 +125,6 @@ def release_promote(request, pk):
             full=request.POST.get("full") == "1",
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
