@@ -77,6 +77,9 @@ class Release(models.Model):
     # The last promote / abort that Argo CD refused, shown on the page until a signal succeeds
     # (kept apart from last_error, which every good poll clears).
     signal_error = models.CharField(max_length=500, blank=True)
+    observed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When GitHub or Argo CD was last read for this release"
+    )
 
     # Polling bookkeeping: beat enqueues releases whose next_poll_at has come.
     attempts = models.PositiveIntegerField(default=0)

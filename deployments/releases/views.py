@@ -13,6 +13,7 @@ from portal.panels import RELEASE, panels_for
 
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
+from .freshness import release_observed_age, release_stale_reason
 from .models import Release
 from .selectors import (
     SPARK_HEIGHT,
@@ -56,7 +57,13 @@ def _release(pk) -> Release:
 
 def release_detail(request, pk):
     release = _release(pk)
-    context = {"release": release, "reason_form": ReasonForm(), "gate": _gate(request, release)}
+    context = {
+        "release": release,
+        "reason_form": ReasonForm(),
+        "observed_age": release_observed_age(release),
+        "stale_reason": release_stale_reason(release),
+        "gate": _gate(request, release),
+    }
     if request.htmx:
         response = render(request, "deployments/releases/release_detail.html#status", context)
         if release.is_terminal:

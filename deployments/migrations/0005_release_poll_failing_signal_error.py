@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0003_cpu_request_knob'),
+        ('deployments', '0004_release_observed_at'),
     ]
 
     operations = [
