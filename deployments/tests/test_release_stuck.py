@@ -30,6 +30,7 @@ def progressing(ledger, environments, owner):
         current_step=0,
         set_weight=5,
         requested_by=owner,
+        observed_at=timezone.now(),  # the worker read it just now
     )
 
 
