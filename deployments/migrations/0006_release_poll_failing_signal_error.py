@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0004_release_observed_at'),
+        ('deployments', '0005_release_dispatch_sent_at'),
     ]
 
     operations = [
