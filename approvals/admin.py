@@ -13,9 +13,9 @@ class MachineClientAdmin(RulesAdminMixin, admin.ModelAdmin):
     """Creating a client shows its token and signing secret once; only the token's hash is kept."""
 
     audit_action_prefix = "approvals.machine_client"
-    list_display = ["name", "is_active", "created_at"]
-    filter_horizontal = ["environments"]
-    fields = ["name", "environments", "is_active"]
+    list_display = ["name", "all_components", "is_active", "created_at"]
+    filter_horizontal = ["environments", "components"]
+    fields = ["name", "environments", "all_components", "components", "is_active"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -32,7 +32,11 @@ class MachineClientAdmin(RulesAdminMixin, admin.ModelAdmin):
             return
         client = form.instance
         _, token, secret = machine_client_issue(
-            name=client.name, environments=client.environments.all(), actor=request.user
+            name=client.name,
+            environments=client.environments.all(),
+            components=list(client.components.all()),
+            all_components=client.all_components,
+            actor=request.user,
         )
         messages.warning(
             request,
@@ -43,7 +47,7 @@ class MachineClientAdmin(RulesAdminMixin, admin.ModelAdmin):
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(RulesAdminMixin, admin.ModelAdmin):
     audit_action_prefix = "approvals.policy"
-    list_display = ["environment", "quorum", "on_expiry", "default_ttl_minutes"]
+    list_display = ["environment", "approvers", "quorum", "on_expiry", "default_ttl_minutes"]
 
 
 @admin.register(ApprovalRequest)

@@ -1,22 +1,37 @@
 """The machine API that workflows call at their pause point (documented in openapi.yaml)."""
 
-import json
-from pathlib import Path
+from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
 
 from . import services
+from .api_schema import OPENAPI, MalformedRequest, body_parse, request_check
 from .machine_auth import MachineAuthError, machine_authenticate
 from .models import ApprovalRequest
 from .services import ApprovalRefused
 
-OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+def machine_endpoint(method: str):
+    """A machine API view: no session or CSRF, one method, and a JSON 405 for any other."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != method:
+                answer = JsonResponse({"error": f"use {method} on this URL"}, status=405)
+                answer["Allow"] = method
+                return answer
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(login_not_required(wrapper))
+
+    return decorate
 
 
 def approval_json(approval: ApprovalRequest) -> dict:
@@ -49,22 +64,41 @@ def _refuse(request, error: MachineAuthError) -> JsonResponse:
     return JsonResponse({"error": error.message}, status=error.status)
 
 
-@csrf_exempt
-@login_not_required
-@require_POST
-def approval_create(request):
-    """POST /api/approvals/: a workflow asks for a decision."""
+def _malformed(request, client, error: MalformedRequest) -> JsonResponse:
+    audit_record(
+        actor=None,
+        actor_label=f"machine:{client.name}",
+        action="api.validate",
+        outcome=AuditEvent.Outcome.DENIED,
+        reason=error.message,
+        context=AuditContext.from_request(request),
+    )
+    return JsonResponse({"error": error.message}, status=400)
+
+
+def _authenticated_and_valid(request):
+    """(client, None) for a signed request that matches openapi.yaml, else (None, answer)."""
     try:
         client = machine_authenticate(request)
     except MachineAuthError as error:
-        return _refuse(request, error)
+        return None, _refuse(request, error)
     try:
-        data = json.loads(request.body or b"null")
+        request_check(request)
+    except MalformedRequest as error:
+        return None, _malformed(request, client, error)
+    return client, None
+
+
+@machine_endpoint("POST")
+def approval_create(request):
+    """POST /api/approvals/: a workflow asks for a decision."""
+    client, refused = _authenticated_and_valid(request)
+    if refused:
+        return refused
+    try:
         approval = services.approval_create(
-            client=client, data=data, context=AuditContext.from_request(request)
+            client=client, data=body_parse(request.body), context=AuditContext.from_request(request)
         )
-    except ValueError:
-        return JsonResponse({"error": "the body is not valid JSON"}, status=400)
     except ApprovalRefused as exc:
         return JsonResponse({"error": exc.message}, status=422)
     response = JsonResponse(approval_json(approval), status=201)
@@ -72,17 +106,15 @@ def approval_create(request):
     return response
 
 
-@csrf_exempt
-@login_not_required
-@require_GET
-def approval_get(request, pk):
-    try:
-        client = machine_authenticate(request)
-    except MachineAuthError as error:
-        return _refuse(request, error)
+@machine_endpoint("GET")
+def approval_get(request, id):  # noqa: A002 - the parameter's name in openapi.yaml
+    """GET /api/approvals/<id>: the workflow polls for the decision."""
+    client, refused = _authenticated_and_valid(request)
+    if refused:
+        return refused
     approval = (
         ApprovalRequest.objects.select_related("component", "environment", "decided_by")
-        .filter(pk=pk, client=client)
+        .filter(pk=int(id), client=client)
         .first()
     )
     if approval is None:

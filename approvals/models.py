@@ -9,16 +9,29 @@ from django.utils import timezone
 
 
 class MachineClient(models.Model):
-    """A workflow or automation allowed to call the machine API, for some environments.
+    """A workflow or automation allowed to call the machine API, for some components and
+    environments.
 
-    It authenticates with a bearer token (only its SHA-256 is stored) and signs every body with
-    HMAC-SHA256 over "<timestamp>.<body>" using `signing_secret`, like GitHub webhooks.
+    It authenticates with a bearer token (only its SHA-256 is stored) and signs every request
+    with HMAC-SHA256 (v2: method, path, delivery id, timestamp, body hash) using
+    `signing_secret`.
     """
 
     name = models.SlugField(max_length=100, unique=True)
     token_sha256 = models.CharField(max_length=64, unique=True)
     signing_secret = models.CharField(max_length=128)
     environments = models.ManyToManyField("catalog.Environment", related_name="machine_clients")
+    components = models.ManyToManyField(
+        "catalog.Component",
+        related_name="machine_clients",
+        blank=True,
+        help_text="The services this client may ask approvals for.",
+    )
+    all_components = models.BooleanField(
+        default=False,
+        help_text="May ask for any service (a shared release pipeline); otherwise only the "
+        "components listed.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -27,6 +40,9 @@ class MachineClient(models.Model):
 
     def __str__(self):
         return self.name
+
+    def may_post_for(self, component) -> bool:
+        return self.all_components or self.components.filter(pk=component.pk).exists()
 
     @staticmethod
     def hash_token(token: str) -> str:
@@ -53,8 +69,18 @@ class ApprovalPolicy(models.Model):
         ABORT = "abort", "Abort the release"
         STAY_PAUSED = "stay-paused", "Leave the rollout paused"
 
+    class Approvers(models.TextChoices):
+        TEAM = "team", "Members of the owning team and SREs"
+        LEADS = "leads", "Leads of the owning team and SREs"
+
     environment = models.OneToOneField(
         "catalog.Environment", on_delete=models.CASCADE, related_name="approval_policy"
+    )
+    approvers = models.CharField(
+        max_length=8,
+        choices=Approvers.choices,
+        default=Approvers.TEAM,
+        help_text="Who is eligible to approve. The requester never is.",
     )
     quorum = models.PositiveSmallIntegerField(default=1, help_text="Approvals needed")
     on_expiry = models.CharField(max_length=12, choices=OnExpiry.choices, default=OnExpiry.ABORT)
@@ -78,6 +104,7 @@ class ApprovalRequest(models.Model):
         APPROVE = "approve", "Approve"
         PROMOTE_FULL = "promote-full", "Promote fully"
         ABORT = "abort", "Abort"
+        BREAK_GLASS = "break-glass", "Break-glass override"
 
     class SignalState(models.TextChoices):
         NONE = "none", "Nothing to send yet"
@@ -86,6 +113,7 @@ class ApprovalRequest(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, retrying"
         GAVE_UP = "gave-up", "Failed"
+        SKIPPED = "skipped", "Not sent: the release had moved on"
 
     component = models.ForeignKey(
         "catalog.Component", on_delete=models.PROTECT, related_name="approval_requests"
@@ -118,6 +146,7 @@ class ApprovalRequest(models.Model):
     #  "rollout": {"application"}}
     signal = models.JSONField(default=dict, blank=True)
     quorum = models.PositiveSmallIntegerField(default=1)
+    approvers = models.CharField(max_length=8, default=ApprovalPolicy.Approvers.TEAM)
     on_expiry = models.CharField(max_length=12, default=ApprovalPolicy.OnExpiry.ABORT)
     expires_at = models.DateTimeField(db_index=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
@@ -146,6 +175,15 @@ class ApprovalRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "expires_at"])]
+        constraints = [
+            # A release waits at one pause at a time: one open request per release (and so per
+            # release and phase). A second post for it is refused, not queued beside the first.
+            models.UniqueConstraint(
+                fields=["release"],
+                condition=models.Q(state="pending", release__isnull=False),
+                name="one_open_approval_per_release",
+            )
+        ]
 
     def __str__(self):
         return f"{self.component} to {self.environment}: {self.rollout_phase}"

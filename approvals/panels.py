@@ -47,6 +47,11 @@ class DecisionPanel(ApprovalPanel):
     template = "approvals/approval_detail.html#decision"
     pages = {APPROVAL: ("main", 10)}
 
+    def context(self, request, target, page) -> dict:
+        from .views import may
+
+        return {"approval": target, **may(request.user, target)}
+
 
 @register
 class ChangesPanel(ApprovalPanel):

@@ -6,11 +6,18 @@ from .models import ApprovalRequest
 
 
 def approvals_decidable_by(user) -> QuerySet[ApprovalRequest]:
-    """Pending requests `user` may decide: owning team's (or all, for SREs), not their own.
+    """Pending requests `user` may decide: owning team's (or all, for SREs), not their own;
+    under a `leads` policy only a lead of the owning team (or an SRE).
 
     Mirrors the `approvals.decide_approvalrequest` rule; tested against it.
     """
     pending = ApprovalRequest.objects.filter(state="pending").exclude(requested_by=user)
     if not is_sre(user):
-        pending = pending.filter(Q(component__owner__memberships__user=user))
+        pending = pending.filter(Q(component__owner__memberships__user=user)).filter(
+            Q(approvers="team")
+            | Q(
+                component__owner__memberships__user=user,
+                component__owner__memberships__role="lead",
+            )
+        )
     return pending.select_related("component__owner", "environment", "requested_by").distinct()

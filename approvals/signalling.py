@@ -15,6 +15,12 @@ from integrations.errors import IntegrationError
 from .models import ApprovalRequest
 
 ROLLOUT_ACTION = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
+# What the waiting side is told: a break-glass override resumes like an approval.
+SIGNAL_DECISION = {"break-glass": "approve"}
+
+
+class ReleaseMovedOn(Exception):
+    """The release is no longer paused where the decision was made: nothing is sent."""
 
 
 def approval_signal_send(*, approval_id: int) -> None:
@@ -34,6 +40,7 @@ def approval_signal_send(*, approval_id: int) -> None:
         pk=approval_id
     )
     decision = approval.decision or "abort"  # an expired request that aborts on expiry
+    decision = SIGNAL_DECISION.get(decision, decision)
     sent = list(approval.signal_sent or [])
     try:
         for part, send in (("rollout", _signal_release), ("github", _signal_github)):
@@ -42,6 +49,11 @@ def approval_signal_send(*, approval_id: int) -> None:
             send(approval, decision)
             sent.append(part)
             ApprovalRequest.objects.filter(pk=approval_id).update(signal_sent=sent)
+    except ReleaseMovedOn as moved:
+        ApprovalRequest.objects.filter(pk=approval_id).update(
+            signal_state=ApprovalRequest.SignalState.SKIPPED, signal_error=str(moved)[:2000]
+        )
+        return
     except IntegrationError as exc:
         ApprovalRequest.objects.filter(pk=approval_id).update(
             signal_state=ApprovalRequest.SignalState.FAILED, signal_error=str(exc)[:2000]
@@ -72,6 +84,25 @@ def approval_signals_reclaim() -> list[int]:
     return ids
 
 
+UNSENT_AFTER = timedelta(minutes=1)
+FAILED_RESEND_AFTER = timedelta(minutes=6)  # past the task's own longest retry countdown
+
+
+def approval_signals_unsent() -> list[int]:
+    """Decided requests whose signal task never ran (lost before the broker, or its retries
+    lost with a worker): beat sends them again. The send claims with a conditional update and
+    skips parts already delivered, so an extra delivery does nothing twice."""
+    now = timezone.now()
+    pending = ApprovalRequest.objects.filter(
+        signal_state=ApprovalRequest.SignalState.PENDING, decided_at__lt=now - UNSENT_AFTER
+    )
+    failed = ApprovalRequest.objects.filter(
+        signal_state=ApprovalRequest.SignalState.FAILED,
+        signal_claimed_at__lt=now - FAILED_RESEND_AFTER,
+    )
+    return list(pending.values_list("pk", flat=True)) + list(failed.values_list("pk", flat=True))
+
+
 def approval_signal_give_up(*, approval_id: int, error: str) -> None:
     ApprovalRequest.objects.filter(pk=approval_id).exclude(signal_state="sent").update(
         signal_state=ApprovalRequest.SignalState.GAVE_UP,
@@ -84,9 +115,21 @@ def _signal_release(approval: ApprovalRequest, decision: str) -> None:
     from deployments.releases import machine
 
     if approval.release_id:
-        machine.release_decision_apply(
-            release_id=approval.release_id, decision=decision, approval_id=approval.pk
+        moved = machine.release_decision_apply(
+            release_id=approval.release_id,
+            decision=decision,
+            approval_id=approval.pk,
+            decider=approval.decided_by.get_username() if approval.decided_by else "",
+            comment=f"BREAK-GLASS override: {approval.comment}"
+            if approval.decision == ApprovalRequest.Decision.BREAK_GLASS
+            else approval.comment,
+            weight=approval.weight,
         )
+        if not moved:
+            raise ReleaseMovedOn(
+                "The release was no longer paused at this step when the decision was sent: "
+                "nothing was sent to Argo CD or GitHub."
+            )
         return
     application = (approval.signal.get("rollout") or {}).get("application")
     if application:

@@ -21,7 +21,8 @@ def approval_signal(self, approval_id: int) -> None:
 @shared_task(name="approvals.approvals_expire")
 def approvals_expire() -> int:
     """Beat, every 15 s: close expired requests (never approve them), and resend signals
-    whose worker died half way."""
-    for approval_id in signalling.approval_signals_reclaim():
+    whose worker died half way or whose task never reached a worker."""
+    resend = signalling.approval_signals_reclaim() + signalling.approval_signals_unsent()
+    for approval_id in dict.fromkeys(resend):
         approval_signal.delay(approval_id)
     return services.approval_expire_due()

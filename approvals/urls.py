@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.approval_inbox, name="inbox"),
     path("<int:pk>/", views.approval_detail, name="approval_detail"),
     path("<int:pk>/decide/", views.approval_decide, name="approval_decide"),
+    path("<int:pk>/break-glass/", views.approval_break_glass, name="approval_break_glass"),
+    path("releases/<int:pk>/promote/", views.release_promote, name="release_promote"),
     # Panel fragments (portal/panels.py; the panels live in approvals/panels.py).
     path("<int:pk>/panels/changes/", panel_fragment, {"panel": "changes"}, name="panel_changes"),
     path(

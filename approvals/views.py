@@ -1,3 +1,4 @@
+import rules
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -35,10 +36,25 @@ def approval_detail(request, pk):
         pk=pk,
     )
     if request.htmx:
-        return render(request, "approvals/approval_detail.html#decision", {"approval": approval})
+        context = {"approval": approval, **may(request.user, approval)}
+        return render(request, "approvals/approval_detail.html#decision", context)
     panels = panels_for(APPROVAL, request, approval)
-    context = {"approval": approval, "panels": panels}
+    context = {"approval": approval, "panels": panels, **may(request.user, approval)}
     return render(request, "approvals/approval_detail.html", context)
+
+
+def may(user, approval) -> dict:
+    """What the page offers `user`, asked of the rules themselves (superuser grants nothing)."""
+    return {
+        "can_decide": rules.has_perm("approvals.decide_approvalrequest", user, approval),
+        "can_abort": rules.has_perm("approvals.abort_approvalrequest", user, approval),
+        "can_break_glass": rules.has_perm("approvals.break_glass_approvalrequest", user, approval),
+    }
+
+
+def _back(request, approval):
+    """Back to `next` when it is a page of this site, else to the approval."""
+    return redirect(safe_next(request, approval.get_absolute_url()))
 
 
 def compare_url(approval: ApprovalRequest) -> str:
@@ -68,4 +84,44 @@ def approval_decide(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Decision recorded; the waiting workflow is being told.")
-    return redirect(safe_next(request, approval.get_absolute_url()))
+    return _back(request, approval)
+
+
+@mutating
+def approval_break_glass(request, pk):
+    """An SRE overrides the gate in an emergency: separate from deciding, and loud."""
+    approval = get_object_or_404(
+        ApprovalRequest.objects.select_related("component__owner", "environment"), pk=pk
+    )
+    try:
+        services.approval_break_glass(
+            actor=request.user,
+            approval=approval,
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.warning(request, "Break-glass override recorded and audited; the gate is open.")
+    return _back(request, approval)
+
+
+@mutating
+def release_promote(request, pk):
+    """Promote a gated release from its page: a decision on its approval, same rules."""
+    from deployments.models import Release
+
+    release = get_object_or_404(Release.objects.select_related("component", "environment"), pk=pk)
+    try:
+        services.approval_release_promote(
+            actor=request.user,
+            release=release,
+            full=request.POST.get("full") == "1",
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Decision recorded on the release's approval.")
+    return redirect(release.get_absolute_url())

@@ -12,7 +12,8 @@ PLATFORM_ADMIN_GROUP = "platform-admin"
 VIEWER_GROUP = "viewer"
 
 is_sre = rules.is_group_member(SRE_GROUP)
-is_platform_admin = rules.is_group_member(PLATFORM_ADMIN_GROUP) | rules.is_superuser
+# Superuser status is not a role: it grants nothing in the product (docs/access.md).
+is_platform_admin = rules.is_group_member(PLATFORM_ADMIN_GROUP)
 is_viewer = rules.is_group_member(VIEWER_GROUP)
 
 
@@ -114,8 +115,7 @@ changes_non_production = is_sre | is_owner_team_member | other_teams_allowed
 can_change_setting = (environment_is_production & changes_production) | (
     ~environment_is_production & changes_non_production
 )
-# Approving needs authority over the target and must come from somebody else.
-can_approve = (is_owner_team_lead | is_sre) & ~is_requester
+# Who approves is decided in approvals/rules.py (one place; docs/access.md "The rules").
 
 rules.add_perm("portal.view_auditevent", rules.is_authenticated)
 rules.add_perm("portal.export_auditevent", is_sre | is_platform_admin)

@@ -296,6 +296,9 @@ INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 GITHUB_DISPATCH_APPEAR_SECONDS = float(env("GITHUB_DISPATCH_APPEAR_SECONDS", "120"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
+# Polling a release that keeps failing (Argo CD or GitHub unreachable, the application gone)
+# for longer than this fails the release with the reason and frees its target.
+RELEASE_POLL_FAIL_AFTER_SECONDS = int(env("RELEASE_POLL_FAIL_AFTER_SECONDS", "900"))
 # A release's state read longer ago than this is stale: its page says so and turns Promote off
 # (the worker, beat or Argo CD is not answering). A decision re-reads Argo CD when its state is
 # older than RELEASE_FRESH_SECONDS (deployments/freshness.py).

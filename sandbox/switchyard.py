@@ -17,6 +17,7 @@ def sandbox_machine_credentials() -> dict:
         _, token, secret = machine_client_issue(
             name=SANDBOX_CLIENT,
             environments=Environment.objects.all(),
+            all_components=True,
             actor_label="sandbox",
         )
     except DatabaseError as exc:

@@ -2,7 +2,7 @@ import pytest
 
 
 @pytest.fixture
-def machine(environments):
+def machine(environments, ledger):
     from approvals.models import MachineClient
 
     client = MachineClient.objects.create(
@@ -11,6 +11,7 @@ def machine(environments):
         signing_secret="s3cret",
     )
     client.environments.add(environments["prod"])
+    client.components.add(ledger)
     return client
 
 
@@ -34,13 +35,21 @@ def call_api(client):
         delivery=None,
         signature=None,
     ):
-        raw = json.dumps(body).encode() if body is not None else b""
+        raw = (
+            body
+            if isinstance(body, bytes)
+            else json.dumps(body).encode()
+            if body is not None
+            else b""
+        )
         ts = str(timestamp if timestamp is not None else int(time.time()))
+        delivery = delivery or uuid.uuid4().hex
         headers = {
             "HTTP_AUTHORIZATION": f"Bearer {token}",
             "HTTP_X_SWITCHYARD_TIMESTAMP": ts,
-            "HTTP_X_SWITCHYARD_DELIVERY": delivery or uuid.uuid4().hex,
-            "HTTP_X_SWITCHYARD_SIGNATURE": signature or sign(secret, ts, raw),
+            "HTTP_X_SWITCHYARD_DELIVERY": delivery,
+            "HTTP_X_SWITCHYARD_SIGNATURE": signature
+            or sign(secret, method.upper(), url, delivery, ts, raw),
         }
         if method == "post":
             return client.post(url, raw, content_type="application/json", **headers)

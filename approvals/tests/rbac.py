@@ -1,31 +1,97 @@
-"""approvals rows of the RBAC matrix (format: portal/tests/rbac_world.py)."""
+"""approvals rows of the RBAC matrix (format: portal/tests/rbac_world.py).
+
+The rules (docs/access.md): eligible people decide, never the requester; abort is open to the
+requester, the owning team and SREs; break-glass to SREs; superuser and platform admin grant
+nothing here.
+"""
 
 from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalPolicy, ApprovalRequest
+from deployments.models import Release
+
+DECIDERS = {"owner_member", "owner_lead", "sre"}
+ABORTERS = DECIDERS | {"requester"}
 
 
-def _approval(w):
-    # The owner team member asked for it: they may not approve their own request.
-    w.extra["approval"] = ApprovalRequest.objects.create(
-        component=w.component,
-        environment=w.production,
-        rollout_phase="canary 5% verified",
-        requested_by=w.users["owner_member"],
-        requester_label="owner_member",
-        expires_at=timezone.now() + timedelta(minutes=30),
-    )
+def _approval(approvers="team", with_release=False):
+    def setup(w):
+        ApprovalPolicy.objects.create(environment=w.production, approvers=approvers)
+        release = None
+        if with_release:
+            release = Release.objects.create(
+                component=w.component,
+                environment=w.production,
+                version="v2.0.0",
+                strategy="canary",
+                canary_steps=[5, 25, 50, 100],
+                state="paused",
+                current_step=0,
+                set_weight=5,
+                requested_by=w.users["requester"],
+            )
+        w.extra["release"] = release
+        w.extra["approval"] = ApprovalRequest.objects.create(
+            component=w.component,
+            environment=w.production,
+            release=release,
+            rollout_phase="canary 5% verified",
+            weight=5,
+            approvers=approvers,
+            requested_by=w.users["requester"],
+            requester_label="requester",
+            expires_at=timezone.now() + timedelta(minutes=30),
+        )
+
+    return setup
+
+
+def _decide_url(w):
+    return reverse("approvals:approval_decide", args=[w.extra["approval"].pk])
 
 
 RBAC_CASES = [
     {
         "url_name": "approvals:approval_decide",
-        "url": lambda w: reverse("approvals:approval_decide", args=[w.extra["approval"].pk]),
+        "url": _decide_url,
         "data": lambda w: {"decision": "approve", "comment": "error rates flat"},
-        "setup": _approval,
+        "setup": _approval(),
+        "request_scoped": True,
+        "allowed": DECIDERS,
+    },
+    {
+        "url_name": "approvals:approval_decide",
+        "url": _decide_url,
+        "data": lambda w: {"decision": "promote-full"},
+        "setup": _approval(approvers="leads"),
+        "request_scoped": True,
         "allowed": {"owner_lead", "sre"},
+    },
+    {
+        "url_name": "approvals:approval_decide",
+        "url": _decide_url,
+        "data": lambda w: {"decision": "abort", "comment": "errors"},
+        "setup": _approval(with_release=True),
+        "request_scoped": True,
+        "allowed": ABORTERS,
+    },
+    {
+        "url_name": "approvals:approval_break_glass",
+        "url": lambda w: reverse("approvals:approval_break_glass", args=[w.extra["approval"].pk]),
+        "data": lambda w: {"reason": "payments down, the fix must ship now, nobody else awake"},
+        "setup": _approval(),
+        "request_scoped": True,
+        "allowed": {"sre"},
+    },
+    {
+        "url_name": "approvals:release_promote",
+        "url": lambda w: reverse("approvals:release_promote", args=[w.extra["release"].pk]),
+        "data": lambda w: {"full": "1"},
+        "setup": _approval(with_release=True),
+        "request_scoped": True,
+        "allowed": DECIDERS,
     },
 ]

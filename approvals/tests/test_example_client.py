@@ -110,5 +110,5 @@ def test_client_reports_a_refusal_and_exits_1(live_server, machine, ledger, owne
     process = client_start(live_server, "--expires-in-minutes", "5000")
     code, answer, err = decided(process)
     assert code == 1 and answer == {}
-    assert "answered 422" in err and "within 24 hours" in err
+    assert "answered 400" in err and "expires_in_minutes" in err and "1440" in err
     assert not ApprovalRequest.objects.exists()

@@ -87,3 +87,15 @@ def test_a_nul_in_the_comment_is_a_400_and_decides_nothing(client, colleague, ap
     assert response.status_code == 400
     approval.refresh_from_db()
     assert approval.state == "pending"
+
+
+def test_requester_may_abort_but_not_approve_and_superuser_gets_no_buttons(
+    client, owner, make_user, approval
+):
+    client.force_login(owner)
+    html = client.get(approval.get_absolute_url()).content.decode()
+    assert 'value="abort"' in html and 'value="promote-full"' not in html
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    for url in (approval.get_absolute_url(),):
+        html = client.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert 'value="approve"' not in html and 'value="abort"' not in html

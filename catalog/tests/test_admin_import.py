@@ -56,10 +56,12 @@ def test_platform_admin_uploads_several_files_and_sees_the_report(client, platfo
     assert (event.actor, event.outcome, event.after["created"]) == (platform_admin, "done", 3)
 
 
-def test_superuser_may_upload(client, make_user):
+def test_superuser_status_alone_may_not_upload(client, make_user):
+    """Superuser status grants nothing in the product (docs/access.md, "The rules"): importing
+    is a platform admin's action."""
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     response = client.post(URL, upload(("team.yaml", TEAM)))
-    assert response.context["report"].created == 1 and Team.objects.count() == 1
+    assert response.status_code == 403 and Team.objects.count() == 0
 
 
 def test_staff_outside_platform_team_is_refused_and_nothing_changes(client, staff_outsider):

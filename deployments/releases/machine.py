@@ -14,13 +14,12 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from approvals.models import ApprovalPolicy
 from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 from portal.links import is_http_url
 
-from .models import Release
-from .selectors import repository_slug
+from .models import Release, ReleaseEvent
+from .selectors import environment_gated, repository_slug
 from .transitions import release_aborted_status, release_poll_schedule, release_transition
 
 logger = logging.getLogger(__name__)
@@ -137,7 +136,7 @@ def _workflow_inputs(release: Release) -> dict:
             if weight < 100:
                 steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
         inputs["steps"] = ",".join(steps)
-        if ApprovalPolicy.objects.filter(environment=release.environment).exists():
+        if environment_gated(release.environment):
             inputs["approval"] = "required"
     return inputs
 
@@ -194,18 +193,40 @@ def release_poll_run(*, release_id: int) -> None:
         else:
             return
     except IntegrationError as exc:
-        Release.objects.filter(pk=release.pk, state=release.state).update(
-            last_error=f"{exc.system or 'integration'} unreachable: {exc.message}. Still trying."
-            if exc.transient
-            else str(exc)
-        )
-        release_poll_schedule(
-            release_id=release.pk, changed=False, interval_now=release.poll_interval
-        )
+        _poll_failed(release, exc)
         return
+    if release.poll_failing_since:
+        Release.objects.filter(pk=release.pk).update(poll_failing_since=None)
     release_poll_schedule(
         release_id=release.pk, changed=changed, interval_now=release.poll_interval, observed=True
     )
+
+
+def _poll_failed(release: Release, exc: IntegrationError) -> None:
+    """Record a failed poll; past the bound, fail the release with the reason (its target is
+    free again) instead of leaving it active for ever."""
+    now = timezone.now()
+    since = release.poll_failing_since or now
+    reason = (
+        f"{exc.system or 'integration'} unreachable: {exc.message}" if exc.transient else str(exc)
+    )
+    bound = timedelta(seconds=settings.RELEASE_POLL_FAIL_AFTER_SECONDS)
+    if now - since >= bound:
+        minutes = int((now - since).total_seconds() // 60)
+        release_transition(
+            release_id=release.pk,
+            from_states=[release.state],
+            to_state=Release.State.FAILED,
+            message=f"Polling failed for {minutes} min: {reason}"[:500],
+            last_error=f"Switchyard could not follow this release for {minutes} minutes "
+            f"({reason}). Check it in Argo CD / GitHub, then release again.",
+        )
+        return
+    Release.objects.filter(pk=release.pk, state=release.state).update(
+        last_error=f"{reason}. Still trying." if exc.transient else reason,
+        poll_failing_since=since,
+    )
+    release_poll_schedule(release_id=release.pk, changed=False, interval_now=release.poll_interval)
 
 
 def release_observe(*, release_id: int) -> None:
@@ -348,6 +369,8 @@ def release_signal_send(*, release_id: int, signal: str) -> None:
 
     release = Release.objects.select_related("component", "environment").get(pk=release_id)
     argocd_client().rollout_action(_argocd_app(release), signal)
+    if release.signal_error:
+        Release.objects.filter(pk=release_id).update(signal_error="")
     release_poll_schedule(release_id=release_id, changed=True)
 
 
@@ -386,42 +409,87 @@ def releases_stuck() -> list[int]:
     )
 
 
-def release_signal_failed(*, release_id: int, signal: str, error: str) -> None:
-    """The Rollout did not take the signal: say so on the release, where people look."""
-    Release.objects.filter(pk=release_id).update(
-        last_error=f"Could not send “{signal}” to the rollout: {error}. Use Argo CD or "
-        "kubectl argo rollouts to act on it directly."
-    )
+def release_signal_failed(*, release_id: int, signal: str, error: str, revert: bool = True) -> None:
+    """The Rollout did not take the signal: say so on the release, where people look.
 
-
-def release_decision_apply(*, release_id: int, decision: str, approval_id: int) -> None:
-    """An approval was decided: move the paused release and signal its Rollout.
-
-    Raises IntegrationError for the approval's signal task to retry; the transition is
-    conditional, so a retry does not move the release twice.
+    A refused promote leaves the Rollout paused, so the release goes back to paused once, with
+    the reason in its timeline, instead of flipping between progressing and paused as polls
+    and the optimistic promote disagree.
     """
-    from approvals.models import ApprovalRequest
+    text = (
+        f"Argo CD refused “{signal}”: {error}. Nothing moved; try again, or act on the "
+        "rollout in Argo CD (kubectl argo rollouts)."
+    )[:500]
+    Release.objects.filter(pk=release_id).update(signal_error=text)
+    if revert and signal != "abort":
+        release_transition(
+            release_id=release_id,
+            from_states=[Release.State.PROGRESSING],
+            to_state=Release.State.PAUSED,
+            message=text,
+        )
 
-    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
-    if approval.decided_by:
+
+def release_decision_apply(
+    *,
+    release_id: int,
+    decision: str,
+    approval_id: int,
+    decider: str,
+    comment: str = "",
+    weight: int | None = None,
+) -> bool:
+    """A decision was made on the release's approval: move the paused release and signal its
+    Rollout. False (nothing moved, nothing sent) when the release is no longer paused at the
+    step the approval was about.
+
+    The caller passes who decided (`decider`, "" for an expiry) and the comment: releases know
+    nothing of approvals. Raises IntegrationError for the caller to retry; a retry finds its
+    own transition in the timeline and only re-sends the signal.
+    """
+    if decider:
         verb = {"abort": "aborted", "promote-full": "promoted fully"}.get(decision, "approved")
-        message = f"{approval.decided_by.get_username()} {verb} (approval #{approval_id})"
-        message += f": {approval.comment}" if approval.comment else ""
+        message = f"{decider} {verb} (approval #{approval_id})"
+        message += f": {comment}" if comment else ""
     else:
         message = f"Approval #{approval_id} expired without a decision: aborted"
-    fields = {}
+    release = Release.objects.get(pk=release_id)
+    fields, where = {}, {}
     if decision == "abort":
-        release = Release.objects.get(pk=release_id)
         fields["status_message"] = release_aborted_status(release)
-    release_transition(
+    elif weight is not None and release.set_weight is not None:
+        # Paused at the step the approval was about: a late approval of an earlier step
+        # must not push a later pause along.
+        where["set_weight"] = weight
+    moved = release_transition(
         release_id=release_id,
         from_states=[Release.State.PAUSED],
         to_state=Release.State.ABORTED if decision == "abort" else Release.State.PROGRESSING,
         message=message,
         data={"approval": approval_id, "decision": decision},
+        where=where,
         **fields,
     )
-    release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+    if (
+        not moved
+        and not ReleaseEvent.objects.filter(
+            release_id=release_id, data__approval=approval_id
+        ).exists()
+    ):
+        return False
+    try:
+        release_signal_send(release_id=release_id, signal=APPROVAL_SIGNAL[decision])
+    except IntegrationError as exc:
+        if not exc.transient:
+            # Shown on the release page too; the approval's signal keeps its own state.
+            release_signal_failed(
+                release_id=release_id,
+                signal=APPROVAL_SIGNAL[decision],
+                error=str(exc),
+                revert=False,
+            )
+        raise
+    return True
 
 
 def releases_sweep(release_ids: list[int], *, concurrency: int | None = None) -> None:

@@ -74,6 +74,12 @@ class Release(models.Model):
     actual_weight = models.PositiveSmallIntegerField(null=True, blank=True)
     status_message = models.CharField(max_length=500, blank=True)
     last_error = models.TextField(blank=True)
+    # Set by the first failed poll of a run of failures, cleared by a good one: polling that
+    # fails for longer than RELEASE_POLL_FAIL_AFTER fails the release and frees its target.
+    poll_failing_since = models.DateTimeField(null=True, blank=True)
+    # The last promote / abort that Argo CD refused, shown on the page until a signal succeeds
+    # (kept apart from last_error, which every good poll clears).
+    signal_error = models.CharField(max_length=500, blank=True)
     observed_at = models.DateTimeField(
         null=True, blank=True, help_text="When GitHub or Argo CD was last read for this release"
     )

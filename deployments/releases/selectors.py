@@ -118,3 +118,12 @@ def live_version(target) -> str:
         return ""
     tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
     return tags.pop() if len(tags) == 1 else ""
+
+
+def environment_gated(environment) -> bool:
+    """True when going past a pause in `environment` needs an approval (an approval policy
+    exists for it). Asked through the ORM relation, so releases import nothing of approvals:
+    approvals depends on deployments, never the reverse (docs/architecture.md)."""
+    from catalog.models import Environment
+
+    return Environment.objects.filter(pk=environment.pk, approval_policy__isnull=False).exists()

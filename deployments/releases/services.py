@@ -14,7 +14,7 @@ from portal.permissions import permission_require
 from . import tasks
 from .errors import ReleaseRefused
 from .models import DeployFreeze, Release, ReleaseEvent
-from .selectors import live_version
+from .selectors import environment_gated, live_version
 from .transitions import release_aborted_status, release_transition
 
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
@@ -171,7 +171,12 @@ def _release_create(
 def release_promote(
     *, actor, release: Release, full: bool = False, context: AuditContext | None = None
 ) -> Release:
-    """Let a paused canary go on: to the next step, or all the way (`full`)."""
+    """Let a paused canary go on: to the next step, or all the way (`full`).
+
+    Only where no approval policy applies: in a gated environment promoting is a decision and
+    goes through the approval service (approvals.services.approval_release_promote).
+    """
+    gated = environment_gated(release.environment)
     permission_require(
         actor=actor,
         perm="deployments.promote_release",
@@ -180,6 +185,10 @@ def release_promote(
         component=release.component,
         environment=release.environment.name,
         context=context,
+        message=f"{release.environment} is gated: promoting is a decision on the release's "
+        "approval, by someone eligible other than the requester."
+        if gated
+        else f"Only {release.component.owner or 'the owning team'} and SREs may promote this.",
     )
     seen_step = release.current_step
     release = _fresh_or_refused(release, seen_step)

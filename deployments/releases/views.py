@@ -1,6 +1,8 @@
+import rules
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django_htmx.http import HttpResponseStopPolling
 
 from catalog.models import Component, Environment
@@ -13,7 +15,13 @@ from . import services
 from .forms import ReasonForm, ReleaseStartForm
 from .freshness import release_observed_age, release_stale_reason
 from .models import Release
-from .selectors import SPARK_HEIGHT, SPARK_WIDTH, error_rate_sparklines, release_versions
+from .selectors import (
+    SPARK_HEIGHT,
+    SPARK_WIDTH,
+    environment_gated,
+    error_rate_sparklines,
+    release_versions,
+)
 
 
 def release_list(request):
@@ -54,6 +62,7 @@ def release_detail(request, pk):
         "reason_form": ReasonForm(),
         "observed_age": release_observed_age(release),
         "stale_reason": release_stale_reason(release),
+        "gate": _gate(request, release),
     }
     if request.htmx:
         response = render(request, "deployments/releases/release_detail.html#status", context)
@@ -63,6 +72,26 @@ def release_detail(request, pk):
         return response
     context["panels"] = panels_for(RELEASE, request, release)
     return render(request, "deployments/releases/release_detail.html", context)
+
+
+def _gate(request, release) -> dict:
+    """How promotion works here: a decision on the approval where the environment is gated
+    (the approvals app owns that URL and its rules), a plain promote elsewhere."""
+    if release.state != "paused":
+        return {}
+    if not environment_gated(release.environment):
+        return {
+            "promote_url": reverse("deployments:release_promote", args=[release.pk]),
+            "can_promote": rules.has_perm("deployments.promote_release", request.user, release),
+        }
+    approval = release.approval_requests.filter(state="pending").first()
+    return {
+        "gated": True,
+        "approval": approval,
+        "promote_url": reverse("approvals:release_promote", args=[release.pk]),
+        "can_promote": approval is not None
+        and rules.has_perm("approvals.decide_approvalrequest", request.user, approval),
+    }
 
 
 @mutating_form

@@ -6,6 +6,18 @@ from django.utils import timezone
 from deployments.models import Release
 
 RELEASERS = {"owner_member", "owner_lead", "sre"}
+# Abort is a safety action; promote where no approval policy applies: the requester may too.
+RELEASERS_AND_REQUESTER = RELEASERS | {"requester"}
+
+
+def _gated(setup):
+    def gated(w):
+        from approvals.models import ApprovalPolicy
+
+        ApprovalPolicy.objects.create(environment=w.production)
+        setup(w)
+
+    return gated
 
 
 def _release(state, **extra):
@@ -18,7 +30,7 @@ def _release(state, **extra):
             strategy="canary",
             canary_steps=[5, 25, 50, 100],
             state=state,
-            requested_by=w.users["owner_member"],
+            requested_by=w.users["requester"],
             observed_at=timezone.now(),  # the worker read it just now
             **extra,
         )
@@ -41,14 +53,25 @@ RBAC_CASES = [
         "url_name": "deployments:release_promote",
         "url": _url("deployments:release_promote"),
         "setup": _release("paused", current_step=0, set_weight=5),
-        "allowed": RELEASERS,
+        "request_scoped": True,
+        "allowed": RELEASERS_AND_REQUESTER,
+    },
+    {
+        # Gated (an approval policy applies): promoting is a decision on the approval, through
+        # approvals:release_promote; the plain promote refuses everyone.
+        "url_name": "deployments:release_promote",
+        "url": _url("deployments:release_promote"),
+        "setup": _gated(_release("paused", current_step=0, set_weight=5)),
+        "request_scoped": True,
+        "allowed": set(),
     },
     {
         "url_name": "deployments:release_abort",
         "url": _url("deployments:release_abort"),
         "data": lambda w: {"reason": "error rate climbing"},
-        "setup": _release("paused", current_step=0, set_weight=5),
-        "allowed": RELEASERS,
+        "setup": _gated(_release("paused", current_step=0, set_weight=5)),
+        "request_scoped": True,
+        "allowed": RELEASERS_AND_REQUESTER,
     },
     {
         "url_name": "deployments:release_rollback",

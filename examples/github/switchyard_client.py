@@ -25,6 +25,7 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -72,10 +73,20 @@ def rollout(args) -> int:
     return 0
 
 
+def sign(secret: str, method: str, url: str, delivery: str, timestamp: str, raw: bytes) -> str:
+    """Signature v2: HMAC-SHA256 over method, path (with query), delivery id, timestamp and the
+    body's SHA-256, one a line, so a captured call cannot be re-sent under a new delivery id."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    message = "\n".join(
+        ["v2", method.upper(), path, delivery, timestamp, hashlib.sha256(raw).hexdigest()]
+    )
+    return "v2=" + hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def call(method: str, url: str, token: str, secret: str, body: dict | None = None) -> dict:
     raw = json.dumps(body).encode() if body is not None else b""
-    timestamp = str(int(time.time()))
-    signature = hmac.new(secret.encode(), timestamp.encode() + b"." + raw, hashlib.sha256)
+    timestamp, delivery = str(int(time.time())), uuid.uuid4().hex
     if not url.startswith(("https://", "http://")):
         raise SystemExit(f"switchyard: {url} is not an http(s) URL")
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
@@ -84,8 +95,10 @@ def call(method: str, url: str, token: str, secret: str, body: dict | None = Non
     request.add_header("Authorization", f"Bearer {token}")
     request.add_header("Content-Type", "application/json")
     request.add_header("X-Switchyard-Timestamp", timestamp)
-    request.add_header("X-Switchyard-Delivery", uuid.uuid4().hex)
-    request.add_header("X-Switchyard-Signature", "sha256=" + signature.hexdigest())
+    request.add_header("X-Switchyard-Delivery", delivery)
+    request.add_header(
+        "X-Switchyard-Signature", sign(secret, method, url, delivery, timestamp, raw)
+    )
     try:
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - https URL
             return json.loads(response.read())

@@ -17,6 +17,11 @@ Each app lists its mutating URLs in `<app>/tests/rbac.py` as `RBAC_CASES`, a lis
 
 Personas (PERSONAS) are users built fresh for every test; `w.users[persona]` (None for
 anonymous). The owner team owns `w.component`; `w.production` and `w.staging` are environments.
+"requester" is a member of the owning team who asked for the release or approval a row sets
+up; "owner_member" is another member of that team. Rows about a request mark themselves
+`"request_scoped": True` and list "requester" explicitly; in other rows the requester is just
+one more owner member (allowed where "owner_member" is). "viewer" is the PM (read-only role);
+"superuser" has Django's is_superuser and is_staff and no role: it is allowed nothing.
 """
 
 from dataclasses import dataclass, field
@@ -30,12 +35,14 @@ from catalog.models import Component, ComponentEnvironment, Environment, Team
 from portal.models import TeamMembership
 
 PERSONAS = (
+    "requester",
     "owner_member",
     "owner_lead",
     "other_team_member",
     "sre",
     "platform_admin",
     "viewer",
+    "superuser",
     "anonymous",
 )
 PROJECT_APPS = ("portal", "catalog", "deployments", "approvals", "apidocs")
@@ -69,7 +76,10 @@ def world_build() -> World:
             users[persona] = None
             continue
         users[persona] = User.objects.create_user(persona, f"{persona}@example.com")
+    users["superuser"].is_superuser = users["superuser"].is_staff = True
+    users["superuser"].save(update_fields=["is_superuser", "is_staff"])
     memberships = [
+        ("requester", owner_team, "member"),
         ("owner_member", owner_team, "member"),
         ("owner_lead", owner_team, "lead"),
         ("other_team_member", other_team, "member"),

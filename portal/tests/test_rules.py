@@ -49,12 +49,21 @@ def test_only_owners_and_sres_change_production(world, persona, prod, staging, s
 
 
 def test_requester_cannot_approve_own_request(world):
-    sre = world.users["sre"]
-    own = SimpleNamespace(component=world.component, requested_by_id=sre.pk)
+    """The one approval rule lives in approvals/rules.py (docs/access.md, "The rules")."""
+    import rules
+
+    sre, member = world.users["sre"], world.users["owner_member"]
+    own = SimpleNamespace(component=world.component, requested_by_id=sre.pk, approvers="team")
     other = SimpleNamespace(
-        component=world.component, requested_by_id=world.users["owner_member"].pk
+        component=world.component, requested_by_id=world.users["requester"].pk, approvers="team"
     )
-    assert not r.can_approve(sre, own)
-    assert r.can_approve(sre, other)
-    assert r.can_approve(world.users["owner_lead"], other)
-    assert not r.can_approve(world.users["owner_member"], other)
+    decide = "approvals.decide_approvalrequest"
+    assert not rules.has_perm(decide, sre, own)
+    assert rules.has_perm(decide, sre, other)
+    assert rules.has_perm(decide, member, other)
+    assert not rules.has_perm(decide, world.users["requester"], other)
+    leads = SimpleNamespace(**{**vars(other), "approvers": "leads"})
+    assert not rules.has_perm(decide, member, leads)
+    assert rules.has_perm(decide, world.users["owner_lead"], leads)
+    for nobody in ("platform_admin", "superuser", "viewer", "other_team_member"):
+        assert not rules.has_perm(decide, world.users[nobody], other), nobody

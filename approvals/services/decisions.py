@@ -1,0 +1,257 @@
+"""Deciding an approval: approve (a vote toward the quorum), promote fully, abort, break-glass.
+
+The rules (docs/access.md): eligible people under the environment's policy decide, never the
+requester; abort is a safety action open to the requester, the owning team and SREs; superuser
+status grants nothing. Every decision runs under a row lock on the request, and acts only while
+the release is still paused at the step the request is about: a late decision changes nothing
+and sends nothing.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from deployments.models import Release
+from portal.audit import AuditContext, audit_record
+from portal.permissions import permission_require
+
+from ..models import ApprovalPolicy, ApprovalRequest, ApprovalVote
+from .requests import ApprovalRefused
+
+Decision = ApprovalRequest.Decision
+BREAK_GLASS_MIN_REASON = 20
+
+
+def _clean_text(text, what: str) -> str:
+    """A person's comment or reason, or ApprovalRefused: NUL bytes cannot be stored."""
+    text = text if isinstance(text, str) else ""
+    if "\x00" in text:
+        raise ApprovalRefused(f"The {what} contains a NUL byte: remove it and try again.")
+    return text[:2000]
+
+
+def _schedule_signal(approval_id: int) -> None:
+    from .. import tasks
+
+    transaction.on_commit(lambda: tasks.approval_signal.delay(approval_id))
+
+
+def _require(actor, approval, decision, context) -> None:
+    if decision == Decision.ABORT:
+        perm, message = (
+            "approvals.abort_approvalrequest",
+            f"Only the requester, {approval.component.owner or 'the owning team'} and SREs may "
+            "abort this.",
+        )
+    elif approval.requested_by_id is not None and approval.requested_by_id == actor.pk:
+        perm, message = (
+            "approvals.decide_approvalrequest",
+            "You asked for this release: someone else eligible (the owning team or an SRE) "
+            "must decide it.",
+        )
+    else:
+        who = "leads of " if approval.approvers == ApprovalPolicy.Approvers.LEADS else ""
+        perm, message = (
+            "approvals.decide_approvalrequest",
+            f"Only {who}{approval.component.owner or 'the owning team'} and SREs may decide this.",
+        )
+    permission_require(
+        actor=actor,
+        perm=perm,
+        obj=approval,
+        action="approval.decide",
+        component=approval.component,
+        environment=approval.environment.name,
+        context=context,
+        message=message,
+    )
+
+
+def approval_decide(
+    *,
+    actor,
+    approval: ApprovalRequest,
+    decision: str,
+    comment: str = "",
+    context: AuditContext | None = None,
+) -> ApprovalRequest:
+    """Approve, promote fully or abort. Exactly one decision wins; the signal goes on commit."""
+    if decision not in (Decision.APPROVE, Decision.PROMOTE_FULL, Decision.ABORT):
+        raise ApprovalRefused(f"unknown decision {decision!r}")
+    comment = _clean_text(comment, "comment")
+    _require(actor, approval, decision, context)
+    with transaction.atomic():
+        locked = _lock_open(approval, decision)
+        if decision == Decision.ABORT:
+            decided = True
+        else:
+            if locked.votes.filter(user=actor).exists():
+                raise ApprovalRefused("You have already approved this request.")
+            ApprovalVote.objects.create(request=locked, user=actor, comment=comment)
+            # Counted under the row lock: two last votes at once cannot both decide, nor both
+            # see "one short".
+            decided = locked.votes.count() >= locked.quorum
+        if decided:
+            _close(locked, actor=actor, decision=decision, comment=comment)
+        audit_record(
+            actor=actor,
+            action="approval.decide" if decided else "approval.vote",
+            target=locked,
+            component=approval.component,
+            environment=approval.environment.name,
+            after={"decision": decision},
+            reason=comment,
+            context=context,
+        )
+    approval.refresh_from_db()
+    return approval
+
+
+def _lock_open(approval: ApprovalRequest, decision: str) -> ApprovalRequest:
+    """The request, locked, if it still takes a decision; ApprovalRefused (nothing changed)
+    when it is decided, expired, or its release is no longer paused at this step."""
+    locked = ApprovalRequest.objects.select_for_update().get(pk=approval.pk)
+    if locked.state != ApprovalRequest.State.PENDING:
+        who = locked.decided_by.get_username() if locked.decided_by else "beat (expiry)"
+        raise ApprovalRefused(f"Already {locked.get_state_display().lower()} by {who}.")
+    if locked.expires_at <= timezone.now():
+        raise ApprovalRefused("This request has expired and can no longer be approved.")
+    if locked.release_id is None:
+        return locked
+    release = Release.objects.select_for_update().get(pk=locked.release_id)
+    if decision == Decision.ABORT:
+        if release.is_terminal:
+            raise ApprovalRefused(
+                f"The release is {release.get_state_display().lower()} already: nothing to abort."
+            )
+        return locked
+    if not release_waits_on(release, locked):
+        raise ApprovalRefused(
+            f"The release is {release.get_state_display().lower()} now, not paused at "
+            f"{locked.rollout_phase}: nothing was decided and nothing was sent."
+        )
+    return locked
+
+
+def release_waits_on(release: Release, approval: ApprovalRequest) -> bool:
+    """True while `release` is paused at the step `approval` asks about."""
+    if release.state != Release.State.PAUSED:
+        return False
+    if approval.weight is None or release.set_weight is None:
+        return True
+    return release.set_weight == approval.weight
+
+
+def _close(approval, *, actor, decision, comment) -> None:
+    state = (
+        ApprovalRequest.State.ABORTED
+        if decision == Decision.ABORT
+        else ApprovalRequest.State.APPROVED
+    )
+    ApprovalRequest.objects.filter(pk=approval.pk, state=ApprovalRequest.State.PENDING).update(
+        state=state,
+        decision=decision,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        comment=comment,
+        signal_state=ApprovalRequest.SignalState.PENDING,
+    )
+    _schedule_signal(approval.pk)
+
+
+def approval_for_release(release: Release) -> ApprovalRequest | None:
+    """The open approval request a paused release waits on, if any."""
+    return (
+        ApprovalRequest.objects.select_related("component__owner", "environment")
+        .filter(release=release, state=ApprovalRequest.State.PENDING)
+        .first()
+    )
+
+
+def approval_release_promote(
+    *, actor, release: Release, full: bool, context: AuditContext | None = None
+) -> ApprovalRequest:
+    """Promote a gated release: this is a decision on its approval, under the same rules."""
+    approval = approval_for_release(release)
+    if approval is None:
+        raise ApprovalRefused(
+            f"{release.environment} needs an approval to go past this pause, and the workflow "
+            "has not asked for one yet: wait for the approval request, then decide it."
+        )
+    return approval_decide(
+        actor=actor,
+        approval=approval,
+        decision=Decision.PROMOTE_FULL if full else Decision.APPROVE,
+        comment=f"promoted {'fully' if full else 'one step'} from the release page",
+        context=context,
+    )
+
+
+def approval_break_glass(
+    *, actor, approval: ApprovalRequest, reason: str, context: AuditContext | None = None
+) -> ApprovalRequest:
+    """An SRE overrides the gate in an emergency. Not a decision by the rules: a separate,
+    loud action, audited as `approval.break_glass` with its reason, shown on the approval."""
+    permission_require(
+        actor=actor,
+        perm="approvals.break_glass_approvalrequest",
+        obj=approval,
+        action="approval.break_glass",
+        component=approval.component,
+        environment=approval.environment.name,
+        context=context,
+        message="Only SREs may break the glass.",
+    )
+    reason = _clean_text(reason, "reason").strip()
+    if len(reason) < BREAK_GLASS_MIN_REASON:
+        raise ApprovalRefused(
+            f"Say why the gate is broken (at least {BREAK_GLASS_MIN_REASON} characters): the "
+            "reason is recorded and shown to everyone."
+        )
+    with transaction.atomic():
+        locked = _lock_open(approval, Decision.APPROVE)
+        _close(locked, actor=actor, decision=Decision.BREAK_GLASS, comment=reason[:2000])
+        audit_record(
+            actor=actor,
+            action="approval.break_glass",
+            target=locked,
+            component=approval.component,
+            environment=approval.environment.name,
+            after={"decision": Decision.BREAK_GLASS, "quorum": locked.quorum},
+            reason=reason,
+            context=context,
+        )
+    approval.refresh_from_db()
+    return approval
+
+
+def approval_expire_due(*, now: datetime | None = None) -> int:
+    """Beat: close every pending request past its expiry. Never approves. Returns how many."""
+    now = now or timezone.now()
+    closed = 0
+    for approval in ApprovalRequest.objects.filter(state="pending", expires_at__lte=now):
+        aborts = approval.on_expiry == ApprovalPolicy.OnExpiry.ABORT
+        with transaction.atomic():
+            won = ApprovalRequest.objects.filter(pk=approval.pk, state="pending").update(
+                state=ApprovalRequest.State.EXPIRED,
+                decided_at=now,
+                signal_state=ApprovalRequest.SignalState.PENDING
+                if aborts
+                else ApprovalRequest.SignalState.NONE,
+            )
+            if not won:
+                continue
+            closed += 1
+            audit_record(
+                actor=None,
+                actor_label="beat",
+                action="approval.expire",
+                target=approval,
+                component=approval.component,
+                environment=approval.environment.name,
+                after={"on_expiry": approval.on_expiry},
+            )
+            if aborts:
+                _schedule_signal(approval.pk)
+    return closed
