@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments.models import Release
+from deployments.releases.freshness import release_fresh
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
@@ -81,6 +82,11 @@ def approval_decide(
         raise ApprovalRefused(f"unknown decision {decision!r}")
     comment = _clean_text(comment, "comment")
     _require(actor, approval, decision, context)
+    if approval.release_id and decision != Decision.ABORT:
+        # Decide on the cluster as it is now, not as the page showed it: a rollout that moved
+        # on meanwhile is recorded, and _lock_open below then refuses (nothing is sent). Abort,
+        # a safety action, is never held back by an unreadable Argo CD.
+        release_fresh(release=approval.release)
     with transaction.atomic():
         locked = _lock_open(approval, decision)
         if decision == Decision.ABORT:

@@ -1,6 +1,7 @@
 """Truth under faults: the release page says how old its state is, turns off actions on a stale
 state, and a decision is checked against the cluster before it is sent."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,10 +36,11 @@ def test_page_says_how_old_the_state_is_and_turns_promote_off_when_stale(shop, c
     client.force_login(shop["owner"])
     fresh = _paused_release(shop, observed_at=timezone.now() - timedelta(seconds=3))
     html = client.get(reverse("deployments:release_detail", args=[fresh.pk])).content.decode()
-    assert "State read 3 s ago" in html and "disabled" not in html
+    seconds = int(re.search(r"State read (\d+) s ago", html)[1])
+    assert 3 <= seconds < 20 and "disabled" not in html  # a busy machine renders a bit later
     Release.objects.filter(pk=fresh.pk).update(observed_at=timezone.now() - timedelta(seconds=110))
     html = client.get(reverse("deployments:release_detail", args=[fresh.pk])).content.decode()
-    assert "State read 110 s ago" in html
+    assert re.search(r"State read 11\d s ago", html)
     assert "the worker or Argo CD is not answering" in html
     assert html.count("disabled title=") == 2  # both Promote buttons, with the reason
 
@@ -71,3 +73,27 @@ def test_promote_is_refused_when_argocd_cannot_be_read(shop, arm_fault):  # noqa
         release_promote(actor=shop["owner"], release=release)
     release.refresh_from_db()
     assert release.state == "paused" and not release.events.exists()
+
+
+def test_an_approval_decision_is_checked_against_the_cluster_before_anything_is_sent(
+    shop,  # noqa: F811
+    arm_fault,
+    django_capture_on_commit_callbacks,
+):
+    from approvals.models import ApprovalPolicy, ApprovalRequest
+    from approvals.services import approval_decide
+
+    ApprovalPolicy.objects.get_or_create(environment=shop["envs"]["prod"])
+    release = _paused_release(shop, observed_at=timezone.now() - timedelta(minutes=2))
+    approval = ApprovalRequest.objects.create(
+        component=shop["component"], environment=shop["envs"]["prod"], release=release,
+        rollout_phase="canary 5% verified", weight=5, requested_by=shop["owner"],
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )  # fmt: skip
+    arm_fault("argocd", path="/api/v1/applications", kind="error", status=503)
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(ReleaseRefused, match="Argo CD cannot be read now"):
+            approval_decide(actor=shop["colleague"], approval=approval, decision="approve")
+    assert callbacks == []
+    approval.refresh_from_db()
+    assert approval.state == "pending" and not approval.votes.exists()
