@@ -263,3 +263,27 @@ def test_service_page_query_budget(signed_in, shop, django_assert_max_num_querie
         signed_in.get(shop["checkout"].get_absolute_url())
     with django_assert_max_num_queries(7):
         signed_in.get(reverse("catalog:component_list"))
+
+
+def test_component_search_ranks_the_exact_name_first_then_names_starting_with_it(signed_in):
+    components("apay", "pay-gateway", "zz-billing", "pay", description="")
+    Component.objects.filter(name="zz-billing").update(description="takes pay from cards")
+    response = signed_in.get(reverse("catalog:component_list"), {"q": "pay"})
+    assert [c.name for c in response.context["page"]] == [
+        "pay",
+        "pay-gateway",
+        "apay",
+        "zz-billing",
+    ]
+    assert response.context["page"].paginator.count == 4
+
+
+def test_facet_options_escape_team_titles_and_show_counts(signed_in):
+    owner = team("odd-team")
+    owner.title = '<b onclick="x">Odd</b>'
+    owner.save()
+    components("svc-a", "svc-b", owner=owner)
+    html = signed_in.get(reverse("catalog:component_list"), {"owner": "odd-team"}).content.decode()
+    escaped = "&lt;b onclick=&quot;x&quot;&gt;Odd&lt;/b&gt;"
+    assert f'<option value="odd-team" selected>{escaped} (2)</option>' in html
+    assert '<b onclick="x">' not in html
