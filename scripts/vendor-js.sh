@@ -23,7 +23,10 @@ done
 mkdir -p "$dest"
 cp "cytoscape-$CYTOSCAPE_VERSION/package/dist/cytoscape.min.js" "$dest/cytoscape.min.js"
 cp "cytoscape-$CYTOSCAPE_VERSION/package/LICENSE" "$dest/LICENSE.cytoscape"
-cp "cytoscape-dagre-$CYTOSCAPE_DAGRE_VERSION/package/dist/cytoscape-dagre.min.js" "$dest/cytoscape-dagre.min.js"
+# Without its source map, which is not shipped: a dangling sourceMappingURL makes the production
+# collectstatic (whitenoise's manifest storage) fail.
+sed '/^\/\/# sourceMappingURL=/d' "cytoscape-dagre-$CYTOSCAPE_DAGRE_VERSION/package/dist/cytoscape-dagre.min.js" \
+  > "$dest/cytoscape-dagre.min.js"
 cp "cytoscape-dagre-$CYTOSCAPE_DAGRE_VERSION/package/LICENSE" "$dest/LICENSE.cytoscape-dagre"
 cp "dagrejs-dagre-$DAGRE_VERSION/package/LICENSE" "$dest/LICENSE.dagre"
 echo "static/vendor: cytoscape $CYTOSCAPE_VERSION, cytoscape-dagre $CYTOSCAPE_DAGRE_VERSION (bundles @dagrejs/dagre $DAGRE_VERSION licence)"
