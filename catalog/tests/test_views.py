@@ -128,10 +128,24 @@ def test_service_page_shows_owner_contacts_links_subcomponents_environments_and_
         ("mailer", "event"),
     }
     assert "orders.created" in html
-    radius = response.context["radius"]
-    assert (radius.total, radius.team_count) == (2, 1)
-    assert "2</strong> components in <strong data-blast-teams>1</strong> team" in html
     assert 'id="graph-' in html and "graph.json" in html
+
+
+def test_service_page_loads_the_blast_radius_after_the_page_or_inline_without_javascript(
+    signed_in, shop
+):
+    url = shop["checkout"].get_absolute_url()
+    response = signed_in.get(url)
+    html = response.content.decode()
+    assert "radius" not in response.context  # not walked for the page itself
+    assert f'<div id="blast" hx-get="{url}" hx-trigger="load"' in html
+    assert f'href="{url}?blast=1#blast"' in html
+    expected = "2</strong> components in <strong data-blast-teams>1</strong> team"
+    fragment = signed_in.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert expected in fragment and "<html" not in fragment
+    response = signed_in.get(url, {"blast": "1"})
+    assert (response.context["radius"].total, response.context["radius"].team_count) == (2, 1)
+    assert expected in response.content.decode() and "<html" in response.content.decode()
 
 
 def test_blast_radius_fragment_for_htmx_filters_by_edge_kind(signed_in, shop):
