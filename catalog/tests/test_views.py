@@ -240,7 +240,10 @@ def _graph_of(size: int):
     return nodes
 
 
-@pytest.mark.parametrize("view", ["detail", "blast", "graph", "list", "home", "namespace", "team"])
+@pytest.mark.parametrize(
+    "view",
+    ["detail", "blast", "graph", "list", "search", "owner", "home", "namespace", "team"],
+)
 def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_queries, view):
     def url_for(nodes, size):
         root = nodes[0]
@@ -253,6 +256,8 @@ def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_qu
                 {},
             ),
             "list": (reverse("catalog:component_list") + "?sub=1", {}),
+            "search": (reverse("catalog:component_list") + f"?q=n{size}", {}),
+            "owner": (reverse("catalog:component_list") + f"?owner=team-{size}", {}),
             "home": (reverse("catalog:home"), {}),
             "namespace": (reverse("catalog:namespace_detail", args=["default", f"ns-{size}"]), {}),
             "team": (reverse("catalog:team_detail", args=["default", f"team-{size}"]), {}),
