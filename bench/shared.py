@@ -116,8 +116,8 @@ def format_rows(title: str, rows: list[Row]) -> str:
 # --- ours ------------------------------------------------------------------------------------
 
 
-def import_passes(root: Path, runs: int, wipe) -> tuple[Row, Row, str]:
-    """`runs` × (wipe, first import, unchanged re-import)."""
+def import_passes(root: Path, runs: int, wipe, say=print) -> tuple[Row, Row, str]:
+    """`runs` × (wipe, first import, unchanged re-import); `say` reports each pass."""
     from catalog.backstage.importer import catalog_import
 
     first = Row("first import (empty catalog)", "s", target="≥ 25× and ≤ 5 s")
@@ -134,6 +134,7 @@ def import_passes(root: Path, runs: int, wipe) -> tuple[Row, Row, str]:
             if report.errors:
                 raise RuntimeError(f"import failed: {report.errors[:3]}")
             counts = counts or ", ".join(f"{k} {v:,}" for k, v in report.counts().items())
+        say(f"import pass {len(first.ours)}: {first.ours[-1]:.2f} s, again {again.ours[-1]:.2f} s")
     return first, again, counts
 
 

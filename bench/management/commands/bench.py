@@ -265,7 +265,8 @@ class Command(BaseCommand):
                 f"\nshared catalog N = {n:,}: {manifest['expected_total']:,} entities"
             )
             load_before = shared.load_average()
-            first, again, counts = shared.import_passes(root, self.runs, self._wipe)
+            say = self.stdout.write
+            first, again, counts = shared.import_passes(root, self.runs, self._wipe, say)
             self._analyze()
             samples = shared.samples(manifest)
             client = self._client()
