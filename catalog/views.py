@@ -1,5 +1,7 @@
 """Catalog pages: home, namespaces, the component list, service pages, team pages, the graph."""
 
+from dataclasses import replace
+
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Concat, Lower, RowNumber
 from django.http import JsonResponse
@@ -252,17 +254,27 @@ def dependencies_context(component: Component) -> dict:
     }
 
 
+BLAST_PARAMS = ("blast", "kind", "depth")  # a request that asks for the blast radius inline
+
+
 @require_GET
 def component_detail(request, mns, kind, name):
+    """The service page. Its blast radius (a walk over thousands of components for a hub) is
+    loaded by htmx right after the page; the page itself has it inline only when asked for
+    (`?blast=1`, or the filters submitted without JavaScript)."""
     component = _component_or_404(mns, kind, name, service_queryset())
-    context = blast_context(request, component)
+    inline_blast = request.htmx or any(key in request.GET for key in BLAST_PARAMS)
+    context = blast_context(request, component) if inline_blast else {"component": component}
     if request.htmx:
         return render(request, "catalog/component_detail.html#blast", context)
+    panels = panels_for(SERVICE, request, component)
+    if not inline_blast:
+        panels = [replace(b, lazy=True) if b.name == "blast" else b for b in panels]
     context |= overview_context(component) | dependencies_context(component)
     context |= {
         "links": link_groups(component.links),
         "graph_depths": GRAPH_DEPTHS,
-        "panels": panels_for(SERVICE, request, component),
+        "panels": panels,
         "unresolved": UnresolvedRelation.objects.filter(source=component.entity_ref.lower())
         if component.has_unresolved
         else (),

@@ -5,6 +5,7 @@ Reads use field projection (`?fields=`) so that polling one application stays ch
 """
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,8 +73,22 @@ class Application:
     rollout: RolloutStatus | None
 
 
+@dataclass(frozen=True)
+class ListedApplications:
+    """Every application as one list request returned it, for a sweep over many releases:
+    `application_get(name, listed=...)` then skips its own request for the application."""
+
+    items: dict  # name -> the application as Argo CD listed it (kept inside this adapter)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.items
+
+
 class ArgoCDClient(Protocol):
-    def application_get(self, name: str) -> Application: ...
+    def applications_list(self) -> ListedApplications: ...
+    def application_get(
+        self, name: str, *, listed: ListedApplications | None = None
+    ) -> Application: ...
     def application_sync(self, name: str, *, revision: str | None = None) -> None: ...
     def rollout_action(self, app: str, action: str) -> None: ...
     def running_images(self, name: str) -> tuple[str, ...]: ...
@@ -193,9 +208,23 @@ class RestArgoCDClient:
             "kind": "Rollout",
         }
 
-    def application_get(self, name: str) -> Application:
-        """Sync, health, operation and (when the application has one) its Rollout's status."""
-        app = self._application(name)
+    def applications_list(self) -> ListedApplications:
+        """Every application's status in one request (the same fields as one application)."""
+        data = self._call(
+            "GET", "/api/v1/applications", "listing applications", params={"fields": APP_FIELDS}
+        )
+        items = data.get("items") or []
+        return ListedApplications({item.get("metadata", {}).get("name"): item for item in items})
+
+    def application_get(
+        self, name: str, *, listed: ListedApplications | None = None
+    ) -> Application:
+        """Sync, health, operation and (when the application has one) its Rollout's status.
+
+        With `listed` (from `applications_list`) holding `name`, only the Rollout is read.
+        """
+        app = listed.items[name] if listed is not None and name in listed else None
+        app = app or self._application(name)
         status = app.get("status", {})
         rollout = None
         ref = self._rollout_ref(app)
@@ -264,10 +293,24 @@ class RestArgoCDClient:
         )
 
 
+_clients = threading.local()
+
+
 def argocd_client() -> RestArgoCDClient:
-    """The configured client (endpoint and token from settings)."""
-    return RestArgoCDClient(
-        base_url=endpoint(SYSTEM),
-        token=getattr(settings, "ARGOCD_TOKEN", "") or "",
-        timeout=settings.INTEGRATION_TIMEOUT_SECONDS,
+    """The configured client (endpoint and token from settings).
+
+    One per thread and configuration, so a poll sweep reuses its HTTP session and keep-alive
+    connections from release to release instead of opening a connection per poll (a
+    `requests.Session` is not shared between threads).
+    """
+    config = (
+        endpoint(SYSTEM),
+        getattr(settings, "ARGOCD_TOKEN", "") or "",
+        settings.INTEGRATION_TIMEOUT_SECONDS,
     )
+    cached = getattr(_clients, "entry", None)
+    if cached is None or cached[0] != config:
+        base_url, token, timeout = config
+        client = RestArgoCDClient(base_url=base_url, token=token, timeout=timeout)
+        _clients.entry = cached = (config, client)
+    return cached[1]

@@ -128,10 +128,24 @@ def test_service_page_shows_owner_contacts_links_subcomponents_environments_and_
         ("mailer", "event"),
     }
     assert "orders.created" in html
-    radius = response.context["radius"]
-    assert (radius.total, radius.team_count) == (2, 1)
-    assert "2</strong> components in <strong data-blast-teams>1</strong> team" in html
     assert 'id="graph-' in html and "graph.json" in html
+
+
+def test_service_page_loads_the_blast_radius_after_the_page_or_inline_without_javascript(
+    signed_in, shop
+):
+    url = shop["checkout"].get_absolute_url()
+    response = signed_in.get(url)
+    html = response.content.decode()
+    assert "radius" not in response.context  # not walked for the page itself
+    assert f'<div id="blast" hx-get="{url}" hx-trigger="load"' in html
+    assert f'href="{url}?blast=1#blast"' in html
+    expected = "2</strong> components in <strong data-blast-teams>1</strong> team"
+    fragment = signed_in.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert expected in fragment and "<html" not in fragment
+    response = signed_in.get(url, {"blast": "1"})
+    assert (response.context["radius"].total, response.context["radius"].team_count) == (2, 1)
+    assert expected in response.content.decode() and "<html" in response.content.decode()
 
 
 def test_blast_radius_fragment_for_htmx_filters_by_edge_kind(signed_in, shop):
@@ -226,7 +240,10 @@ def _graph_of(size: int):
     return nodes
 
 
-@pytest.mark.parametrize("view", ["detail", "blast", "graph", "list", "home", "namespace", "team"])
+@pytest.mark.parametrize(
+    "view",
+    ["detail", "blast", "graph", "list", "search", "owner", "home", "namespace", "team"],
+)
 def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_queries, view):
     def url_for(nodes, size):
         root = nodes[0]
@@ -239,6 +256,8 @@ def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_qu
                 {},
             ),
             "list": (reverse("catalog:component_list") + "?sub=1", {}),
+            "search": (reverse("catalog:component_list") + f"?q=n{size}", {}),
+            "owner": (reverse("catalog:component_list") + f"?owner=team-{size}", {}),
             "home": (reverse("catalog:home"), {}),
             "namespace": (reverse("catalog:namespace_detail", args=["default", f"ns-{size}"]), {}),
             "team": (reverse("catalog:team_detail", args=["default", f"team-{size}"]), {}),
@@ -263,3 +282,27 @@ def test_service_page_query_budget(signed_in, shop, django_assert_max_num_querie
         signed_in.get(shop["checkout"].get_absolute_url())
     with django_assert_max_num_queries(7):
         signed_in.get(reverse("catalog:component_list"))
+
+
+def test_component_search_ranks_the_exact_name_first_then_names_starting_with_it(signed_in):
+    components("apay", "pay-gateway", "zz-billing", "pay", description="")
+    Component.objects.filter(name="zz-billing").update(description="takes pay from cards")
+    response = signed_in.get(reverse("catalog:component_list"), {"q": "pay"})
+    assert [c.name for c in response.context["page"]] == [
+        "pay",
+        "pay-gateway",
+        "apay",
+        "zz-billing",
+    ]
+    assert response.context["page"].paginator.count == 4
+
+
+def test_facet_options_escape_team_titles_and_show_counts(signed_in):
+    owner = team("odd-team")
+    owner.title = '<b onclick="x">Odd</b>'
+    owner.save()
+    components("svc-a", "svc-b", owner=owner)
+    html = signed_in.get(reverse("catalog:component_list"), {"owner": "odd-team"}).content.decode()
+    escaped = "&lt;b onclick=&quot;x&quot;&gt;Odd&lt;/b&gt;"
+    assert f'<option value="odd-team" selected>{escaped} (2)</option>' in html
+    assert '<b onclick="x">' not in html

@@ -209,3 +209,37 @@ def test_faults_are_transient(release_sandbox, arm_fault, settings, fault):
     assert caught.value.transient
     settings.INTEGRATION_TIMEOUT_SECONDS = 5
     assert _app(f"{SERVICE}-dev").sync_status == "Synced"  # the fault was used up
+
+
+def test_client_and_its_connections_are_reused_per_thread_until_settings_change(
+    release_sandbox, settings
+):
+    import threading
+
+    client = argocd_client()
+    client.application_get(f"{SERVICE}-staging")
+    pool = client._session.get_adapter(release_sandbox.endpoints["argocd"]).poolmanager
+    assert argocd_client() is client and len(pool.pools) == 1  # one kept-alive pool
+    others = []
+    thread = threading.Thread(target=lambda: others.append(argocd_client()))
+    thread.start()
+    thread.join()
+    assert others[0] is not client  # a requests.Session is not shared between threads
+    settings.ARGOCD_TOKEN = "another-token"
+    assert argocd_client() is not client
+
+
+def test_one_listing_serves_every_application_and_only_the_rollout_is_read_after(
+    release_sandbox,
+):
+    client = argocd_client()
+    listed = client.applications_list()
+    names = [f"{service}-{env}" for service in SERVICES for env in ("staging", "prod")]
+    assert all(name in listed for name in names)
+    name = f"{SERVICE}-staging"
+    assert client.application_get(name, listed=listed) == client.application_get(name)
+    # What the listing said is what the answer says: the application was not asked again.
+    item = listed.items[name]
+    item["status"]["health"] = {"status": "Degraded", "message": "from the listing"}
+    assert client.application_get(name, listed=listed).health_message == "from the listing"
+    assert client.application_get(name).health_message != "from the listing"
