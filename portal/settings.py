@@ -246,6 +246,10 @@ INTEGRATION_URLS = {
     for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
     if (url := env(f"{system.upper()}_URL"))
 }
+# The sandbox's demo API servers (gRPC and HTTP) listen on fixed loopback addresses, which
+# seed_demo writes as the demo APIs' staging addresses (apidocs/demo.py).
+SANDBOX_DEMO_GRPC_ADDRESS = env("SANDBOX_DEMO_GRPC_ADDRESS", "127.0.0.1:50051")
+SANDBOX_DEMO_HTTP_ADDRESS = env("SANDBOX_DEMO_HTTP_ADDRESS", "127.0.0.1:50080")
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))

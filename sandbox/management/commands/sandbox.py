@@ -9,6 +9,14 @@ from sandbox.runner import start_sandbox
 from sandbox.switchyard import sandbox_machine_credentials
 
 
+def demo_api_ports() -> dict[str, int]:
+    """The demo API servers listen where seed_demo wrote the demo APIs' staging addresses."""
+    return {
+        "demo-grpc": int(settings.SANDBOX_DEMO_GRPC_ADDRESS.rpartition(":")[2]),
+        "demo-http": int(settings.SANDBOX_DEMO_HTTP_ADDRESS.rpartition(":")[2]),
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Start the sandbox servers (local stand-ins that speak the real Kubernetes, GitHub, "
@@ -28,8 +36,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"{spec.name:12} {spec.description}")
             return
         running = start_sandbox(
-            directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"]
-        )
+            directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"],
+            ports=demo_api_ports(),
+        )  # fmt: skip
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
         # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.
         running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
