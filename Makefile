@@ -16,9 +16,14 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 # The sandbox OpenID Connect provider (panva/oidc-provider) runs on Node: npm ci from the lock file.
+# Optional: without Node the demo runs with local logins only (the sandbox says so when it starts).
 sandbox/oidc/node_modules/.installed: sandbox/oidc/package.json sandbox/oidc/package-lock.json
-	cd sandbox/oidc && npm ci --no-audit --no-fund
-	touch $@
+	@if command -v npm >/dev/null; then \
+	  cd sandbox/oidc && npm ci --no-audit --no-fund && touch node_modules/.installed; \
+	else \
+	  echo "Node.js/npm not found: the SSO sandbox (sign in with Company SSO) is skipped;"; \
+	  echo "  local logins work. Install Node.js 18+ and run make install again for SSO."; \
+	fi
 
 install: $(BIN)/.installed sandbox/oidc/node_modules/.installed
 

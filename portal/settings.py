@@ -42,7 +42,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# `make run PORT=...` (honcho) gives every process HOST and WEB_PORT: the URL the sandbox's
+# workflow and other callers use to reach Switchyard follows the port the web process runs on.
+_WEB_HOST = env("HOST", "127.0.0.1")
+SITE_URL = env("SITE_URL") or (
+    f"http://{'127.0.0.1' if _WEB_HOST in ('0.0.0.0', '::') else _WEB_HOST}"  # noqa: S104
+    f":{env('WEB_PORT', '8000')}"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -105,3 +105,22 @@ def test_seed_demo_twice_publishes_nothing_new(demo):
     call_command("seed_demo", "--if-empty", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert ApiDefinition.objects.get(name="fulfilment").versions.count() == 1
     assert Component.objects.filter(name="payments-fulfilment-121").count() == 1
+
+
+def test_readme_tour_names_what_the_demo_seeds(demo):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    tour = readme[readme.index("## A tour of the demo") : readme.index("## Documentation")]
+    services = set(re.findall(r"`([a-z]+-[a-z]+-\d+)`", tour))
+    assert {"payments-fulfilment-121", "checkout-cart-3"} <= services
+    assert Component.objects.filter(name__in=services).count() == len(services)
+    for username in re.findall(r"`(alice|bob|carol|sam|pat|admin)`", tour):
+        assert get_user_model().objects.filter(username=username).exists()
+    alice_team = Component.objects.get(name="payments-fulfilment-121").owner
+    assert alice_team.title == "Payments 1"
+    assert Component.objects.get(name="checkout-cart-3").owner.title == "Checkout 1"
+    from catalog.models import Namespace
+
+    assert Namespace.objects.get(name="checkout").owner.title == "Checkout 1"
