@@ -252,6 +252,14 @@ INTEGRATION_URLS = {
     for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
     if (url := env(f"{system.upper()}_URL"))
 }
+# Argon2id first (portal/hashers.py says why); older hashes are upgraded when people sign in.
+PASSWORD_HASHERS = [
+    "portal.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
 # The sandbox's demo API servers (gRPC and HTTP) listen on fixed loopback addresses, which
 # seed_demo writes as the demo APIs' staging addresses (apidocs/demo.py).
 SANDBOX_DEMO_GRPC_ADDRESS = env("SANDBOX_DEMO_GRPC_ADDRESS", "127.0.0.1:50051")
