@@ -63,6 +63,13 @@
   document.addEventListener("htmx:timeout", function () {
     toast("The request timed out. Try again in a moment.", "warning");
   });
+  // "copy" buttons copy the text of the element after their paragraph (no inline handlers: CSP).
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-copy-next]");
+    if (!button || !navigator.clipboard) return;
+    var source = button.parentNode.nextElementSibling;
+    if (source) navigator.clipboard.writeText(source.textContent);
+  });
   // Messages rendered with the page fade out by themselves.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (el) {
