@@ -125,7 +125,7 @@ def tryit_call(
     if not actor.has_perm("apidocs.tryit_call", target):
         message = _denial_message(target)
         audit.record(AuditEvent.Outcome.DENIED, status="denied", reason=message)
-        raise PermissionDenied(message)
+        raise PermissionDenied(message, recorded=True)
     if not target.base_url:
         raise ValidationFailed(f"No API address is configured for {environment}.")
     prepared = _prepare(version, request)

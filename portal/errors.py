@@ -10,7 +10,12 @@ class PortalError(Exception):
 
 
 class PermissionDenied(PortalError):
-    """The actor may not do this."""
+    """The actor may not do this. `recorded`: the refusal was written to the audit log (pages
+    say so only then; a refused page view is not an audited action)."""
+
+    def __init__(self, message: str, *, recorded: bool = False):
+        super().__init__(message)
+        self.recorded = recorded
 
 
 class ValidationFailed(PortalError):

@@ -39,6 +39,7 @@ class PortalErrorMiddleware:
 
         if not isinstance(exception, PermissionDenied):
             return None
-        response = render(request, "403.html", {"reason": exception.message}, status=403)
+        context = {"reason": exception.message, "recorded": exception.recorded}
+        response = render(request, "403.html", context, status=403)
         response["X-Error-Message"] = exception.message
         return response

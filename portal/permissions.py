@@ -36,4 +36,4 @@ def permission_require(
             reason=message,
             context=context,
         )
-    raise PermissionDenied(message)
+    raise PermissionDenied(message, recorded=True)

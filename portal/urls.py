@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import views, views_access
 
@@ -34,7 +32,7 @@ portal_patterns = (
 urlpatterns = [
     path("", include(portal_patterns)),
     # Pages link the icon; the admin and other clients ask for /favicon.ico by habit.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("catalog/", include("catalog.urls")),
