@@ -9,12 +9,18 @@ class PortalError(Exception):
         self.message = message
 
 
-class PermissionDenied(PortalError):
-    """The actor may not do this. `recorded`: the refusal was written to the audit log (pages
-    say so only then; a refused page view is not an audited action)."""
+class PermissionDenied(Exception):  # noqa: N818 - the name every Django reader expects
+    """The actor may not do this. Not a PortalError: views never catch it to show a message.
+
+    It travels to `portal.middleware.PortalErrorMiddleware`, which answers with one rule
+    (docs/architecture.md): 404 when the view serves an object the actor may not see (it says so
+    with `@refusal_hides_object`), else 403 with the reason. `recorded`: the refusal was written
+    to the audit log (the page says so only then; a refused page view is not an audited action).
+    """
 
     def __init__(self, message: str, *, recorded: bool = False):
         super().__init__(message)
+        self.message = message
         self.recorded = recorded
 
 
