@@ -120,8 +120,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The development database is shared by web, worker and beat: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL: readers (pages, polls) never wait for a writer (a task), only writers queue.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }  # fmt: skip
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not the shared in-memory database: there, threads (live server, a
+    # background beat) lock whole tables and fail instead of waiting. Each checkout has its own.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The graph walk's covering index (INCLUDE columns) is PostgreSQL's; SQLite keeps the plain index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
