@@ -37,6 +37,8 @@ PAUSE_REASONS = {
 
 def pause_reason_text(reason: str) -> str:
     return PAUSE_REASONS.get(reason, reason)
+
+
 POLL_LEASE = timedelta(seconds=30)
 APPROVAL_SIGNAL = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
 
