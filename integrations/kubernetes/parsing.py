@@ -17,6 +17,7 @@ from .types import (
     EnvVar,
     HpaInfo,
     MetricValue,
+    PodInfo,
     PodRestart,
     Resources,
     RolloutInfo,
@@ -114,7 +115,30 @@ def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -
         restarted_at=annotations.get(RESTARTED_AT),
         generation=meta.get("generation", 1),
         observed_generation=status.get("observedGeneration", 0),
+        pods=_pods(pods),
     )
+
+
+def _pods(pods: list[dict]) -> tuple[PodInfo, ...]:
+    """Name, version, ready containers, restarts and age of each pod, newest first."""
+    found = []
+    for pod in pods:
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        images = [c.get("image", "") for c in spec.get("containers") or []]
+        tag = images[0].rsplit(":", 1)[1] if images and ":" in images[0].rsplit("/", 1)[-1] else ""
+        statuses = status.get("containerStatuses") or []
+        found.append(
+            PodInfo(
+                name=pod["metadata"]["name"], version=tag,
+                ready=sum(1 for c in statuses if c.get("ready")), containers=len(images),
+                restarts=sum(c.get("restartCount", 0) for c in statuses),
+                phase=status.get("phase", ""),
+                created_at=_parse_time(pod["metadata"].get("creationTimestamp")),
+            )
+        )  # fmt: skip
+    epoch = datetime.min.replace(tzinfo=UTC)
+    found.sort(key=lambda p: (p.created_at or epoch, p.name), reverse=True)
+    return tuple(found)
 
 
 def _restarts(pods: list[dict]) -> tuple[PodRestart, ...]:

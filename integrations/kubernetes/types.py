@@ -85,6 +85,19 @@ class PodRestart:
 
 
 @dataclass(frozen=True)
+class PodInfo:
+    """One pod of a deployment, as `kubectl get pods` lists it."""
+
+    name: str
+    version: str  # the first container's image tag
+    ready: int  # containers ready
+    containers: int
+    restarts: int
+    phase: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeploymentInfo:
     environment: str
     namespace: str
@@ -105,6 +118,7 @@ class DeploymentInfo:
     restarted_at: str | None
     generation: int
     observed_generation: int
+    pods: tuple[PodInfo, ...] = ()
 
     @property
     def rolled_out(self) -> bool:

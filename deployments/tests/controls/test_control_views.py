@@ -163,3 +163,23 @@ def test_rollout_restart_and_recent_restarts_agree(
     html = client.get(live_url(shop), HTTP_HX_REQUEST="true").content.decode()
     assert "Rollout restart" in html and "every pod was replaced" in html
     assert ">none<" not in html.split("Recent restarts", 1)[1].split("</tr>", 1)[0]
+
+
+def test_live_card_lists_the_pods_with_version_ready_restarts_and_age(client, shop, owner):
+    client.force_login(owner)
+    html = client.get(live_url(shop), HTTP_HX_REQUEST="true").content.decode()
+    pods = html.split('data-testid="pods"', 1)[1].split("</table>", 1)[0]
+    deployment = shop["deployment"]("staging", "cart")
+    assert pods.count("<tr>") - 1 == deployment["spec"]["replicas"]  # header row + one per pod
+    tag = deployment["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+    assert f"<td>{tag}</td>" in pods and "<td>1/1</td>" in pods
+    assert "<code>cart-" in pods
+
+
+def test_production_restart_asks_for_confirmation_first(client, shop, lead):
+    client.force_login(lead)
+    response = client.post(
+        knob_url(shop, "restart", env="production"), {"reason": "stuck"}, HTTP_HX_REQUEST="true"
+    )
+    assert "production: confirm the change" in response.content.decode()
+    assert not ControlAction.objects.exists()
