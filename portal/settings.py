@@ -287,6 +287,11 @@ SANDBOX_DEMO_HTTP_ADDRESS = env("SANDBOX_DEMO_HTTP_ADDRESS", "127.0.0.1:50080")
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
+# A release's state read longer ago than this is stale: its page says so and turns Promote off
+# (the worker, beat or Argo CD is not answering). A decision re-reads Argo CD when its state is
+# older than RELEASE_FRESH_SECONDS (deployments/freshness.py).
+RELEASE_STALE_SECONDS = float(env("RELEASE_STALE_SECONDS", "20"))
+RELEASE_FRESH_SECONDS = float(env("RELEASE_FRESH_SECONDS", "2"))
 # Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's
 # service account. Not $KUBECONFIG, so that a developer's own clusters are never used by accident.
 KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")

@@ -40,6 +40,8 @@ class RunningSandbox:
         tmp.replace(path)
 
     def stop(self) -> None:
+        for hook in self.state.shared.get("on_stop", []):
+            hook()
         for process in self._processes:
             if process.poll() is None:
                 process.terminate()
@@ -71,13 +73,16 @@ def start_sandbox(
     names: list[str] | None = None,
     host: str = "127.0.0.1",
     ports: dict[str, int] | None = None,
+    shared: dict | None = None,
 ) -> RunningSandbox:
-    """Start the named servers (all when None); port 0 picks a free one. Returns once listening."""
+    """Start the named servers (all when None); port 0 picks a free one. Returns once listening.
+    `shared` seeds what the servers share (time_scale, demo_services) before any of them starts;
+    then each server's `on_start` hooks run, in the order they were registered."""
     specs = servers()
     unknown = set(names or []) - set(specs)
     if unknown:
         raise ValueError(f"unknown sandbox server(s): {', '.join(sorted(unknown))}")
-    state = SandboxState(directory=directory)
+    state = SandboxState(directory=directory, shared=dict(shared or {}))
     directory.mkdir(parents=True, exist_ok=True)
     running = RunningSandbox(state=state)
     chosen = [specs[name] for name in (names or sorted(specs))]
@@ -107,6 +112,8 @@ def start_sandbox(
             else:
                 _start_thread(running, spec, listener)
             logger.info("sandbox %s listening on %s", spec.name, state.endpoints[spec.name])
+        for hook in state.shared.get("on_start", []):
+            hook()
     except BaseException:
         running.stop()
         for _spec, listener in bound:

@@ -341,7 +341,7 @@ def paused_rollout(application: str, steps: str = "5,pause,100"):
         lambda: (
             (a := argocd_client().application_get(application)).rollout
             and a.rollout.paused
-            and a.images[0].endswith(newest_version())
+            and any(image.endswith(newest_version()) for image in a.images)  # canary + stable
             and a
         ),
         timeout=30,

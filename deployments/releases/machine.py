@@ -84,6 +84,7 @@ def release_dispatch_run(*, release_id: int) -> None:
         last_error="",
         next_poll_at=timezone.now() + timedelta(seconds=2),
         poll_interval=2.0,
+        observed_at=timezone.now(),
     )
 
 
@@ -174,8 +175,22 @@ def release_poll_run(*, release_id: int) -> None:
         )
         return
     release_poll_schedule(
-        release_id=release.pk, changed=changed, interval_now=release.poll_interval
+        release_id=release.pk, changed=changed, interval_now=release.poll_interval, observed=True
     )
+
+
+def release_observe(*, release_id: int) -> None:
+    """Read Argo CD for a release in the cluster now and record it (for a decision about to be
+    sent: deployments/freshness.py); raises IntegrationError when Argo CD cannot be read."""
+    release = Release.objects.select_related("component", "environment").get(pk=release_id)
+    if release.state not in (
+        Release.State.SYNCING,
+        Release.State.PROGRESSING,
+        Release.State.PAUSED,
+    ):
+        return
+    changed = _poll_argocd(release)
+    release_poll_schedule(release_id=release_id, changed=changed, observed=True)
 
 
 def _poll_workflow(release: Release) -> bool:

@@ -71,6 +71,9 @@ class Release(models.Model):
     actual_weight = models.PositiveSmallIntegerField(null=True, blank=True)
     status_message = models.CharField(max_length=500, blank=True)
     last_error = models.TextField(blank=True)
+    observed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When GitHub or Argo CD was last read for this release"
+    )
 
     # Polling bookkeeping: beat enqueues releases whose next_poll_at has come.
     attempts = models.PositiveIntegerField(default=0)

@@ -193,26 +193,22 @@ def test_canary_to_production_waits_for_a_colleagues_approval(
     assert {"release.start", "approval.create", "approval.decide"} <= actions
 
 
-def test_error_rates_show_the_bad_canary_climbing(shop, release_sandbox, client):
+def test_error_rates_show_the_bad_canary_climbing(
+    shop, release_sandbox, client, django_capture_on_commit_callbacks
+):
     import requests
 
-    release = Release.objects.create(
-        component=shop["component"],
-        environment=shop["envs"]["prod"],
-        version="9.9.9",
-        previous_version="9.9.8",
-        strategy="canary",
-        state="paused",
-        requested_by=shop["owner"],
-    )
+    release = start(shop, "prod", django_capture_on_commit_callbacks, strategy="canary")
+    follow(release, {"paused"})  # 5% of the traffic on the new version, the rest on stable
     requests.post(
         f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
-        json={"service": SERVICE, "version": "9.9.9"},
+        json={"service": SERVICE, "version": release.version},
         timeout=5,
     ).raise_for_status()
     client.force_login(shop["colleague"])
     html = client.get(f"/releases/{release.pk}/errors/").content.decode()
-    assert "9.9.9 (new)" in html and "9.9.8 (stable)" in html
+    assert f"{release.version} (new)" in html
+    assert f"{release.previous_version} (stable)" in html
     assert html.count("<polyline") == 2
 
 
