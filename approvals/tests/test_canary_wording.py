@@ -56,5 +56,5 @@ def test_release_page_says_what_promote_does_next(client, owner, canary):
 
 
 def test_pause_reasons_have_human_names():
-    assert pause_reason_text("CanaryPauseStep") == "a canary step waiting to be promoted"
+    assert pause_reason_text("CanaryPauseStep") == "a canary step waiting for a go-ahead"
     assert pause_reason_text("SomethingNew") == "SomethingNew"

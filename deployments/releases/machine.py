@@ -28,7 +28,7 @@ STUCK_AFTER = timedelta(minutes=2)
 CANARY_STEP_PAUSE = "30s"
 # Argo Rollouts' pause condition reasons, as a person would say them.
 PAUSE_REASONS = {
-    "CanaryPauseStep": "a canary step waiting to be promoted",
+    "CanaryPauseStep": "a canary step waiting for a go-ahead",
     "BlueGreenPause": "the new version is ready, waiting for the switch",
     "InconclusiveAnalysis": "the analysis could not decide",
     "PausedByUser": "paused by hand",

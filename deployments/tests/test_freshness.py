@@ -1,6 +1,7 @@
 """Truth under faults: the release page says how old its state is, turns off actions on a stale
 state, and a decision is checked against the cluster before it is sent."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,7 +36,8 @@ def test_page_says_how_old_the_state_is_and_turns_promote_off_when_stale(shop, c
     client.force_login(shop["owner"])
     fresh = _paused_release(shop, observed_at=timezone.now() - timedelta(seconds=3))
     html = client.get(reverse("deployments:release_detail", args=[fresh.pk])).content.decode()
-    assert "State read 3 s ago" in html and "disabled" not in html
+    # 3 s, or 4 when the first request of the run is slow (templates compile on first use).
+    assert re.search(r"State read [34] s ago", html) and "disabled" not in html
     Release.objects.filter(pk=fresh.pk).update(observed_at=timezone.now() - timedelta(seconds=110))
     html = client.get(reverse("deployments:release_detail", args=[fresh.pk])).content.decode()
     assert "State read 110 s ago" in html
