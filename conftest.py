@@ -21,6 +21,20 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, and skips are failures in CI (SWITCHYARD_NO_SKIP=1): {reason}"
 
 
+def _sqlite_without_fsync(sender, connection, **kwargs):
+    """The test database is a throwaway file (portal/settings.py says why it is not in memory):
+    no fsync on commit, which makes it about as fast as memory."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+
+
+def pytest_configure(config):
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_sqlite_without_fsync)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
     """Unit tests run tasks in-process; tests that need a real worker turn this off."""

@@ -7,6 +7,7 @@ class ApidocsConfig(AppConfig):
     def ready(self):
         from catalog.backstage.hooks import after_import_register
 
+        from . import panels  # noqa: F401  (registers the API registry's page panels)
         from .catalog_import import api_versions_store
 
         after_import_register(api_versions_store)

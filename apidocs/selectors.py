@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from catalog.models import ApiRelation, Component, Dependency
+from portal.rules import is_platform_admin, is_sre
 
 from .models import ApiSymbol, ApiVersion
 
@@ -81,3 +82,14 @@ def _latest_version_ids():
         .annotate(latest=Max("id"))
         .values_list("latest", flat=True)
     )
+
+
+def publishable_components(*, user):
+    """Components `user` may publish an API for (the rule of `apidocs.add_apidefinition`):
+    every service for SREs and platform admins, else those of the user's teams."""
+    components = Component.objects.filter(entity_kind=Component.EntityKind.COMPONENT)
+    if not user.is_authenticated:
+        return components.none()
+    if is_sre(user) or is_platform_admin(user):
+        return components.filter(parent__isnull=True).order_by("name")
+    return components.filter(owner__memberships__user=user).order_by("name")

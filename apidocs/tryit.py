@@ -134,7 +134,7 @@ def tryit_call(
     if not rules.has_perm("apidocs.tryit_call", actor, target):  # superuser grants nothing
         message = _denial_message(target)
         audit.record(AuditEvent.Outcome.DENIED, status="denied", reason=message)
-        raise PermissionDenied(message)
+        raise PermissionDenied(message, recorded=True)
     try:
         if not target.base_url:
             raise ValidationFailed(f"No API address is configured for {environment}.")

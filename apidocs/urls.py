@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.panels import panel_fragment
+
 from . import tryit_views, views
 
 app_name = "apidocs"
@@ -7,6 +9,8 @@ app_name = "apidocs"
 urlpatterns = [
     path("", views.api_list, name="api_list"),
     path("search/", views.symbol_search_view, name="symbol_search"),
+    path("publish/", views.publish_start, name="publish_start"),
+    path("components/<int:pk>/panels/apis/", panel_fragment, {"panel": "apis"}, name="panel_apis"),
     path("components/<int:component_pk>/new/", views.definition_create, name="definition_create"),
     path("<int:pk>/", views.api_detail, name="api_detail"),
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),

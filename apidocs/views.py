@@ -15,7 +15,7 @@ from .forms import DefinitionCreateForm, VersionFetchForm, VersionUploadForm
 from .models import ApiDefinition, ApiVersion
 from .openapi import OpenApiError, parse_openapi
 from .protos import parse_descriptor_set
-from .selectors import api_consumers, symbol_search
+from .selectors import api_consumers, publishable_components, symbol_search
 from .services import (
     BreakingChangeRejected,
     CompileFailed,
@@ -39,7 +39,25 @@ def api_list(request):
     return render(
         request,
         "apidocs/api_list.html",
-        {"apis": apis, "definitions": definitions, "nav_section": "apis"},
+        {
+            "apis": apis,
+            "definitions": definitions,
+            "can_publish_any": publishable_components(user=request.user).exists(),
+            "nav_section": "apis",
+        },
+    )
+
+
+def publish_start(request):
+    """ "Publish a version": pick one of your services, then its API (new or existing)."""
+    components = publishable_components(user=request.user)
+    chosen = request.GET.get("component", "")
+    if chosen.isdigit() and components.filter(pk=chosen).exists():
+        return redirect("apidocs:definition_create", component_pk=int(chosen))
+    return render(
+        request,
+        "apidocs/publish_start.html",
+        {"components": components.only("pk", "name"), "nav_section": "apis"},
     )
 
 
@@ -199,6 +217,9 @@ def definition_create(request, component_pk):
     ):
         raise Http404
     form = DefinitionCreateForm(request.POST or None)
+    existing = ApiDefinition.objects.filter(component=component).annotate(
+        latest=Max("versions__number")
+    )
     if request.method == "POST" and form.is_valid():
         definition = api_definition_get_or_create(
             actor=request.user,
@@ -211,7 +232,7 @@ def definition_create(request, component_pk):
     return render(
         request,
         "apidocs/definition_create.html",
-        {"component": component, "form": form, "nav_section": "apis"},
+        {"component": component, "form": form, "existing": existing, "nav_section": "apis"},
     )
 
 

@@ -58,13 +58,15 @@ def _back(request, approval):
 
 
 def compare_url(approval: ApprovalRequest) -> str:
-    """GitHub's compare view of the two versions, when the repository is known."""
+    """The compare view of the two versions on the GitHub the portal uses (github.com, GitHub
+    Enterprise or the sandbox), when the repository is known."""
     from deployments.releases.selectors import repository_slug
+    from integrations.github import web_url
 
     slug = repository_slug(approval.component)
     if not (slug and approval.from_version and approval.to_version):
         return ""
-    return f"https://github.com/{slug}/compare/{approval.from_version}...{approval.to_version}"
+    return web_url(f"{slug}/compare/{approval.from_version}...{approval.to_version}")
 
 
 @mutating

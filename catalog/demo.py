@@ -83,6 +83,7 @@ WORDS = [
 class DemoSummary:
     namespaces: int
     teams: int
+    services: int
     components: int
     edges: int
 
@@ -137,9 +138,10 @@ def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
                 name=ns,
                 title=ns.capitalize(),
                 description=f"The {ns} domain.",
-                owner=teams[i % len(teams)],
+                # The domain's first team owns it (Checkout is owned by "Checkout 1").
+                owner=next((t for t in teams if t.name.startswith(f"team-{ns}-")), teams[0]),
             )
-            for i, ns in enumerate(NAMESPACES)
+            for ns in NAMESPACES
         ]
     )
     systems = System.objects.bulk_create(
@@ -234,7 +236,9 @@ def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
     edges = _demo_edges(rng, parents)
     edges += _subcomponent_edges(rng, Component.objects.filter(parent__isnull=False), parents)
     Dependency.objects.bulk_create(edges, ignore_conflicts=True)
-    return DemoSummary(len(namespaces), len(teams), len(parents) + len(subs), len(edges))
+    return DemoSummary(
+        len(namespaces), len(teams), len(parents), len(parents) + len(subs), len(edges)
+    )
 
 
 LAYERS = 5  # 0: edge and BFFs, 1-2: domain services, 3: core services, 4: platform hubs

@@ -126,6 +126,7 @@ class Neighbourhood:
     nodes: list[GraphNode] = field(default_factory=list)
     edges: list[GraphEdge] = field(default_factory=list)
     total_nodes: int = 0
+    systems: dict[int, tuple[str, str]] = field(default_factory=dict)  # node id -> (name, title)
 
     @property
     def truncated(self) -> bool:
@@ -150,6 +151,7 @@ class Neighbourhood:
                         "depth": n.depth,
                         "direction": n.direction,
                         "url": n.get_absolute_url(),
+                        "system": self.systems.get(n.id, ("", ""))[1],
                     }
                 }
                 for n in self.nodes
@@ -355,9 +357,11 @@ def neighbourhood(
                     AS direction
             FROM hit GROUP BY id
         )
-        SELECT {_NODE_COLUMNS}, b.depth, b.direction, (SELECT COUNT(*) FROM best)
+        SELECT {_NODE_COLUMNS}, b.depth, b.direction, (SELECT COUNT(*) FROM best),
+            COALESCE(s.name, ''), COALESCE(s.title, '')
         FROM best b JOIN catalog_component c ON c.id = b.id
         LEFT JOIN catalog_team t ON t.id = c.owner_id
+        LEFT JOIN catalog_system s ON s.id = c.system_id
         ORDER BY b.depth, CASE b.direction WHEN 'root' THEN 0 WHEN 'downstream' THEN 1 ELSE 2 END,
             c.tier, c.name
         LIMIT %s"""  # noqa: S608
@@ -373,6 +377,7 @@ def neighbourhood(
     graph = Neighbourhood(root_id=component.pk, depth=depth, kinds=kinds)
     graph.nodes = [_node(row, row[13]) for row in rows]
     graph.total_nodes = rows[0][14] if rows else 0
+    graph.systems = {row[0]: (row[15], row[16] or row[15]) for row in rows if row[15]}
     ids = [node.id for node in graph.nodes]
     graph.edges = [
         GraphEdge(*values)

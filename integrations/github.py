@@ -362,6 +362,20 @@ def _run(run) -> WorkflowRun:
     )
 
 
+def web_url(path: str = "") -> str:
+    """The web page (not the API) at `path` of the configured GitHub: https://github.com/<path>
+    for api.github.com, https://host/<path> for GitHub Enterprise (https://host/api/v3), the
+    sandbox's own pages for the sandbox. "" when no GitHub is configured."""
+    try:
+        base = endpoint(SYSTEM)
+    except IntegrationError:
+        return ""
+    if re.match(r"^https://api\.github\.com/?$", base):
+        base = "https://github.com"
+    base = re.sub(r"/api/v3/?$", "", base)
+    return f"{base}/{path.lstrip('/')}"
+
+
 def github_client() -> PyGithubClient:
     """The configured client (endpoint and token from settings)."""
     return PyGithubClient(

@@ -41,6 +41,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the log is append-only, written only by portal.audit.audit_record."""
 
     list_display = ("created_at", "actor_label", "action", "outcome", "component", "target_label")
+
+    class Media:
+        # Long actions and targets wrap, so the Target column stays on the screen.
+        css = {"all": ["css/admin-audit.css"]}
+
     list_filter = ("outcome", "created_at")
     search_fields = ("actor_label", "action", "target_label", "request_id")
     list_select_related = ("component",)

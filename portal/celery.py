@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from celery.signals import import_modules
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -11,6 +11,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _quiet_routine_ticks(logger=None, **_kwargs):
+    from django.conf import settings
+
+    from .logfilters import routine_filter_install
+
+    routine_filter_install(logger, settings.CELERY_BEAT_SCHEDULE)
 
 
 @import_modules.connect

@@ -14,12 +14,14 @@ class PermissionDenied(Exception):  # noqa: N818 - the name every Django reader 
 
     It travels to `portal.middleware.PortalErrorMiddleware`, which answers with one rule
     (docs/architecture.md): 404 when the view serves an object the actor may not see (it says so
-    with `@refusal_hides_object`), else 403 with the reason.
+    with `@refusal_hides_object`), else 403 with the reason. `recorded`: the refusal was written
+    to the audit log (the page says so only then; a refused page view is not an audited action).
     """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, recorded: bool = False):
         super().__init__(message)
         self.message = message
+        self.recorded = recorded
 
 
 class ValidationFailed(PortalError):

@@ -43,7 +43,8 @@ class PortalErrorMiddleware:
             return None
         if getattr(request, "refusal_hides_object", False):
             return render(request, "404.html", status=404)
-        response = render(request, "403.html", {"reason": exception.message}, status=403)
+        context = {"reason": exception.message, "recorded": exception.recorded}
+        response = render(request, "403.html", context, status=403)
         response["X-Error-Message"] = exception.message
         return response
 

@@ -41,4 +41,4 @@ def permission_require(
             reason=message,
             context=context,
         )
-    raise PermissionDenied(message)
+    raise PermissionDenied(message, recorded=True)

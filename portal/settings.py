@@ -44,7 +44,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# `make run PORT=...` (honcho) gives every process HOST and WEB_PORT: the URL the sandbox's
+# workflow and other callers use to reach Switchyard follows the port the web process runs on.
+_WEB_HOST = env("HOST", "127.0.0.1")
+SITE_URL = env("SITE_URL") or (
+    f"http://{'127.0.0.1' if _WEB_HOST in ('0.0.0.0', '::') else _WEB_HOST}"  # noqa: S104
+    f":{env('WEB_PORT', '8000')}"
+)
 
 INSTALLED_APPS = [
     "portal.admin_site.PortalAdminConfig",
@@ -122,8 +128,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The development database is shared by web, worker and beat: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL: readers (pages, polls) never wait for a writer (a task), only writers queue.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }  # fmt: skip
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not the shared in-memory database: there, threads (live server, a
+    # background beat) lock whole tables and fail instead of waiting. Each checkout has its own.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The graph walk's covering index (INCLUDE columns) is PostgreSQL's; SQLite keeps the plain index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -290,6 +303,18 @@ INTEGRATION_URLS = {
     for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
     if (url := env(f"{system.upper()}_URL"))
 }
+# Argon2id first (portal/hashers.py says why); older hashes are upgraded when people sign in.
+PASSWORD_HASHERS = [
+    "portal.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+# The sandbox's demo API servers (gRPC and HTTP) listen on fixed loopback addresses, which
+# seed_demo writes as the demo APIs' staging addresses (apidocs/demo.py).
+SANDBOX_DEMO_GRPC_ADDRESS = env("SANDBOX_DEMO_GRPC_ADDRESS", "127.0.0.1:50051")
+SANDBOX_DEMO_HTTP_ADDRESS = env("SANDBOX_DEMO_HTTP_ADDRESS", "127.0.0.1:50080")
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 # A dispatch whose answer was lost is never sent again: its run is looked for by run-name for
 # this long, then the release fails with what to check.

@@ -33,6 +33,8 @@ portal_patterns = (
 
 urlpatterns = [
     path("", include(portal_patterns)),
+    # Pages link the icon; the admin and other clients ask for /favicon.ico by habit.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("catalog/", include("catalog.urls")),

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .celery import app as celery_app
 
@@ -58,3 +58,12 @@ def server_error(request):
     # Rendered without a request context: the database may be why we are here.
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render())
+
+
+@login_not_required
+@require_safe
+def favicon(request):
+    """Pages link static/favicon.svg; the admin and other clients ask for /favicon.ico."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.svg"), permanent=True)

@@ -19,7 +19,7 @@ from .errors import PermissionDenied, ValidationFailed
 from .forms import MembershipAddForm
 from .models import AuditEvent, TeamMembership
 from .permissions import permission_require
-from .selectors import audit_events_filter
+from .selectors import AUDIT_SHOW, audit_events_filter
 from .services import membership_add, membership_remove
 
 AUDIT_PAGE_SIZE = 50
@@ -34,7 +34,9 @@ def audit_list(request):
     """Every recorded action, newest first, filterable; one page costs a constant few queries."""
     if not request.user.has_perm("portal.view_auditevent"):
         return forbidden(request, "You cannot read the audit log.")
-    events, applied, errors = audit_events_filter(request.GET)
+    params = request.GET.copy()
+    params.setdefault("show", "changes")
+    events, applied, errors = audit_events_filter(params)
     if errors:
         events = events.none()
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -45,6 +47,7 @@ def audit_list(request):
         "errors": errors,
         "query": query,
         "outcomes": AuditEvent.Outcome.values,
+        "show_choices": AUDIT_SHOW,
         "can_export": request.user.has_perm("portal.export_auditevent"),
     }
     return render(request, "portal/audit_list.html", context)

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
@@ -130,6 +131,9 @@ class GitHubSandbox(WorkflowRuns):
                     methods=["PUT", "DELETE"],
                 ),
                 Rule("/sandbox/settings", endpoint="ctl_settings", methods=["GET", "POST"]),
+                # github.com's web pages that the API's html_url fields and compare links open.
+                Rule("/<owner>/<repo>/actions/runs/<int:run_id>", endpoint="web_run"),
+                Rule("/<owner>/<repo>/compare/<path:spec>", endpoint="web_compare"),
             ]
         )
 
@@ -166,6 +170,12 @@ class GitHubSandbox(WorkflowRuns):
         endpoint, args = adapter.match()
         if endpoint.startswith("ctl_"):
             return getattr(self, endpoint)(request, **args)
+        if endpoint.startswith("web_"):
+            with self.lock:
+                repo = self.repo_get(args.pop("owner"), args.pop("repo"))
+                if repo is None:
+                    return web_page("Not Found", "<p>No such repository.</p>", 404)
+                return getattr(self, endpoint)(repo, **args)
         if bearer_token(request) not in self.state.shared.get("github_tokens", {SANDBOX_TOKEN}):
             return error(401, "Bad credentials")
         version = request.headers.get("X-GitHub-Api-Version", API_VERSION)
@@ -331,6 +341,32 @@ class GitHubSandbox(WorkflowRuns):
         if request.method != "GET":
             return error(405, "Method Not Allowed")
         return json_response(shapes.workflow_run(self.base, self.run_find(repo, run_id)))
+
+    def web_run(self, repo, run_id):
+        run = next((r for r in repo.runs if r.id == run_id), None)
+        if run is None:
+            return web_page("Not Found", "<p>No such workflow run.</p>", 404)
+        rows = "".join(
+            f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+            for k, v in [("status", run.status), ("conclusion", run.conclusion or "—"),
+                         ("ref", run.ref), ("commit", run.head_sha), *sorted(run.inputs.items())]
+        )  # fmt: skip
+        steps = "".join(f"<li>{escape(str(step.get('name', step)))}</li>" for step in run.steps)
+        body = f"<table>{rows}</table><h2>Steps</h2><ol>{steps or '<li>none yet</li>'}</ol>"
+        return web_page(f"{run.display_title} · run #{run.run_number} · {repo.full_name}", body)
+
+    def web_compare(self, repo, spec):
+        base, _, head = spec.partition("...")
+        names = [name for name, _when in repo.versions]
+        if base not in names or head not in names:
+            return web_page("Not Found", f"<p>{escape(spec)}: no such versions.</p>", 404)
+        low, high = sorted((names.index(base), names.index(head)))
+        between = "".join(f"<li>{escape(n)}</li>" for n in names[low + 1 : high + 1])
+        return web_page(
+            f"Comparing {base}...{head} · {repo.full_name}",
+            f"<p>Releases after {escape(names[low])} up to {escape(names[high])}:</p>"
+            f"<ul>{between}</ul>",
+        )
 
     def do_jobs(self, request, repo, run_id):
         run = self.run_find(repo, run_id)
@@ -572,3 +608,11 @@ def create_app(state: SandboxState):
 
 
 register("github", create_app, "GitHub REST: releases, Actions workflow runs, deployments")
+
+
+def web_page(title: str, body: str, status: int = 200) -> Response:
+    html = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
+        f"<body><p>GitHub sandbox</p><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return Response(html, status=status, content_type="text/html; charset=utf-8")

@@ -52,7 +52,17 @@ class ProcessSpec:
     description: str
 
 
-_SERVERS: dict[str, ServerSpec | ProcessSpec] = {}
+@dataclass(frozen=True)
+class GrpcSpec:
+    """A gRPC server (not WSGI): `start(state, host, port)` binds, serves in its own threads and
+    returns `(bound_port, stop)`."""
+
+    name: str
+    start: Callable[[SandboxState, str, int], tuple[int, Callable[[], Any]]]
+    description: str
+
+
+_SERVERS: dict[str, ServerSpec | ProcessSpec | GrpcSpec] = {}
 
 # Modules that define servers; importing one registers its server.
 SERVER_MODULES: list[str] = [
@@ -73,7 +83,11 @@ def register_process(
     _SERVERS[name] = ProcessSpec(name=name, command=command, description=description)
 
 
-def servers() -> dict[str, ServerSpec | ProcessSpec]:
+def register_grpc(name: str, start, description: str) -> None:
+    _SERVERS[name] = GrpcSpec(name=name, start=start, description=description)
+
+
+def servers() -> dict[str, ServerSpec | ProcessSpec | GrpcSpec]:
     import importlib
 
     for module in SERVER_MODULES:
@@ -82,3 +96,4 @@ def servers() -> dict[str, ServerSpec | ProcessSpec]:
 
 
 SERVER_MODULES.append("sandbox.oidc")
+SERVER_MODULES.append("sandbox.demo_apis")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .registry import ProcessSpec, SandboxState, servers
+from .registry import GrpcSpec, ProcessSpec, SandboxState, servers
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class RunningSandbox:
     _servers: list[BaseWSGIServer] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
     _processes: list[subprocess.Popen] = field(default_factory=list)
+    _stoppers: list = field(default_factory=list)
 
     @property
     def endpoints(self) -> dict[str, str]:
@@ -52,6 +53,8 @@ class RunningSandbox:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+        for stop in self._stoppers:
+            stop()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -93,7 +96,9 @@ def start_sandbox(
     bound = []
     for spec in chosen:
         port = (ports or {}).get(spec.name, 0)
-        if isinstance(spec, ProcessSpec):
+        if isinstance(spec, GrpcSpec):
+            listener = None  # a gRPC server binds and starts in one step, below
+        elif isinstance(spec, ProcessSpec):
             listener = socket.create_server((host, port))
             state.endpoints[spec.name] = f"http://{host}:{listener.getsockname()[1]}"
         else:
@@ -105,7 +110,11 @@ def start_sandbox(
     try:
         for spec, listener in bound:
             try:
-                if isinstance(spec, ProcessSpec):
+                if isinstance(spec, GrpcSpec):
+                    bound_port, stop = spec.start(state, host, (ports or {}).get(spec.name, 0))
+                    running._stoppers.append(stop)
+                    state.endpoints[spec.name] = f"http://{host}:{bound_port}"
+                elif isinstance(spec, ProcessSpec):
                     _start_process(running, spec, listener)
                 else:
                     _start_thread(running, spec, listener)
@@ -127,6 +136,8 @@ def start_sandbox(
 
 
 def _close(listener) -> None:
+    if listener is None:  # a gRPC server: nothing bound before it starts
+        return
     if isinstance(listener, socket.socket):
         listener.close()
     else:

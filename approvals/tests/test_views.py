@@ -31,7 +31,8 @@ def colleague(make_user, payments):
     return user
 
 
-def test_colleague_sees_decision_buttons_and_what_changes(client, colleague, approval):
+def test_colleague_sees_decision_buttons_and_what_changes(client, colleague, approval, settings):
+    settings.INTEGRATION_URLS = {"github": "https://api.github.com"}
     client.force_login(colleague)
     html = client.get(approval.get_absolute_url()).content.decode()
     assert 'value="approve"' in html and 'value="abort"' in html

@@ -90,6 +90,15 @@ def _fmt(bound) -> str:
 # -- people's actions ----------------------------------------------------------------------
 
 
+def _reason_require(value: TuningValue, reason: str) -> None:
+    """The one rule of production: every change says why (knobs ask for it too)."""
+    if value.environment.is_production and not (reason or "").strip():
+        raise ValidationFailed(
+            f"{value.environment} is production: say why in the reason field; it goes into the "
+            "audit log. Nothing was changed."
+        )
+
+
 def _require(actor, value: TuningValue, action: str, context) -> None:
     permission_require(
         actor=actor,
@@ -116,6 +125,7 @@ def tuning_set(
     """Set the lasting value of `key` in `environment` (raw None or "" → back to the default)."""
     value = tuning_value_for(key=key, environment=environment)
     _require(actor, value, "tuning.set", context)
+    _reason_require(value, reason)
     new = None if raw in (None, "") else tuning_parse(key, raw)
     before = value.base
     with transaction.atomic():
@@ -142,6 +152,7 @@ def tuning_override(
     """Use `raw` for `minutes`; beat then reverts to the lasting value (incident mode)."""
     value = tuning_value_for(key=key, environment=environment)
     _require(actor, value, "tuning.override", context)
+    _reason_require(value, reason)
     new = tuning_parse(key, raw)
     try:
         minutes = int(minutes)

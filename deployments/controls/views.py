@@ -1,7 +1,10 @@
 """Live deployments and knob changes within the guardrails."""
 
+from datetime import timedelta
+
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
@@ -48,10 +51,28 @@ def _live_context(request, target, *, message="", error="", values=None) -> dict
         "knobs": knobs,
         "actions": actions,
         "pending": any(not a.is_finished for a in actions),
+        "settling": _settling(live, actions),
         "message": message,
         "error": error,
         "values": values or {},
     }
+
+
+SETTLE_WINDOW = timedelta(minutes=5)
+
+
+def _settling(live, actions) -> bool:
+    """After a recent action, until it is done and Kubernetes shows its result (every replica
+    ready and rolled out): the live card then reads Kubernetes again every 2 s."""
+    recent = [a for a in actions if a.created_at >= timezone.now() - SETTLE_WINDOW]
+    if not recent:
+        return False
+    if any(not a.is_finished for a in recent):
+        return True
+    info = live.info if live.known else None
+    return info is not None and not (
+        info.rolled_out and info.replicas_ready == info.replicas_desired
+    )
 
 
 def _render_live(request, context, status=200):
@@ -65,7 +86,13 @@ def _render_live(request, context, status=200):
 def control_live(request, component_id, env):
     """One environment's live deployment and its controls (an htmx fragment, or a page)."""
     target = selectors.target_get_or_404(component_id, env)
-    return _render_live(request, _live_context(request, target))
+    context = _live_context(request, target)
+    if request.htmx and request.GET.get("part") == "state":
+        # The card's read-only half, polled while an action settles; the knobs' forms are left
+        # alone so nobody's typing is replaced. 286 stops the polling once it has settled.
+        response = render(request, "deployments/controls/control_live.html#state", context)
+        return response if context["settling"] else HttpResponseStopPolling(response.content)
+    return _render_live(request, context)
 
 
 @require_GET

@@ -26,6 +26,19 @@ logger = logging.getLogger(__name__)
 RELEASE_WORKFLOW = "deploy.yml"
 STUCK_AFTER = timedelta(minutes=2)
 CANARY_STEP_PAUSE = "30s"
+# Argo Rollouts' pause condition reasons, as a person would say them.
+PAUSE_REASONS = {
+    "CanaryPauseStep": "a canary step waiting for a go-ahead",
+    "BlueGreenPause": "the new version is ready, waiting for the switch",
+    "InconclusiveAnalysis": "the analysis could not decide",
+    "PausedByUser": "paused by hand",
+}
+
+
+def pause_reason_text(reason: str) -> str:
+    return PAUSE_REASONS.get(reason, reason)
+
+
 POLL_LEASE = timedelta(seconds=30)
 APPROVAL_SIGNAL = {"approve": "resume", "promote-full": "promote-full", "abort": "abort"}
 
@@ -355,10 +368,8 @@ def _argocd_state(release: Release, app) -> tuple[str | None, str]:
         )
     if rollout and rollout.paused:
         weight = rollout.set_weight if rollout.set_weight is not None else "?"
-        return (
-            Release.State.PAUSED,
-            f"Paused at {weight}% ({', '.join(rollout.pause_reasons) or 'waiting'})",
-        )
+        why = ", ".join(pause_reason_text(r) for r in rollout.pause_reasons) or "waiting"
+        return Release.State.PAUSED, f"Paused at {weight}% ({why})"
     if app.health_status == "Healthy" and (rollout is None or rollout.completed):
         return (
             Release.State.SUCCEEDED,

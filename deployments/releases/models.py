@@ -154,6 +154,13 @@ class Release(models.Model):
         return following[0] if following else None
 
     @property
+    def steps_after_next(self) -> list[int]:
+        """The weights after the next promotion: the rollout reaches them on its own (each
+        later canary step pauses for a while, then goes on; see machine.CANARY_STEP_PAUSE)."""
+        start = 1 if self.current_step is None else self.current_step + 2
+        return self.steps[start:]
+
+    @property
     def progress_percent(self) -> int:
         if self.state == self.State.SUCCEEDED:
             return 100

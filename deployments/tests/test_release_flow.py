@@ -7,6 +7,7 @@ The release machine is driven by calling its poll step directly (what beat's tic
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
@@ -87,6 +88,10 @@ def test_rolling_release_to_staging_goes_live(shop, django_capture_on_commit_cal
     assert states[-1] == "succeeded" and set(states[4:-1]) <= {"progressing"}
     run = github_client().workflow_run_get(REPO, release.workflow_run_id)
     assert run.succeeded and f"(release {release.pk})" in run.display_title
+    # The release page's "workflow run" link opens the run's web page, not an API 404.
+    page = requests.get(release.workflow_run_url, timeout=5)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert f"run #{run.run_number}" in page.text and "success" in page.text
 
 
 def test_duplicate_dispatch_task_changes_nothing(shop, django_capture_on_commit_callbacks):

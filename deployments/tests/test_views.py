@@ -44,7 +44,7 @@ def test_detail_shows_what_promotion_does(client, owner, paused):
     client.force_login(owner)
     html = client.get(paused.get_absolute_url()).content.decode()
     assert "Paused at 5%" in html
-    assert "Promoting moves 25% of traffic to v2.0.0" in html
+    assert "“Promote one step” moves 25% of traffic to v2.0.0" in html
     assert 'hx-trigger="every 2s"' in html
 
 

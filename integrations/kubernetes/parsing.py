@@ -17,6 +17,7 @@ from .types import (
     EnvVar,
     HpaInfo,
     MetricValue,
+    PodInfo,
     PodRestart,
     Resources,
     RolloutInfo,
@@ -118,6 +119,7 @@ def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -
         observed_generation=int(status.get("observedGeneration") or 0),
         kind=deployment.get("kind") or "Deployment",
         running_tags=_running_tags(pods),
+        pods=_pods(pods),
     )
 
 
@@ -128,6 +130,28 @@ def _running_tags(pods: list[dict]) -> tuple[str, ...]:
             if container.get("ready"):
                 tags.add(_split_image(container.get("image", ""))[1])
     return tuple(sorted(tags))
+
+
+def _pods(pods: list[dict]) -> tuple[PodInfo, ...]:
+    """Name, version, ready containers, restarts and age of each pod, newest first."""
+    found = []
+    for pod in pods:
+        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        images = [c.get("image", "") for c in spec.get("containers") or []]
+        tag = _split_image(images[0])[1] if images else ""
+        statuses = status.get("containerStatuses") or []
+        found.append(
+            PodInfo(
+                name=pod["metadata"]["name"], version=tag,
+                ready=sum(1 for c in statuses if c.get("ready")), containers=len(images),
+                restarts=sum(c.get("restartCount", 0) for c in statuses),
+                phase=status.get("phase", ""),
+                created_at=_parse_time(pod["metadata"].get("creationTimestamp")),
+            )
+        )  # fmt: skip
+    epoch = datetime.min.replace(tzinfo=UTC)
+    found.sort(key=lambda p: (p.created_at or epoch, p.name), reverse=True)
+    return tuple(found)
 
 
 def _restarts(pods: list[dict]) -> tuple[PodRestart, ...]:

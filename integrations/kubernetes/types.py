@@ -85,6 +85,19 @@ class PodRestart:
 
 
 @dataclass(frozen=True)
+class PodInfo:
+    """One pod of a deployment, as `kubectl get pods` lists it."""
+
+    name: str
+    version: str  # the first container's image tag
+    ready: int  # containers ready
+    containers: int
+    restarts: int
+    phase: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeploymentInfo:
     environment: str
     namespace: str
@@ -107,6 +120,7 @@ class DeploymentInfo:
     observed_generation: int
     kind: str = "Deployment"  # or "Rollout" (Argo Rollouts)
     running_tags: tuple[str, ...] = ()  # the image tags the ready pods run now
+    pods: tuple[PodInfo, ...] = ()
 
     @property
     def tag_tuple(self) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ def test_wrong_password_is_refused_with_a_message(page, live_server, make_user):
 def test_htmx_error_is_shown_to_the_user(login_page, make_user, live_server):
     page = login_page(make_user("fay"))
     page.evaluate("htmx.ajax('GET', '/no/such/fragment/', {target: 'main'})")
-    toast = page.locator("#toasts .toast-error")
-    toast.wait_for()
-    assert "no longer exists" in toast.inner_text()
+    message = page.locator(".inline-error")  # next to what asked, styled, the page kept
+    message.wait_for()
+    assert "no longer exists" in message.inner_text()
+    assert page.locator("header.topbar").count() == 1

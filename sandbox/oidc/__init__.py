@@ -95,8 +95,21 @@ def sandbox_user_groups_set(*, directory: Path, username: str, groups: list[str]
     _write(path, config)
 
 
+def _node() -> str:
+    return os.environ.get("SANDBOX_NODE") or shutil.which("node") or "/usr/bin/node"
+
+
+def oidc_unavailable() -> str:
+    """Why the provider cannot start here ("" when it can): Node or its packages are missing."""
+    if not Path(_node()).exists():
+        return "Node.js is not installed"
+    if not (HERE / "node_modules" / "oidc-provider").is_dir():
+        return "its npm packages are not installed (make install)"
+    return ""
+
+
 def _command(state: SandboxState, url: str) -> ProcessCommand:
-    node = os.environ.get("SANDBOX_NODE") or shutil.which("node") or "/usr/bin/node"
+    node = _node()
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError(
             f"the sandbox OpenID Connect provider is not installed: run `make install` "

@@ -125,3 +125,61 @@ def test_actions_keep_polling_while_a_change_is_queued(client, shop, owner):
     response = client.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and b"quiet night" in response.content
     assert b'hx-trigger="every 2s"' in response.content
+
+
+def test_live_card_follows_a_change_until_kubernetes_shows_it_then_stops(
+    client, shop, owner, django_capture_on_commit_callbacks
+):
+    from integrations.tests.conftest import wait_until
+
+    client.force_login(owner)
+    state = live_url(shop) + "?part=state"
+    before = client.get(state, HTTP_HX_REQUEST="true")
+    assert before.status_code == 286 and b"data-settling" not in before.content  # nothing to follow
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            knob_url(shop, "scale"),
+            {"replicas": "4", "reason": "load test"},
+            HTTP_HX_REQUEST="true",
+        )
+    html = response.content.decode()
+    assert "data-settling" in html and "?part=state" in html  # the card reads Kubernetes again
+
+    def settled():
+        answer = client.get(state, HTTP_HX_REQUEST="true")
+        return answer.status_code == 286 and answer
+
+    final = wait_until(settled, timeout=30, interval=0.2).content.decode()
+    assert '<span class="replicas-desired">4</span> desired · 4 ready' in final
+    assert "data-settling" not in final and "<form" not in final  # the knobs are left alone
+
+
+def test_rollout_restart_and_recent_restarts_agree(
+    client, shop, lead, django_capture_on_commit_callbacks
+):
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(knob_url(shop, "restart"), {"reason": "stuck"}, HTTP_HX_REQUEST="true")
+    html = client.get(live_url(shop), HTTP_HX_REQUEST="true").content.decode()
+    assert "Rollout restart" in html and "every pod was replaced" in html
+    assert ">none<" not in html.split("Recent restarts", 1)[1].split("</tr>", 1)[0]
+
+
+def test_live_card_lists_the_pods_with_version_ready_restarts_and_age(client, shop, owner):
+    client.force_login(owner)
+    html = client.get(live_url(shop), HTTP_HX_REQUEST="true").content.decode()
+    pods = html.split('data-testid="pods"', 1)[1].split("</table>", 1)[0]
+    deployment = shop["deployment"]("staging", "cart")
+    assert pods.count("<tr>") - 1 == deployment["spec"]["replicas"]  # header row + one per pod
+    tag = deployment["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+    assert f"<td>{tag}</td>" in pods and "<td>1/1</td>" in pods
+    assert "<code>cart-" in pods
+
+
+def test_production_restart_asks_for_confirmation_first(client, shop, lead):
+    client.force_login(lead)
+    response = client.post(
+        knob_url(shop, "restart", env="production"), {"reason": "stuck"}, HTTP_HX_REQUEST="true"
+    )
+    assert "production: confirm the change" in response.content.decode()
+    assert not ControlAction.objects.exists()

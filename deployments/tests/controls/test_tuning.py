@@ -233,3 +233,31 @@ def test_push_failure_is_recorded_on_the_rows_and_the_value_kept(
         tuning_push(
             component_id=shop["components"]["cart"].pk, environment_id=shop["envs"]["staging"].pk
         )
+
+
+def test_production_tuning_needs_a_reason_like_every_knob(shop, keys, owner):
+    production = shop["envs"]["production"]
+    with pytest.raises(ValidationFailed, match="production: say why"):
+        tuning_set(actor=owner, key=keys["toggle"], environment=production, raw="true")
+    with pytest.raises(ValidationFailed, match="production: say why"):
+        tuning_override(
+            actor=owner, key=keys["toggle"], environment=production, raw="true", minutes=15
+        )
+    assert not TuningValue.objects.exists()
+    assert "feature.new-basket" not in shop["configmap"]("production", "cart-runtime")["data"]
+
+
+def test_toggle_is_a_switch_and_posting_it_off_or_on_works(
+    client, shop, keys, owner, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    page = client.get(reverse("deployments:tuning_page", args=[shop["components"]["cart"].pk]))
+    html = page.content.decode()
+    assert 'role="switch" name="value" value="true"' in html
+    url = reverse("deployments:tuning_set", args=[keys["toggle"].pk, "staging"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"value": ["false", "true"], "reason": "on"}, HTTP_HX_REQUEST="true")
+    assert shop["configmap"]("staging", "cart-runtime")["data"]["feature.new-basket"] == "true"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"value": ["false"], "reason": "off"}, HTTP_HX_REQUEST="true")
+    assert shop["configmap"]("staging", "cart-runtime")["data"]["feature.new-basket"] == "false"

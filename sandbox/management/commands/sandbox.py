@@ -9,6 +9,14 @@ from sandbox.runner import start_sandbox
 from sandbox.switchyard import sandbox_machine_credentials
 
 
+def demo_api_ports() -> dict[str, int]:
+    """The demo API servers listen where seed_demo wrote the demo APIs' staging addresses."""
+    return {
+        "demo-grpc": int(settings.SANDBOX_DEMO_GRPC_ADDRESS.rpartition(":")[2]),
+        "demo-http": int(settings.SANDBOX_DEMO_HTTP_ADDRESS.rpartition(":")[2]),
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Start the sandbox servers (local stand-ins that speak the real Kubernetes, GitHub, "
@@ -27,15 +35,29 @@ class Command(BaseCommand):
             help="Multiply the simulations' durations (0.1: ten times the demo's pace)",
         )
 
+    def _available(self, specs) -> list[str]:
+        """Every server, but the optional SSO provider only where Node can run it."""
+        from sandbox.oidc import oidc_unavailable
+
+        reason = oidc_unavailable()
+        if reason:
+            self.stdout.write(
+                f"sandbox: the SSO provider (oidc) is skipped: {reason}. Sign in with the local "
+                "demo logins; install Node.js 18+ and run `make install` to try SSO."
+            )
+        return [name for name in specs if not (name == "oidc" and reason)]
+
     def handle(self, *args, **options):
         specs = servers()
         if options["list"]:
             for spec in specs.values():
                 self.stdout.write(f"{spec.name:12} {spec.description}")
             return
+        names = options["only"] or self._available(specs)
         running = start_sandbox(
-            directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"]
-        )
+            directory=settings.SANDBOX_DIR, names=names, host=options["host"],
+            ports=demo_api_ports(),
+        )  # fmt: skip
         running.state.shared["time_scale"] = options["time_scale"]
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
         # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.

@@ -1,0 +1,126 @@
+"""The demo's PM journey: seeded APIs, a staging try-it policy and real servers behind them."""
+
+import socket
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from apidocs.demo import DEMO_APIS
+from apidocs.models import ApiDefinition, TryItPolicy
+from catalog.models import Component, ComponentEnvironment
+from sandbox.runner import start_sandbox
+
+GET_SHIPMENT = "fulfilment.v1.FulfilmentService.GetShipment"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    """`seed_demo` with the sandbox's demo API servers listening where it says they are."""
+    ports = {"demo-grpc": _free_port(), "demo-http": _free_port()}
+    settings.SANDBOX_DEMO_GRPC_ADDRESS = f"127.0.0.1:{ports['demo-grpc']}"
+    settings.SANDBOX_DEMO_HTTP_ADDRESS = f"127.0.0.1:{ports['demo-http']}"
+    running = start_sandbox(directory=tmp_path, names=list(ports), ports=ports)
+    call_command("seed_demo", "--services", "122", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    yield
+    running.stop()
+
+
+def _pat(client):
+    pat = get_user_model().objects.get(username="pat")
+    client.force_login(pat)
+    return pat
+
+
+def test_seed_publishes_the_demo_apis_and_approves_staging_for_pms(demo):
+    assert set(ApiDefinition.objects.values_list("component__name", "name")) == {
+        (api.component, api.name) for api in DEMO_APIS
+    }
+    assert all(d.versions.count() == 1 for d in ApiDefinition.objects.all())
+    policy = TryItPolicy.objects.get(environment__name="staging")
+    assert policy.enabled and policy.allow_viewers
+    assert not TryItPolicy.objects.filter(environment__name="prod", enabled=True).exists()
+    staging = ComponentEnvironment.objects.get(
+        component__name="payments-fulfilment-121", environment__name="staging"
+    )
+    assert staging.api_base_url.startswith("http://127.0.0.1:")
+
+
+def test_pm_gets_a_grpc_answer_on_the_first_try(demo, client):
+    _pat(client)
+    definition = ApiDefinition.objects.get(name="fulfilment")
+    url = reverse("apidocs:tryit", args=[definition.pk, 1])
+    page = client.get(url, {"op": GET_SHIPMENT})
+    assert page.status_code == 200 and "Staging" in page.content.decode()
+    response = client.post(
+        url, {"op": GET_SHIPMENT, "environment": "staging", "body": '{"id": "shp_1002"}'}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200, body
+    assert "SHIPMENT_STATE_IN_TRANSIT" in body and "ord_42" in body
+
+
+def test_pm_gets_an_http_answer_on_the_first_try(demo, client):
+    _pat(client)
+    definition = ApiDefinition.objects.get(name="cart")
+    url = reverse("apidocs:tryit", args=[definition.pk, 1])
+    assert client.get(url, {"op": "getCart"}).status_code == 200
+    response = client.post(
+        url, {"op": "getCart", "environment": "staging", "param:path:cartId": "cart-1"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200, body
+    assert "SKU-123" in body and "total_cents" in body
+
+
+def test_demo_grpc_server_refuses_an_unknown_shipment_with_not_found(demo, client):
+    _pat(client)
+    definition = ApiDefinition.objects.get(name="fulfilment")
+    response = client.post(
+        reverse("apidocs:tryit", args=[definition.pk, 1]),
+        {"op": GET_SHIPMENT, "environment": "staging", "body": '{"id": "nope"}'},
+    )
+    assert "NOT_FOUND" in response.content.decode()
+
+
+def test_pm_may_not_call_production(demo, client):
+    _pat(client)
+    definition = ApiDefinition.objects.get(name="fulfilment")
+    response = client.post(
+        reverse("apidocs:tryit", args=[definition.pk, 1]),
+        {"op": GET_SHIPMENT, "environment": "prod", "body": '{"id": "shp_1002"}'},
+    )
+    assert response.status_code == 403
+    assert "not approved for try-it" in response.content.decode()
+
+
+def test_seed_demo_twice_publishes_nothing_new(demo):
+    call_command("seed_demo", "--if-empty", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert ApiDefinition.objects.get(name="fulfilment").versions.count() == 1
+    assert Component.objects.filter(name="payments-fulfilment-121").count() == 1
+
+
+def test_readme_tour_names_what_the_demo_seeds(demo):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    tour = readme[readme.index("## A tour of the demo") : readme.index("## Documentation")]
+    services = set(re.findall(r"`([a-z]+-[a-z]+-\d+)`", tour))
+    assert {"payments-fulfilment-121", "checkout-cart-3"} <= services
+    assert Component.objects.filter(name__in=services).count() == len(services)
+    for username in re.findall(r"`(alice|bob|carol|sam|pat|admin)`", tour):
+        assert get_user_model().objects.filter(username=username).exists()
+    alice_team = Component.objects.get(name="payments-fulfilment-121").owner
+    assert alice_team.title == "Payments 1"
+    assert Component.objects.get(name="checkout-cart-3").owner.title == "Checkout 1"
+    from catalog.models import Namespace
+
+    assert Namespace.objects.get(name="checkout").owner.title == "Checkout 1"

@@ -1,0 +1,158 @@
+"""The README's tour, step by step, for every persona, on what `seed_demo` and the sandbox give.
+
+Each step takes a screenshot (in the test's temporary folder, `tour-<persona>-<n>.png`, or in
+$SWITCHYARD_TOUR_SHOTS when set) for a person to look at.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from apidocs.models import ApiDefinition
+from catalog.models import Component
+from demo.management.commands.seed_demo import DEMO_PASSWORD
+from sandbox.runner import start_sandbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+TOUR_SERVICE = "payments-fulfilment-121"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def demo(settings, tmp_path, live_server, monkeypatch):
+    """`make run` in small: seed_demo, then the sandbox (Kubernetes is built from the catalog)."""
+    ports = {"demo-grpc": _free_port(), "demo-http": _free_port()}
+    settings.SANDBOX_DEMO_GRPC_ADDRESS = f"127.0.0.1:{ports['demo-grpc']}"
+    settings.SANDBOX_DEMO_HTTP_ADDRESS = f"127.0.0.1:{ports['demo-http']}"
+    settings.SITE_URL = live_server.url
+    call_command("seed_demo", "--services", "122", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    monkeypatch.setenv("SANDBOX_DEMO_SERVICES", "122")
+    names = ["kubernetes", "github", "argocd", "prometheus", "demo-grpc", "demo-http"]
+    running = start_sandbox(directory=tmp_path / "sandbox", names=names, ports=ports)
+    settings.INTEGRATION_URLS = dict(running.endpoints)
+    settings.KUBECONFIG = str(running.state.shared["kubernetes"].kubeconfig)
+    settings.GITHUB_TOKEN = settings.ARGOCD_TOKEN = "switchyard-sandbox"
+    yield running
+    running.stop()
+
+
+class Tour:
+    def __init__(self, browser, live_server, shots: Path, persona: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.url, self.shots, self.persona, self.step = live_server.url, shots, persona, 0
+        self.page.goto(f"{self.url}/accounts/login/")
+        self.page.fill("input[name=login]", persona)
+        self.page.fill("input[name=password]", DEMO_PASSWORD)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        self.page.wait_for_url(f"{self.url}/")
+
+    def shot(self, what: str):
+        self.step += 1
+        path = self.shots / f"tour-{self.persona}-{self.step}-{what}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+
+    def open_service(self, name: str):
+        self.page.fill("form.searchbox input[name=q]", name)
+        self.page.press("form.searchbox input[name=q]", "Enter")
+        self.page.get_by_role("link", name=name, exact=True).first.click()
+        self.page.wait_for_url(f"**/component/{name}/")
+
+
+@pytest.fixture
+def tour(chromium_browser, live_server, demo, tmp_path):
+    shots = Path(os.environ.get("SWITCHYARD_TOUR_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    opened = []
+
+    def start(persona):
+        opened.append(Tour(chromium_browser, live_server, shots, persona))
+        return opened[-1]
+
+    yield start
+    for t in opened:
+        t.context.close()
+
+
+def test_alice_finds_her_service_sees_everything_and_starts_a_release(tour):
+    t = tour("alice")
+    assert "Payments 1" in t.page.locator("main, .content").first.inner_text()
+    t.shot("dashboard")
+    t.open_service(TOUR_SERVICE)
+    page = t.page
+    graph = page.locator(".servicegraph .graph")
+    page.wait_for_function("el => el.dataset.nodeCount !== ''", arg=graph.element_handle())
+    page.locator("#live-staging .live-config").wait_for()  # from the Kubernetes sandbox
+    page.locator("#apis").get_by_role("link", name="Publish a version").wait_for()
+    assert "If" in page.locator("#blast").inner_text()
+    t.shot("service")
+    page.get_by_role("link", name="Release a version…").click()
+    page.select_option("select[name=environment]", label="Staging")
+    page.fill("input[name=version]", page.locator("#versions option").first.get_attribute("value"))
+    page.select_option("select[name=strategy]", "rolling")
+    page.get_by_role("button", name="Start release").click()
+    page.wait_for_url("**/releases/*/")
+    assert "Staging" in page.locator("h1").inner_text() or "staging" in page.content()
+    t.shot("release")
+
+
+def test_bob_sees_the_approvals_inbox(tour):
+    t = tour("bob")
+    t.page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    t.page.wait_for_url("**/approvals/")
+    t.shot("approvals")
+
+
+def test_pat_tries_both_apis_on_staging_and_gets_answers(tour):
+    t = tour("pat")
+    page = t.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="APIs").click()
+    page.get_by_role("link", name="fulfilment", exact=True).click()
+    page.locator(
+        'tr[id="fulfilment.v1.FulfilmentService.GetShipment"] a', has_text="Try it"
+    ).click()
+    page.locator("textarea[name=body]").fill('{"id": "shp_1001"}')
+    page.click("button[type=submit]:has-text('Send')")
+    page.locator('[data-testid="tryit-status"]').wait_for()
+    assert page.locator('[data-testid="tryit-status"]').inner_text() == "OK"
+    assert "SHIPMENT_STATE_DELIVERED" in page.locator('[data-testid="tryit-body"]').inner_text()
+    t.shot("grpc-answer")
+    cart = ApiDefinition.objects.get(name="cart")
+    page.goto(f"{t.url}/apis/{cart.pk}/v1/try/?op=getCart")
+    page.click("button[type=submit]:has-text('Send')")
+    page.locator('[data-testid="tryit-status"]').wait_for()
+    assert page.locator('[data-testid="tryit-status"]').inner_text().startswith("200")
+    assert "SKU-123" in page.locator('[data-testid="tryit-body"]').inner_text()
+    t.shot("http-answer")
+
+
+def test_sam_may_turn_knobs_on_any_service(tour):
+    t = tour("sam")
+    t.open_service(TOUR_SERVICE)
+    t.page.locator("#live-staging form.knob-scale button").first.wait_for()
+    t.shot("knobs")
+
+
+def test_carol_is_refused_on_payments_services(tour):
+    t = tour("carol")
+    component = Component.objects.get(name=TOUR_SERVICE)
+    t.page.goto(f"{t.url}/releases/start/{component.pk}/")
+    assert "not allowed" in t.page.locator("h1").inner_text().lower()
+    assert "recorded in the audit log" not in t.page.content()  # a page view is not audited
+    t.shot("refused")
+
+
+def test_admin_reads_the_audit_log(tour):
+    t = tour("admin")
+    t.page.goto(f"{t.url}/audit/")
+    assert t.page.locator("select[name=show]").input_value() == "changes"
+    t.shot("audit")
