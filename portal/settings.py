@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
 INTEGRATION_URLS = {
     system: url
-    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
+    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc", "loki")
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
@@ -258,6 +258,25 @@ KUBERNETES_IN_CLUSTER = env_bool("KUBERNETES_IN_CLUSTER", False)
 GITHUB_TOKEN = env("GITHUB_TOKEN", "switchyard-sandbox" if DEBUG else "")
 ARGOCD_TOKEN = env("ARGOCD_TOKEN", "switchyard-sandbox" if DEBUG else "")
 PROMETHEUS_TOKEN = env("PROMETHEUS_TOKEN", "")
+
+# Logs (Grafana Loki): a panel waits at most LOKI_TIMEOUT_SECONDS and shows at most LOGS_MAX_LINES
+# lines of at most LOGS_MAX_LINE_CHARS characters, from the last LOGS_MAX_MINUTES; an answer
+# larger than LOGS_MAX_ANSWER_BYTES is refused. Secrets are redacted by the patterns of
+# logs/redaction.py plus LOGS_REDACT_PATTERNS (regular expressions, one per line).
+LOKI_TOKEN = env("LOKI_TOKEN", "")
+LOKI_ORG_ID = env("LOKI_ORG_ID", "")
+LOKI_TIMEOUT_SECONDS = float(env("LOKI_TIMEOUT_SECONDS", "3"))
+LOGS_MAX_LINES = int(env("LOGS_MAX_LINES", "20"))
+LOGS_MAX_LINE_CHARS = int(env("LOGS_MAX_LINE_CHARS", "600"))
+LOGS_MAX_MINUTES = int(env("LOGS_MAX_MINUTES", "60"))
+LOGS_MAX_ANSWER_BYTES = int(env("LOGS_MAX_ANSWER_BYTES", "2000000"))
+LOGS_REDACT_PATTERNS = [p for p in env("LOGS_REDACT_PATTERNS", "").splitlines() if p.strip()]
+# Who reads production logs: "owners" (the owning team and SREs) or "everyone" signed in. An
+# environment's own log_access setting in the catalog wins.
+LOGS_PRODUCTION_ACCESS = env("LOGS_PRODUCTION_ACCESS", "owners")
+# "Open in Grafana Explore" links: the Grafana address and the uid of its Loki data source.
+GRAFANA_URL = env("GRAFANA_URL", "")
+GRAFANA_LOKI_DATASOURCE = env("GRAFANA_LOKI_DATASOURCE", "loki")
 
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:

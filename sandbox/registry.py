@@ -60,6 +60,7 @@ SERVER_MODULES: list[str] = [
     "sandbox.github",
     "sandbox.argocd",
     "sandbox.prometheus",
+    "sandbox.loki",
 ]
 
 
