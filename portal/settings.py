@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "deployments",
     "approvals",
     "apidocs",
+    "logs",
     "sandbox",
 ]
 

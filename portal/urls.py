@@ -37,6 +37,7 @@ urlpatterns = [
     path("releases/", include("deployments.urls")),
     path("approvals/", include("approvals.urls")),
     path("apis/", include("apidocs.urls")),
+    path("logs/", include("logs.urls")),
     path("api/", include("approvals.api_urls")),
 ]
 
