@@ -8,6 +8,7 @@ import json
 import re
 import string
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -123,16 +124,14 @@ def lines_of(found, version_label: str) -> list[Line]:
     return shown
 
 
-def environment_errors(user, target: ComponentEnvironment, *, client=None) -> EnvironmentLogs:
-    """Error lines of the last minutes in one environment: a count per version, the latest."""
-    found = EnvironmentLogs(target.environment, user.has_perm("logs.read_logs", target))
-    if not found.readable:
-        return found
+def environment_errors(target: ComponentEnvironment, found: EnvironmentLogs) -> EnvironmentLogs:
+    """Error lines of the last minutes in one environment: a count per version, the latest.
+    Loki only (no database), so that the service card asks every environment at once."""
     minutes, label = minutes_shown(), target.environment.log_version_label
     try:
         query = error_query(target)
         found.explore = explore_url(query, minutes)
-        client = client or loki_client()
+        client = loki_client()
         end = time.time()
         series = client.counts(
             count_query(query, window=f"{minutes}m", by=(label,)), start=end, end=end, step=60
@@ -150,19 +149,13 @@ def environment_errors(user, target: ComponentEnvironment, *, client=None) -> En
 
 
 def service_errors(user, component) -> list[EnvironmentLogs]:
-    """The service page's card: each environment the component runs in, one Loki client."""
+    """The service page's card: each environment the component runs in, asked side by side."""
     rows = list(component.deployments.select_related("environment", "component"))
-    client = None
-    found = []
-    for row in rows:
-        try:
-            client = client or loki_client()
-        except IntegrationError as exc:
-            logs = EnvironmentLogs(row.environment, user.has_perm("logs.read_logs", row))
-            logs.problem = problem_text(exc) if logs.readable else ""
-            found.append(logs)
-            continue
-        found.append(environment_errors(user, row, client=client))
+    found = [EnvironmentLogs(row.environment, user.has_perm("logs.read_logs", row)) for row in rows]
+    asked = [(row, logs) for row, logs in zip(rows, found, strict=True) if logs.readable]
+    if asked:
+        with ThreadPoolExecutor(max_workers=min(len(asked), 6)) as pool:
+            list(pool.map(lambda pair: environment_errors(*pair), asked))
     return found
 
 
@@ -188,17 +181,24 @@ def release_logs(release) -> tuple[list[VersionLogs], str]:
     end = time.time()
     start = end - minutes * 60
     try:
-        client = loki_client()
-        both = error_query(target, [side.version for side in sides])
-        series = client.counts(count_query(both, by=(label,)), start=start, end=end, step=60)
-        by_version = {s.label(label): s for s in series}
-        for side in sides:
-            query = error_query(target, [side.version])
+        loki_client()  # fails fast with what to configure when Loki has no address
+        queries = [error_query(target, [side.version]) for side in sides]
+        both = count_query(error_query(target, [side.version for side in sides]), by=(label,))
+        limit = settings.LOGS_MAX_LINES
+        # One client per call, side by side: the card waits for the slowest query, not the sum.
+        with ThreadPoolExecutor(max_workers=len(sides) + 1) as pool:
+            counted = pool.submit(lambda: loki_client().counts(both, start=start, end=end, step=60))
+            read = [
+                pool.submit(lambda q=q: loki_client().lines(q, start=start, end=end, limit=limit))
+                for q in queries
+            ]
+            by_version = {s.label(label): s for s in counted.result()}
+            found = [future.result() for future in read]
+        for side, query, lines in zip(sides, queries, found, strict=True):
             side.explore = explore_url(query, minutes)
             side.per_minute = _per_minute(by_version.get(side.version), start, minutes)
             side.errors = sum(side.per_minute)
-            found = client.lines(query, start=start, end=end, limit=settings.LOGS_MAX_LINES)
-            side.lines = lines_of(found, label)
+            side.lines = lines_of(lines, label)
     except IntegrationError as exc:
         return sides, problem_text(exc)
     peak = max([n for side in sides for n in side.per_minute] + [1])
