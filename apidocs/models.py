@@ -52,8 +52,17 @@ class ApiVersion(models.Model):
     files = models.JSONField(default=dict, help_text="path -> source text")
     # FileDescriptorSet with source info and imports (protobuf only).
     descriptor_set = models.BinaryField(null=True, blank=True)
-    breaking_findings = models.JSONField(default=list, blank=True)
+    # buf breaking against version `breaking_against` (None: the first version), with the
+    # rules of `breaking_policy` ("buf.yaml", or the default categories that applied).
+    breaking_against = models.PositiveIntegerField(null=True, blank=True)
+    breaking_policy = models.CharField(max_length=200, blank=True)
+    breaking_findings = models.JSONField(
+        default=list, blank=True,
+        help_text="buf's findings: path, start/end line and column, rule, categories, message",
+    )  # fmt: skip
     breaking_accepted_reason = models.TextField(blank=True)
+    # buf lint, computed on the first view (None: not yet).
+    lint_findings = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["definition", "-number"]

@@ -127,10 +127,18 @@ def parse_descriptor_set(data: bytes) -> descriptor_pb2.FileDescriptorSet:
     return fds
 
 
+BUF_CONFIG_FILES = ("buf.yaml", "buf.yml")
+
+
 def read_proto_dir(directory: Path) -> dict[str, str]:
-    """Every .proto under `directory`, keyed by its path relative to it (the include root)."""
+    """Every .proto under `directory`, keyed by its path relative to it (the include root), and
+    the buf.yaml at its root when there is one."""
     directory = Path(directory)
-    return {
+    files = {
         p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted(directory.rglob("*.proto"))
     }
+    for name in BUF_CONFIG_FILES:
+        if (directory / name).is_file():
+            files[name] = (directory / name).read_text(encoding="utf-8")
+    return files

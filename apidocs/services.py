@@ -10,7 +10,8 @@ from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError, ValidationFailed
 from portal.permissions import permission_require
 
-from . import breaking
+from . import contracts
+from .contracts import StoredFinding
 from .docs import build_docs
 from .models import ApiDefinition, ApiSymbol, ApiVersion
 from .protos import ProtoCompileError, compile_protos, normalize_path, parse_descriptor_set
@@ -28,9 +29,12 @@ class CompileFailed(ValidationFailed):
 
 
 class BreakingChangeRejected(PortalError):
-    """The new version breaks the latest one and no reason to accept it was given."""
+    """The new version breaks the latest one and no reason to accept it was given.
 
-    def __init__(self, findings: list, consumers: list[Consumer]):
+    `findings` are buf's (StoredFinding: path, position, rule, categories, message).
+    """
+
+    def __init__(self, findings: list[StoredFinding], consumers: list[Consumer]):
         self.findings = findings
         self.consumers = consumers
         super().__init__(
@@ -85,20 +89,21 @@ def api_version_create(
             action="apidocs.version_create", component=api.component, context=context,
         )  # fmt: skip
     files = _clean_files(files, api.kind)
-    descriptor_set, findings, symbols = None, [], []
+    descriptor_set, findings, symbols, against = None, [], [], None
     if api.kind == ApiDefinition.Kind.PROTOBUF:
-        try:
-            descriptor_set = compile_protos(files)
-        except ProtoCompileError as error:
-            raise CompileFailed(error.errors) from None
-        fds = parse_descriptor_set(descriptor_set)
-        symbols = build_docs(fds, set(files)).symbols
-        findings = _breaking_against_latest(api, fds, set(files))
+        descriptor_set = _compile(files)
+        symbols = build_docs(parse_descriptor_set(descriptor_set), set(files)).symbols
+        against, findings = _breaking_against_latest(api, files, descriptor_set)
     reason = (accept_breaking_reason or "").strip()
     if findings and not reason:
         raise BreakingChangeRejected(findings, api_consumers(component=api.component))
     with transaction.atomic():
         latest = ApiDefinition.objects.select_for_update().get(pk=api.pk).versions.first()
+        if against is not None and latest.pk != against.pk:
+            raise PortalError(
+                f"{latest} was stored while this one was checked; nothing was stored. "
+                "Upload again to check against it."
+            )
         version = ApiVersion.objects.create(
             definition=api,
             number=(latest.number + 1) if latest else 1,
@@ -108,6 +113,8 @@ def api_version_create(
             source=source,
             files=files,
             descriptor_set=descriptor_set,
+            breaking_against=against.number if against else None,
+            breaking_policy=_policy_label(api, files) if against else "",
             breaking_findings=[f.as_dict() for f in findings],
             breaking_accepted_reason=reason if findings else "",
         )
@@ -143,32 +150,80 @@ def _clean_files(files: dict[str, str], kind: str) -> dict[str, str]:
         except ValueError as error:
             raise ValidationFailed(str(error)) from None
     if kind == ApiDefinition.Kind.PROTOBUF:
-        cleaned = {p: t for p, t in cleaned.items() if p.endswith(".proto")}
-        if not cleaned:
+        # The .proto files, and buf's configuration when it is at the root of the set.
+        cleaned = {
+            p: t for p, t in cleaned.items() if p.endswith(".proto") or p in contracts.CONFIG_FILES
+        }
+        if not any(p.endswith(".proto") for p in cleaned):
             raise ValidationFailed("No .proto files were given.")
+        contracts.config_check(cleaned)
     return dict(sorted(cleaned.items()))
 
 
-def _breaking_against_latest(api, fds, current_files) -> list:
-    latest = api_latest_version(definition=api)
-    if latest is None or not latest.descriptor_set:
-        return []
-    return breaking.check_breaking(
-        against=parse_descriptor_set(bytes(latest.descriptor_set)),
-        current=fds,
-        against_files=set(latest.files),
-        current_files=current_files,
-    )
-
-
-def api_breaking_preview(*, api: ApiDefinition, files: dict[str, str]) -> list:
-    """Findings a proposed upload would have against the latest version (nothing is stored)."""
-    files = _clean_files(files, api.kind)
+def _compile(files: dict[str, str]) -> bytes:
     try:
-        fds = parse_descriptor_set(compile_protos(files))
+        return compile_protos(files)
     except ProtoCompileError as error:
         raise CompileFailed(error.errors) from None
-    return _breaking_against_latest(api, fds, set(files))
+
+
+def _is_production(api: ApiDefinition) -> bool:
+    return api.component.lifecycle == "production"
+
+
+def _policy_label(api: ApiDefinition, files: dict[str, str]) -> str:
+    if contracts.config_breaking_section(files):
+        return "buf.yaml"
+    return ",".join(contracts.default_breaking_use(production=_is_production(api)))
+
+
+def _breaking_against_latest(api, files, descriptor_set) -> tuple[ApiVersion | None, list]:
+    """(the version compared with, buf's findings); (None, []) for a first version.
+
+    Runs buf outside any transaction; BufUnavailable (nothing stored) when it cannot run.
+    """
+    latest = api_latest_version(definition=api)
+    if latest is None or not latest.descriptor_set:
+        return None, []
+    findings = contracts.breaking_findings(
+        current=contracts.proto_set(files, descriptor_set),
+        against=contracts.proto_set(latest.files, bytes(latest.descriptor_set)),
+        production=_is_production(api),
+    )
+    return latest, findings
+
+
+def api_breaking_preview(*, api: ApiDefinition, files: dict[str, str]) -> list[StoredFinding]:
+    """Findings a proposed upload would have against the latest version (nothing is stored)."""
+    files = _clean_files(files, api.kind)
+    return _breaking_against_latest(api, files, _compile(files))[1]
+
+
+def api_version_lint(*, version: ApiVersion) -> list[dict]:
+    """buf lint of a stored protobuf version, computed on first use and kept on the version.
+
+    Lazy so that storing versions (catalog import: thousands) never waits for lint. The result
+    is derived from the immutable files, so it is stored without an audit row; a concurrent
+    first view computes it twice and the first write wins. BufUnavailable when buf cannot run.
+    """
+    if version.lint_findings is not None or not version.descriptor_set:
+        return version.lint_findings or []
+    findings = contracts.lint_findings(
+        files=contracts.proto_set(version.files, bytes(version.descriptor_set))
+    )
+    stored = [f.as_dict() for f in findings]
+    ApiVersion.objects.filter(pk=version.pk, lint_findings__isnull=True).update(
+        lint_findings=stored
+    )
+    version.lint_findings = stored
+    return stored
+
+
+def api_version_format_diff(*, version: ApiVersion) -> str:
+    """What `buf format` would change in a stored version (computed each time, not stored)."""
+    return contracts.format_diff(
+        files=contracts.proto_set(version.files, bytes(version.descriptor_set or b""))
+    )
 
 
 def upload_files_read(uploaded) -> dict[str, str]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/upload/", views.version_upload, name="version_upload"),
     path("<int:pk>/fetch/", views.version_fetch, name="version_fetch"),
     path("<int:pk>/v<int:number>/", views.version_detail, name="version_detail"),
+    path("<int:pk>/v<int:number>/format/", views.version_format, name="version_format"),
     path("<int:pk>/v<int:number>/try/", tryit_views.tryit_detail, name="tryit"),
     path(
         "<int:pk>/v<int:number>/try/examples/",

@@ -9,18 +9,21 @@ from portal.audit import AuditContext
 from portal.decorators import mutating_form
 from portal.errors import PermissionDenied, PortalError
 
+from .contracts import BufUnavailable
 from .docs import build_docs
 from .forms import DefinitionCreateForm, VersionFetchForm, VersionUploadForm
 from .models import ApiDefinition, ApiVersion
 from .openapi import OpenApiError, parse_openapi
 from .protos import parse_descriptor_set
-from .selectors import symbol_search
+from .selectors import api_consumers, symbol_search
 from .services import (
     BreakingChangeRejected,
     CompileFailed,
     api_definition_get_or_create,
     api_version_create,
     api_version_fetch_from_repository,
+    api_version_format_diff,
+    api_version_lint,
     upload_files_read,
 )
 
@@ -68,12 +71,41 @@ def version_detail(request, pk, number):
     if definition.kind == ApiDefinition.Kind.PROTOBUF and version.descriptor_set:
         fds = parse_descriptor_set(bytes(version.descriptor_set))
         context["docs"] = build_docs(fds, set(version.files))
+        context.update(_contract_context(version))
     elif definition.kind == ApiDefinition.Kind.OPENAPI:
         try:
             context["openapi"] = parse_openapi(next(iter(version.files.values()), ""))
         except OpenApiError as error:
             context["openapi_error"] = str(error)
     return render(request, "apidocs/version_detail.html", context)
+
+
+def _contract_context(version: ApiVersion) -> dict:
+    """buf lint of the version (computed on first view) and who its breaking changes affect."""
+    context = {}
+    try:
+        context["lint_findings"] = api_version_lint(version=version)
+    except BufUnavailable as error:
+        context["lint_error"] = error.message
+    if version.breaking_findings:
+        context["consumers"] = api_consumers(component=version.definition.component)
+    return context
+
+
+def version_format(request, pk, number):
+    """`buf format --diff` of one protobuf version: what buf's formatter would change."""
+    version = get_object_or_404(
+        ApiVersion.objects.select_related("definition__component"),
+        definition_id=pk,
+        number=number,
+        definition__kind=ApiDefinition.Kind.PROTOBUF,
+    )
+    context = {"definition": version.definition, "version": version, "nav_section": "apis"}
+    try:
+        context["diff"] = api_version_format_diff(version=version)
+    except BufUnavailable as error:
+        context["error"] = error.message
+    return render(request, "apidocs/version_format.html", context)
 
 
 @mutating_form

@@ -300,3 +300,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Contracts: the buf CLI (PyPI buf-bin, installed beside this Python unless BUF_BINARY is set).
+BUF_BINARY = env("BUF_BINARY", "")
+BUF_TIMEOUT_SECONDS = float(env("BUF_TIMEOUT_SECONDS", "30"))
+# Breaking rules (buf ids or categories, comma separated) for a set without a buf.yaml breaking
+# section: production-facing APIs (component lifecycle "production") and the others.
+BUF_BREAKING_USE_PRODUCTION = env("BUF_BREAKING_USE_PRODUCTION", "WIRE_JSON")
+BUF_BREAKING_USE = env("BUF_BREAKING_USE", "FILE")

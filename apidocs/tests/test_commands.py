@@ -21,16 +21,17 @@ def test_json_output_lists_findings_and_exits_non_zero(capsys, history_dir):
     )  # fmt: skip
     assert code == 1
     [item] = json.loads(out)
-    assert set(item) == {
-        "rule",
-        "file",
-        "start_line",
-        "start_col",
-        "end_line",
-        "end_col",
-        "message",
+    assert item == {
+        "path": "grpc/testing/messages.proto",
+        "start_line": item["start_line"],
+        "start_column": 1,
+        "end_line": item["end_line"],
+        "end_column": 2,
+        "rule": "FIELD_NO_DELETE",
+        "categories": ["CSR", "FILE", "PACKAGE"],
+        "message": item["message"],
     }
-    assert item["rule"] == "FIELD_NO_DELETE" and item["file"] == "grpc/testing/messages.proto"
+    assert item["message"].startswith("Previously present field")
 
 
 def test_text_output_is_file_line_col_message(capsys, history_dir):
@@ -40,6 +41,19 @@ def test_text_output_is_file_line_col_message(capsys, history_dir):
     )
     assert code == 1
     assert out.splitlines()[0].startswith("grpc/lookup/v1/rls.proto:24:1:Previously present field")
+
+
+@pytest.mark.parametrize("error_format", ["text", "json", "github-actions"])
+def test_error_format_is_exactly_what_buf_prints(capsys, history_dir, error_format):
+    from .test_buf_differential import buf_prints
+
+    case = history_dir / "rls-remove-deprecated-fields"
+    code, out = breaking(
+        capsys, "--against", str(case / "previous"), "--current", str(case / "current"),
+        "--error-format", error_format,
+    )  # fmt: skip
+    expected = buf_prints(case / "previous", case / "current", error_format=error_format)
+    assert code == 1 and out == expected and out.count("\n") == 2
 
 
 def test_no_findings_exit_zero(capsys, history_dir):
@@ -62,7 +76,7 @@ def test_except_removes_rules(capsys, history_dir):
 
 def test_unknown_rule_is_an_error(history_dir):
     case = history_dir / "health-add-list-rpc"
-    with pytest.raises(CommandError, match="not a known breaking rule"):
+    with pytest.raises(CommandError, match='"NOPE" is not a known rule or category ID'):
         call_command(
             "proto_breaking", "--against", str(case / "previous"), "--current",
             str(case / "current"), "--use", "NOPE",

@@ -48,6 +48,9 @@ def test_owner_fetches_a_version(client, owner, definition, github_sandbox):
 
 
 def test_breaking_fetch_needs_a_reason(client, owner, definition, github_sandbox):
+    # Not production-facing: buf's FILE rules apply by default (RPC_NO_DELETE is not WIRE_JSON).
+    definition.component.lifecycle = "experimental"
+    definition.component.save(update_fields=["lifecycle"])
     client.force_login(owner)
     url = reverse("apidocs:version_fetch", args=[definition.pk])
     client.post(url, {"path": "proto", "ref": "main"})

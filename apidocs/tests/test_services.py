@@ -58,7 +58,11 @@ def test_breaking_upload_lists_consumers_and_needs_a_reason(owner, definition, c
 
     with pytest.raises(BreakingChangeRejected) as info:
         api_version_create(actor=owner, api=definition, files={"a.proto": HELLO_V2_BREAKING})
-    assert [f.rule for f in info.value.findings] == ["FIELD_NO_DELETE"]
+    # A production component without a buf.yaml: the default policy is WIRE_JSON.
+    assert [f.rule for f in info.value.findings] == [
+        "FIELD_NO_DELETE_UNLESS_NAME_RESERVED",
+        "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED",
+    ]
     assert {(c.component.name, c.component.owner.name) for c in info.value.consumers} == {
         ("checkout-web", "checkout"),
         ("ledger", "checkout"),
@@ -69,7 +73,14 @@ def test_breaking_upload_lists_consumers_and_needs_a_reason(owner, definition, c
         actor=owner, api=definition, files={"a.proto": HELLO_V2_BREAKING},
         accept_breaking_reason="field was never read",
     )  # fmt: skip
-    assert version.number == 2 and version.breaking_findings[0]["rule"] == "FIELD_NO_DELETE"
+    assert version.number == 2 and version.breaking_against == 1
+    assert version.breaking_policy == "WIRE_JSON"
+    assert version.breaking_findings[0] == {
+        "path": "a.proto", "start_line": 10, "start_column": 1, "end_line": 12, "end_column": 2,
+        "rule": "FIELD_NO_DELETE_UNLESS_NAME_RESERVED", "categories": ["CSR", "WIRE_JSON"],
+        "message": 'Previously present field "2" with name "times" on message "HelloRequest" '
+        'was deleted without reserving the name "times".',
+    }  # fmt: skip
     event = AuditEvent.objects.get(action="apidocs.version_create_breaking")
     assert event.reason == "field was never read"
 
