@@ -244,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
 INTEGRATION_URLS = {
     system: url
-    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc", "loki")
+    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc", "loki", "pagerduty")
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
@@ -275,6 +275,13 @@ LOGS_REDACT_PATTERNS = [p for p in env("LOGS_REDACT_PATTERNS", "").splitlines() 
 # Who reads production logs: "owners" (the owning team and SREs) or "everyone" signed in. An
 # environment's own log_access setting in the catalog wins.
 LOGS_PRODUCTION_ACCESS = env("LOGS_PRODUCTION_ACCESS", "owners")
+# PagerDuty: a REST API v2 key (the sandbox accepts "switchyard-sandbox"), the Events API address
+# for change events (default: PAGERDUTY_URL's, i.e. the sandbox; https://events.pagerduty.com with
+# the real service) and how long a card waits.
+PAGERDUTY_TOKEN = env("PAGERDUTY_TOKEN", "switchyard-sandbox" if DEBUG else "")
+PAGERDUTY_EVENTS_URL = env("PAGERDUTY_EVENTS_URL", "")
+PAGERDUTY_TIMEOUT_SECONDS = float(env("PAGERDUTY_TIMEOUT_SECONDS", "3"))
+PAGERDUTY_CA_BUNDLE = env("PAGERDUTY_CA_BUNDLE", "")  # else the system's (and the sandbox's own)
 # "Open in Grafana Explore" links: the Grafana address and the uid of its Loki data source.
 GRAFANA_URL = env("GRAFANA_URL", "")
 GRAFANA_LOKI_DATASOURCE = env("GRAFANA_LOKI_DATASOURCE", "loki")

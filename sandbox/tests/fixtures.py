@@ -104,3 +104,58 @@ def log_world(tmp_path, settings):
         yield LogWorld(running, clusters)
     finally:
         running.stop()
+
+
+@dataclass
+class PagerDutyWorld:
+    running: object
+    url: str
+
+    def rest(self, sender: str = ""):
+        """The official client, unmodified, pointed at the sandbox."""
+        import ssl
+
+        import pagerduty
+
+        from sandbox.pagerduty import TOKEN
+        from sandbox.tls import ca_path
+
+        trust = ssl.create_default_context(cafile=ca_path(self.running.state.directory))
+        return pagerduty.RestApiV2Client(
+            TOKEN, base_url=self.url, default_from=sender or None, verify=trust
+        )
+
+    def oncall(self, policy: str, user: str, start, end, level: int = 1) -> None:
+        import requests
+
+        body = {"escalation_policy_id": policy, "user_id": user, "escalation_level": level,
+                "start": start.isoformat(), "end": end.isoformat()}  # fmt: skip
+        url = f"{self.url}/sandbox/oncalls"
+        requests.post(url, json=body, timeout=5, verify=self.ca).raise_for_status()
+
+    def arm_fault(self, **fault) -> None:
+        import requests
+
+        url = f"{self.url}/sandbox/faults"
+        requests.post(url, json=fault, timeout=5, verify=self.ca).raise_for_status()
+
+    @property
+    def ca(self) -> str:
+        from sandbox.tls import ca_path
+
+        return str(ca_path(self.running.state.directory))
+
+
+@pytest.fixture
+def pagerduty_world(tmp_path, settings):
+    from sandbox.tls import ca_path
+
+    running = start_sandbox(directory=tmp_path / "pd", names=["pagerduty"])
+    settings.INTEGRATION_URLS = {**settings.INTEGRATION_URLS, **running.endpoints}
+    settings.PAGERDUTY_TOKEN = "switchyard-sandbox"
+    settings.PAGERDUTY_EVENTS_URL = ""
+    settings.PAGERDUTY_CA_BUNDLE = str(ca_path(tmp_path / "pd"))
+    try:
+        yield PagerDutyWorld(running, running.endpoints["pagerduty"])
+    finally:
+        running.stop()
