@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "approvals",
     "apidocs",
     "logs",
+    "oncall",
     "sandbox",
 ]
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("apis/", include("apidocs.urls")),
     path("logs/", include("logs.urls")),
+    path("oncall/", include("oncall.urls")),
     path("api/", include("approvals.api_urls")),
 ]
 
