@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import Component, Environment
 from deployments.models import Release
+from oncall.gate import incident_gate_check
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError
 from portal.models import AuditEvent
@@ -157,6 +158,7 @@ def approval_decide(
     )
     if approval.expires_at <= timezone.now():
         raise ApprovalRefused("This request has expired and can no longer be approved.")
+    incident_gate_check(approval=approval, decision=decision)  # PagerDuty, outside the transaction
     try:
         with transaction.atomic():
             decided = _decision_apply(
