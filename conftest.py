@@ -55,16 +55,17 @@ def shared_dir() -> Path:
 
 @pytest.fixture
 def password():
-    return "correct-horse-battery-staple"
+    from portal.tests.factories import PASSWORD
+
+    return PASSWORD
 
 
 @pytest.fixture
 def make_user(db, password):
-    from django.contrib.auth import get_user_model
+    from portal.tests.factories import UserFactory
 
     def make(username="user", **extra):
-        extra.setdefault("email", f"{username}@example.com")
-        return get_user_model().objects.create_user(username=username, password=password, **extra)
+        return UserFactory(username=username, password=password, **extra)
 
     return make
 
@@ -112,63 +113,67 @@ def login_page(page, live_server, password):
     return login
 
 
-# The shared world of releases and approvals tests: a payments team owning "ledger", which runs
-# in staging and prod; an owner, a member of another team and an SRE.
+# The one set of personas and the shared world of every app's tests (factories in
+# portal/tests/factories.py): a payments team owning "ledger", which runs in staging and prod;
+# an owner, a member of another team and an SRE.
 
 
 @pytest.fixture
 def payments(db):
-    from catalog.models import Team
+    from portal.tests.factories import TeamFactory
 
-    return Team.objects.create(name="payments", title="Payments")
+    return TeamFactory(name="payments", title="Payments")
 
 
 @pytest.fixture
 def environments(db):
-    from catalog.models import Environment
+    from portal.tests.factories import EnvironmentFactory
 
     return {
-        "staging": Environment.objects.create(name="staging", order=20),
-        "prod": Environment.objects.create(name="prod", order=30, is_production=True),
+        "staging": EnvironmentFactory(name="staging", order=20),
+        "prod": EnvironmentFactory(name="prod", order=30, is_production=True),
     }
 
 
 @pytest.fixture
 def ledger(payments, environments):
-    from catalog.models import Component, ComponentEnvironment
+    from portal.tests.factories import ComponentEnvironmentFactory, ComponentFactory
 
-    component = Component.objects.create(name="ledger", owner=payments)
+    component = ComponentFactory(name="ledger", owner=payments)
     for env in environments.values():
-        ComponentEnvironment.objects.create(
-            component=component, environment=env, kube_deployment="ledger",
+        ComponentEnvironmentFactory(
+            component=component,
+            environment=env,
+            kube_deployment="ledger",
             argocd_application=f"ledger-{env.name}",
-        )  # fmt: skip
+        )
     return component
 
 
 @pytest.fixture
 def owner(make_user, payments):
-    from portal.models import TeamMembership
+    from portal.tests.factories import TeamMembershipFactory
 
     user = make_user("olivia")
-    TeamMembership.objects.create(user=user, team=payments)
+    TeamMembershipFactory(user=user, team=payments)
     return user
 
 
 @pytest.fixture
 def outsider(make_user):
-    from catalog.models import Team
-    from portal.models import TeamMembership
+    from portal.tests.factories import TeamFactory, TeamMembershipFactory
 
     user = make_user("oscar")
-    TeamMembership.objects.create(user=user, team=Team.objects.create(name="search"))
+    TeamMembershipFactory(user=user, team=TeamFactory(name="search"))
     return user
 
 
 @pytest.fixture
 def sre(make_user):
-    from django.contrib.auth.models import Group
+    return make_user("sasha", groups=["sre"])
 
-    user = make_user("sasha")
-    user.groups.add(Group.objects.get_or_create(name="sre")[0])
-    return user
+
+@pytest.fixture
+def pm(make_user):
+    """A product manager: the platform's read-only viewer role."""
+    return make_user("pm", groups=["viewer"])

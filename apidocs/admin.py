@@ -53,8 +53,12 @@ class ApiDefinitionAdmin(admin.ModelAdmin):
         """Upload a version through the same service as the site (permission, audit, breaking)."""
         definition = get_object_or_404(ApiDefinition, pk=pk)
         form = AdminUploadForm(request.POST or None, request.FILES or None)
-        context = {**self.admin_site.each_context(request), "form": form,
-                   "definition": definition, "opts": self.model._meta}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "definition": definition,
+            "opts": self.model._meta,
+        }
         if request.method == "POST" and form.is_valid():
             try:
                 version = api_version_create(
@@ -95,8 +99,16 @@ class ApiVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class TryItPolicyAdmin(admin.ModelAdmin):
     """Which environments are approved for try-it and who may call there: platform admins only."""
 
-    list_display = ("environment", "enabled", "allow_viewers", "allow_owner_team", "allow_sre",
-                    "allow_platform_admins", "calls_per_minute", "updated_at")  # fmt: skip
+    list_display = (
+        "environment",
+        "enabled",
+        "allow_viewers",
+        "allow_owner_team",
+        "allow_sre",
+        "allow_platform_admins",
+        "calls_per_minute",
+        "updated_at",
+    )
     list_select_related = ("environment",)
 
     def _is_platform_admin(self, request) -> bool:
@@ -119,9 +131,11 @@ class TryItPolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         tryit_policy_save(
-            actor=request.user, policy=obj, changed=form.changed_data,
+            actor=request.user,
+            policy=obj,
+            changed=form.changed_data,
             context=AuditContext.from_request(request),
-        )  # fmt: skip
+        )
 
 
 @admin.register(TryItExample)

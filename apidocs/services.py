@@ -43,25 +43,38 @@ class BreakingChangeRejected(PortalError):
 
 
 def api_definition_get_or_create(
-    *, actor, component: Component, name: str, kind: str = ApiDefinition.Kind.PROTOBUF,
-    context: AuditContext | None = None, actor_label: str = "",
-) -> ApiDefinition:  # fmt: skip
+    *,
+    actor,
+    component: Component,
+    name: str,
+    kind: str = ApiDefinition.Kind.PROTOBUF,
+    context: AuditContext | None = None,
+    actor_label: str = "",
+) -> ApiDefinition:
     """The definition `name` of `component`, created (and audited) when it does not exist."""
     existing = ApiDefinition.objects.filter(component=component, name=name).first()
     if existing is not None:
         return existing
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apidefinition", obj=component,
-            action="apidocs.definition_create", component=component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apidefinition",
+            obj=component,
+            action="apidocs.definition_create",
+            component=component,
+            context=context,
+        )
     with transaction.atomic():
         definition = ApiDefinition.objects.create(component=component, name=name, kind=kind)
         audit_record(
-            actor=actor, action="apidocs.definition_create", target=definition,
-            component=component, after={"name": name, "kind": kind}, context=context,
+            actor=actor,
+            action="apidocs.definition_create",
+            target=definition,
+            component=component,
+            after={"name": name, "kind": kind},
+            context=context,
             actor_label=actor_label,
-        )  # fmt: skip
+        )
     return definition
 
 
@@ -85,9 +98,13 @@ def api_version_create(
     """
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apiversion", obj=api,
-            action="apidocs.version_create", component=api.component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apiversion",
+            obj=api,
+            action="apidocs.version_create",
+            component=api.component,
+            context=context,
+        )
     files = _clean_files(files, api.kind)
     descriptor_set, findings, symbols, against = None, [], [], None
     if api.kind == ApiDefinition.Kind.PROTOBUF:
@@ -132,7 +149,7 @@ def api_version_create(
                 "files": sorted(files),
                 "comment": comment,
                 "breaking": [f.rule for f in findings],
-            },  # fmt: skip
+            },
             reason=reason if findings else "",
             context=context,
             actor_label=actor_label,
@@ -266,9 +283,12 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def api_version_from_backstage(
-    *, api_component: Component, actor=None, actor_label: str = "catalog-import",
+    *,
+    api_component: Component,
+    actor=None,
+    actor_label: str = "catalog-import",
     accept_breaking_reason: str | None = None,
-) -> ApiVersion | None:  # fmt: skip
+) -> ApiVersion | None:
     """Turn a catalog API entity's `definition` (Backstage spec.definition) into a version.
 
     For the catalog importer: call it after saving an `API` component. grpc definitions become a
@@ -284,22 +304,37 @@ def api_version_from_backstage(
     else:
         kind, files = ApiDefinition.Kind.OPENAPI, {"openapi.yaml": text}
     definition = api_definition_get_or_create(
-        actor=actor, component=api_component, name=api_component.name[:120], kind=kind,
+        actor=actor,
+        component=api_component,
+        name=api_component.name[:120],
+        kind=kind,
         actor_label=actor_label,
-    )  # fmt: skip
+    )
     latest = api_latest_version(definition=definition)
     if latest is not None and latest.files == files:
         return None
     return api_version_create(
-        actor=actor, api=definition, files=files, comment="Imported from the catalog definition",
-        source="catalog", actor_label=actor_label, accept_breaking_reason=accept_breaking_reason,
-    )  # fmt: skip
+        actor=actor,
+        api=definition,
+        files=files,
+        comment="Imported from the catalog definition",
+        source="catalog",
+        actor_label=actor_label,
+        accept_breaking_reason=accept_breaking_reason,
+    )
 
 
 def api_version_from_repository(
-    *, actor, api: ApiDefinition, files: dict[str, str], repository: str, ref: str, path: str,
-    accept_breaking_reason: str | None = None, context: AuditContext | None = None,
-) -> ApiVersion:  # fmt: skip
+    *,
+    actor,
+    api: ApiDefinition,
+    files: dict[str, str],
+    repository: str,
+    ref: str,
+    path: str,
+    accept_breaking_reason: str | None = None,
+    context: AuditContext | None = None,
+) -> ApiVersion:
     """A version from files read out of the component's repository by the GitHub adapter.
 
     The caller fetches (outside any transaction) the texts under `path` at `ref` with
@@ -307,15 +342,27 @@ def api_version_from_repository(
     upload, recording where they came from.
     """
     return api_version_create(
-        actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
-        source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
-    )  # fmt: skip
+        actor=actor,
+        api=api,
+        files=files,
+        comment=f"From {repository}@{ref}:{path}",
+        source="repository",
+        accept_breaking_reason=accept_breaking_reason,
+        context=context,
+    )
 
 
 def api_version_fetch_from_repository(
-    *, actor, api: ApiDefinition, path: str, ref: str, accept_breaking_reason: str | None = None,
-    context: AuditContext | None = None, actor_label: str = "", client=None,
-) -> ApiVersion:  # fmt: skip
+    *,
+    actor,
+    api: ApiDefinition,
+    path: str,
+    ref: str,
+    accept_breaking_reason: str | None = None,
+    context: AuditContext | None = None,
+    actor_label: str = "",
+    client=None,
+) -> ApiVersion:
     """Fetch the .proto files under `path` at `ref` of the component's repository and store them.
 
     Permission as for an upload (checked before any call to GitHub). The fetch runs outside any
@@ -327,9 +374,13 @@ def api_version_fetch_from_repository(
 
     if not actor_label:
         permission_require(
-            actor=actor, perm="apidocs.add_apiversion", obj=api,
-            action="apidocs.version_create", component=api.component, context=context,
-        )  # fmt: skip
+            actor=actor,
+            perm="apidocs.add_apiversion",
+            obj=api,
+            action="apidocs.version_create",
+            component=api.component,
+            context=context,
+        )
     if api.kind != ApiDefinition.Kind.PROTOBUF:
         raise ValidationFailed("Only protobuf definitions can be fetched from a repository.")
     repository = (api.component.repository or "").strip()
@@ -350,11 +401,22 @@ def api_version_fetch_from_repository(
         raise PortalError(f"Could not fetch from {repository}: {error.message}. {hint}") from None
     if actor_label:
         return api_version_create(
-            actor=actor, api=api, files=files, comment=f"From {repository}@{ref}:{path}",
-            source="repository", accept_breaking_reason=accept_breaking_reason, context=context,
+            actor=actor,
+            api=api,
+            files=files,
+            comment=f"From {repository}@{ref}:{path}",
+            source="repository",
+            accept_breaking_reason=accept_breaking_reason,
+            context=context,
             actor_label=actor_label,
-        )  # fmt: skip
+        )
     return api_version_from_repository(
-        actor=actor, api=api, files=files, repository=repository, ref=ref, path=path,
-        accept_breaking_reason=accept_breaking_reason, context=context,
-    )  # fmt: skip
+        actor=actor,
+        api=api,
+        files=files,
+        repository=repository,
+        ref=ref,
+        path=path,
+        accept_breaking_reason=accept_breaking_reason,
+        context=context,
+    )

@@ -85,9 +85,11 @@ def tryit_base_url(*, definition: ApiDefinition, environment: Environment) -> st
 def tryit_target(*, definition: ApiDefinition, environment: Environment) -> TryItTarget:
     policy = TryItPolicy.objects.filter(environment=environment).first()
     return TryItTarget(
-        definition, environment, policy,
+        definition,
+        environment,
+        policy,
         tryit_base_url(definition=definition, environment=environment),
-    )  # fmt: skip
+    )
 
 
 def tryit_targets_for(*, user, definition: ApiDefinition) -> list[TryItTarget]:
@@ -110,9 +112,14 @@ def tryit_targets_for(*, user, definition: ApiDefinition) -> list[TryItTarget]:
 
 
 def tryit_call(
-    *, actor, version: ApiVersion, environment: Environment, request: TryItRequest,
-    context: AuditContext | None = None, resolver: egress.Resolver | None = None,
-) -> TryItResponse:  # fmt: skip
+    *,
+    actor,
+    version: ApiVersion,
+    environment: Environment,
+    request: TryItRequest,
+    context: AuditContext | None = None,
+    resolver: egress.Resolver | None = None,
+) -> TryItResponse:
     """Send `request` to `version`'s API in `environment` and return the response.
 
     Raises PermissionDenied (not approved / role not allowed), ValidationFailed (bad input,
@@ -132,9 +139,10 @@ def tryit_call(
     _rate_limit_claim(actor, target, request, audit)
     try:
         pinned = egress.egress_resolve(
-            target.base_url, allowed_networks=target.policy.private_network_list,
+            target.base_url,
+            allowed_networks=target.policy.private_network_list,
             resolver=resolver,
-        )  # fmt: skip
+        )
         response = prepared.send(pinned, request)
     except IntegrationError as error:
         audit.record(AuditEvent.Outcome.FAILED, status="refused", reason=str(error))
@@ -156,9 +164,12 @@ def _rate_limit_claim(actor, target, request, audit) -> None:
     since = timezone.now() - RATE_WINDOW
     with transaction.atomic():
         call = TryItCall.objects.create(
-            user=actor, definition=target.definition, environment=target.environment.name,
-            method=request.operation[:400], status="pending",
-        )  # fmt: skip
+            user=actor,
+            definition=target.definition,
+            environment=target.environment.name,
+            method=request.operation[:400],
+            status="pending",
+        )
         recent = (
             TryItCall.objects.filter(user=actor, environment=target.environment.name)
             .filter(created_at__gte=since)
@@ -204,11 +215,17 @@ class _Auditor:
                 self.call.latency_ms = response.latency_ms if response else None
                 self.call.save(update_fields=["status", "latency_ms"])
             audit_record(
-                actor=self.actor, action=ACTION, target=self.target.definition, outcome=outcome,
+                actor=self.actor,
+                action=ACTION,
+                target=self.target.definition,
+                outcome=outcome,
                 component=self.target.definition.component,
-                environment=self.target.environment.name, before=before, after=after,
-                reason=reason, context=self.context,
-            )  # fmt: skip
+                environment=self.target.environment.name,
+                before=before,
+                after=after,
+                reason=reason,
+                context=self.context,
+            )
 
 
 def _pairs(text: str) -> list[list[str]]:
@@ -247,23 +264,34 @@ def _prepare_grpc(version, request, timeout) -> _Prepared:
 
     def send(pinned, _request) -> TryItResponse:
         result = grpc_calls.grpc_call(
-            pinned, method_path=method.path, request=payload,
-            server_streaming=method.server_streaming, metadata=metadata, timeout=timeout,
-            max_message_bytes=MAX_RESPONSE_BYTES, max_messages=MAX_STREAM_MESSAGES,
+            pinned,
+            method_path=method.path,
+            request=payload,
+            server_streaming=method.server_streaming,
+            metadata=metadata,
+            timeout=timeout,
+            max_message_bytes=MAX_RESPONSE_BYTES,
+            max_messages=MAX_STREAM_MESSAGES,
             max_total_bytes=2 * MAX_RESPONSE_BYTES,
-        )  # fmt: skip
+        )
         decoded = tuple(shapes.grpc_decode(version, method, m) for m in result.messages)
         return TryItResponse(
-            status=result.code, ok=result.code == "OK" or bool(result.truncated_reason),
+            status=result.code,
+            ok=result.code == "OK" or bool(result.truncated_reason),
             latency_ms=result.latency_ms,
             body=decoded[0] if decoded and not method.server_streaming else "",
             messages=decoded if method.server_streaming else (),
-            headers=result.initial_metadata, trailers=result.trailing_metadata,
+            headers=result.initial_metadata,
+            trailers=result.trailing_metadata,
             status_details=(result.details or "")
-            + ("\n" + shapes.status_details_json(result.status_details)
-               if result.status_details else ""),
-            truncated=result.truncated_reason, streaming=method.server_streaming,
-        )  # fmt: skip
+            + (
+                "\n" + shapes.status_details_json(result.status_details)
+                if result.status_details
+                else ""
+            ),
+            truncated=result.truncated_reason,
+            streaming=method.server_streaming,
+        )
 
     return _Prepared(send)
 
@@ -274,10 +302,16 @@ def _prepare_http(version, request, timeout) -> _Prepared:
         raise ValidationFailed(f"{request.operation} is not an operation of {version}.")
     values = {k.split(":", 1)[1]: v for k, v in request.params.items() if k.startswith("path:")}
     path = shapes.fill_path(operation.path, values)
-    query = {k.split(":", 1)[1]: v for k, v in request.params.items()
-             if k.startswith("query:") and v != ""}  # fmt: skip
-    headers = {k.split(":", 1)[1]: v for k, v in request.params.items()
-               if k.startswith("header:") and v != ""}  # fmt: skip
+    query = {
+        k.split(":", 1)[1]: v
+        for k, v in request.params.items()
+        if k.startswith("query:") and v != ""
+    }
+    headers = {
+        k.split(":", 1)[1]: v
+        for k, v in request.params.items()
+        if k.startswith("header:") and v != ""
+    }
     headers.update(shapes.parse_headers(request.metadata))
     body = request.body.encode()
     if body and operation.content_type:
@@ -285,15 +319,24 @@ def _prepare_http(version, request, timeout) -> _Prepared:
 
     def send(pinned, _request) -> TryItResponse:
         result = egress.http_request(
-            pinned, method=operation.method, path=path, query=query, headers=headers,
-            body=body, timeout=timeout, max_request_bytes=MAX_REQUEST_BYTES,
+            pinned,
+            method=operation.method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            timeout=timeout,
+            max_request_bytes=MAX_REQUEST_BYTES,
             max_response_bytes=MAX_RESPONSE_BYTES,
-        )  # fmt: skip
+        )
         return TryItResponse(
-            status=f"{result.status} {result.reason}".strip(), ok=result.status < 400,
-            latency_ms=result.latency_ms, body=_http_body(result.body), headers=result.headers,
+            status=f"{result.status} {result.reason}".strip(),
+            ok=result.status < 400,
+            latency_ms=result.latency_ms,
+            body=_http_body(result.body),
+            headers=result.headers,
             truncated=f"cut at {MAX_RESPONSE_BYTES} bytes" if result.truncated else "",
-        )  # fmt: skip
+        )
 
     return _Prepared(send)
 
@@ -312,16 +355,26 @@ def tryit_policy_save(
     """Store a try-it policy (admin); platform admins only, audited with the changed fields."""
     if not is_platform_admin(actor):
         raise PermissionDenied("Only platform admins manage try-it policies.")
-    fields = ["enabled", "allow_viewers", "allow_owner_team", "allow_sre",
-              "allow_platform_admins", "calls_per_minute", "private_networks"]  # fmt: skip
+    fields = [
+        "enabled",
+        "allow_viewers",
+        "allow_owner_team",
+        "allow_sre",
+        "allow_platform_admins",
+        "calls_per_minute",
+        "private_networks",
+    ]
     with transaction.atomic():
         policy.save()
         audit_record(
-            actor=actor, action="apidocs.tryit_policy_save", target=policy,
-            environment=policy.environment.name, context=context,
+            actor=actor,
+            action="apidocs.tryit_policy_save",
+            target=policy,
+            environment=policy.environment.name,
+            context=context,
             after={name: getattr(policy, name) for name in fields},
             reason="changed: " + ", ".join(changed),
-        )  # fmt: skip
+        )
     return policy
 
 
@@ -329,9 +382,14 @@ def tryit_policy_save(
 
 
 def tryit_example_save(
-    *, actor, version: ApiVersion, environment: Environment, title: str, request: TryItRequest,
+    *,
+    actor,
+    version: ApiVersion,
+    environment: Environment,
+    title: str,
+    request: TryItRequest,
     context: AuditContext | None = None,
-) -> TryItExample:  # fmt: skip
+) -> TryItExample:
     """Save the editor's request as a shared example of its method (replacing one of that title).
 
     Needs the right to call the API in `environment` (`apidocs.add_tryitexample`)."""
@@ -341,30 +399,46 @@ def tryit_example_save(
     if not actor.has_perm("apidocs.add_tryitexample", target):
         with transaction.atomic():
             audit_record(
-                actor=actor, action="apidocs.tryit_example_save", target=definition,
-                outcome=AuditEvent.Outcome.DENIED, component=definition.component,
-                environment=environment.name, reason="may not call this API there",
+                actor=actor,
+                action="apidocs.tryit_example_save",
+                target=definition,
+                outcome=AuditEvent.Outcome.DENIED,
+                component=definition.component,
+                environment=environment.name,
+                reason="may not call this API there",
                 context=context,
-            )  # fmt: skip
+            )
         raise PermissionDenied(_denial_message(target))
     if not title:
         raise ValidationFailed("Give the example a title.")
     _prepare(version, request)  # only valid requests are saved
     # Examples are shared with everyone who reads the API: secret headers are never stored.
-    data = {"body": request.body, "metadata": shapes.redact_lines(request.metadata),
-            "timeout": request.timeout, "params": shapes.redact(request.params)}  # fmt: skip
+    data = {
+        "body": request.body,
+        "metadata": shapes.redact_lines(request.metadata),
+        "timeout": request.timeout,
+        "params": shapes.redact(request.params),
+    }
     with transaction.atomic():
         example, _ = TryItExample.objects.update_or_create(
-            definition=definition, method=request.operation[:400], title=title,
+            definition=definition,
+            method=request.operation[:400],
+            title=title,
             defaults={"request": data, "created_by": actor},
-        )  # fmt: skip
+        )
         audit_record(
-            actor=actor, action="apidocs.tryit_example_save", target=example,
-            component=definition.component, environment=environment.name,
-            after={"method": example.method, "title": title,
-                   "request": shapes.redact({**data, "body": shapes.redact_text(request.body)})},
+            actor=actor,
+            action="apidocs.tryit_example_save",
+            target=example,
+            component=definition.component,
+            environment=environment.name,
+            after={
+                "method": example.method,
+                "title": title,
+                "request": shapes.redact({**data, "body": shapes.redact_text(request.body)}),
+            },
             context=context,
-        )  # fmt: skip
+        )
     return example
 
 
@@ -373,14 +447,21 @@ def tryit_example_delete(
 ) -> None:
     """Remove a saved example (its author, the owning team or a platform admin)."""
     permission_require(
-        actor=actor, perm="apidocs.delete_tryitexample", obj=example,
-        action="apidocs.tryit_example_delete", component=example.definition.component,
-        context=context, message="Only the author or the owning team can remove this example.",
-    )  # fmt: skip
+        actor=actor,
+        perm="apidocs.delete_tryitexample",
+        obj=example,
+        action="apidocs.tryit_example_delete",
+        component=example.definition.component,
+        context=context,
+        message="Only the author or the owning team can remove this example.",
+    )
     with transaction.atomic():
         audit_record(
-            actor=actor, action="apidocs.tryit_example_delete", target=example,
+            actor=actor,
+            action="apidocs.tryit_example_delete",
+            target=example,
             component=example.definition.component,
-            before={"method": example.method, "title": example.title}, context=context,
-        )  # fmt: skip
+            before={"method": example.method, "title": example.title},
+            context=context,
+        )
         example.delete()

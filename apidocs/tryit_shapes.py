@@ -204,9 +204,13 @@ def _http_operation(document, path, method, item) -> HttpOperation:
         if sample is None and "example" in raw:
             sample = raw["example"]
         params.append(
-            HttpParam(raw.get("name", ""), raw["in"], bool(raw.get("required")),
-                      "" if sample is None else str(sample))
-        )  # fmt: skip
+            HttpParam(
+                raw.get("name", ""),
+                raw["in"],
+                bool(raw.get("required")),
+                "" if sample is None else str(sample),
+            )
+        )
     content_type, body_sample = "", ""
     content = (op.get("requestBody") or {}).get("content") or {}
     if content:
@@ -216,10 +220,13 @@ def _http_operation(document, path, method, item) -> HttpOperation:
         body_sample = json.dumps(value, indent=2) if value is not None else ""
     return HttpOperation(
         anchor=op.get("operationId") or f"{method.upper()}-{path}",
-        method=method.upper(), path=path,
+        method=method.upper(),
+        path=path,
         summary=op.get("summary", "") or op.get("description", ""),
-        params=tuple(params), content_type=content_type, body_sample=body_sample,
-    )  # fmt: skip
+        params=tuple(params),
+        content_type=content_type,
+        body_sample=body_sample,
+    )
 
 
 def fill_path(template: str, values: dict[str, str]) -> str:
@@ -278,9 +285,11 @@ def redact_text(text: str):
         return redact(json.loads(text))
     except ValueError:
         scrubbed = re.sub(
-            r"((?:" + SECRET_KEY.pattern + r")\w*\s*[=:]\s*)[^\s&,;]+", rf"\1{REDACTED}", text,
+            r"((?:" + SECRET_KEY.pattern + r")\w*\s*[=:]\s*)[^\s&,;]+",
+            rf"\1{REDACTED}",
+            text,
             flags=re.IGNORECASE,
-        )  # fmt: skip
+        )
         return scrubbed[:AUDIT_TEXT_LIMIT]
 
 
@@ -291,16 +300,23 @@ class Snippet:
     notes: list = field(default_factory=list)
 
 
-def grpcurl_command(*, authority: str, tls: bool, method: GrpcMethod, body: str, metadata,
-                    timeout: float) -> str:  # fmt: skip
+def grpcurl_command(
+    *, authority: str, tls: bool, method: GrpcMethod, body: str, metadata, timeout: float
+) -> str:
     parts = ["grpcurl"]
     if not tls:
         parts.append("-plaintext")
     parts += ["-import-path", ".", "-proto", method.file]
     for key, value in metadata:
         parts += ["-H", f"{key}: {value}"]
-    parts += ["-max-time", f"{timeout:g}", "-d", _compact(body), authority,
-              f"{method.service}/{method.name}"]  # fmt: skip
+    parts += [
+        "-max-time",
+        f"{timeout:g}",
+        "-d",
+        _compact(body),
+        authority,
+        f"{method.service}/{method.name}",
+    ]
     return " ".join(shlex.quote(p) for p in parts)
 
 

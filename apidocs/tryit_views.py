@@ -11,7 +11,7 @@ from catalog.models import Environment
 from integrations.egress import egress_parse, request_path
 from integrations.errors import IntegrationError
 from portal.audit import AuditContext
-from portal.decorators import mutating, mutating_form
+from portal.decorators import mutating, mutating_form, refusal_hides_object
 from portal.errors import PermissionDenied, PortalError
 
 from . import tryit_shapes as shapes
@@ -43,9 +43,12 @@ def tryit_detail(request, pk, number):
     context["selected_environment"] = environment.name
     try:
         context["response"] = tryit_call(
-            actor=request.user, version=version, environment=environment,
-            request=context["editor"], context=AuditContext.from_request(request),
-        )  # fmt: skip
+            actor=request.user,
+            version=version,
+            environment=environment,
+            request=context["editor"],
+            context=AuditContext.from_request(request),
+        )
     except PermissionDenied as error:
         return _show_error(request, context, error.message, 403)
     except RateLimited as error:
@@ -75,14 +78,21 @@ def _editor_context(request, version, op):
     example = _example(request, definition, op)
     editor = _editor_from(request, method, operation, version, example)
     return {
-        "definition": definition, "version": version, "method": method, "operation": operation,
-        "op": op, "targets": targets, "editor": editor, "nav_section": "apis",
+        "definition": definition,
+        "version": version,
+        "method": method,
+        "operation": operation,
+        "op": op,
+        "targets": targets,
+        "editor": editor,
+        "nav_section": "apis",
         "selected_environment": request.POST.get("environment") or request.GET.get("env", ""),
-        "examples": TryItExample.objects.filter(definition=definition, method=op)
-        .select_related("created_by"),
+        "examples": TryItExample.objects.filter(definition=definition, method=op).select_related(
+            "created_by"
+        ),
         "snippets": _snippets(targets, request, method, operation, editor),
         "params": _param_rows(operation, editor),
-    }  # fmt: skip
+    }
 
 
 def _example(request, definition, op):
@@ -97,17 +107,21 @@ def _editor_from(request, method, operation, version, example) -> TryItRequest:
     if request.method == "POST":
         params = {k[6:]: v for k, v in request.POST.items() if k.startswith("param:")}
         return TryItRequest(
-            operation=op, body=request.POST.get("body", ""),
+            operation=op,
+            body=request.POST.get("body", ""),
             metadata=request.POST.get("metadata", ""),
-            timeout=request.POST.get("timeout") or shapes.DEFAULT_TIMEOUT_SECONDS, params=params,
-        )  # fmt: skip
+            timeout=request.POST.get("timeout") or shapes.DEFAULT_TIMEOUT_SECONDS,
+            params=params,
+        )
     if example is not None:
         data = example.request
         return TryItRequest(
-            operation=op, body=data.get("body", ""), metadata=data.get("metadata", ""),
+            operation=op,
+            body=data.get("body", ""),
+            metadata=data.get("metadata", ""),
             timeout=data.get("timeout", shapes.DEFAULT_TIMEOUT_SECONDS),
             params=data.get("params", {}),
-        )  # fmt: skip
+        )
     if method is not None:
         body = shapes.grpc_sample(version, method) if method.supported else ""
         return TryItRequest(operation=op, body=body)
@@ -146,9 +160,13 @@ def _snippet(configured, target, method, operation, editor) -> shapes.Snippet:
     timeout = shapes.parse_timeout(editor.timeout)
     if method is not None:
         command = shapes.grpcurl_command(
-            authority=f"{configured.host}:{configured.port}", tls=configured.tls, method=method,
-            body=editor.body, metadata=shapes.parse_metadata(editor.metadata), timeout=timeout,
-        )  # fmt: skip
+            authority=f"{configured.host}:{configured.port}",
+            tls=configured.tls,
+            method=method,
+            body=editor.body,
+            metadata=shapes.parse_metadata(editor.metadata),
+            timeout=timeout,
+        )
         return shapes.Snippet(f"grpcurl ({target.environment})", command)
     values = {k[5:]: v for k, v in editor.params.items() if k.startswith("path:")}
     query = {k[6:]: v for k, v in editor.params.items() if k.startswith("query:") and v}
@@ -176,10 +194,13 @@ def tryit_example_save_view(request, pk, number):
         return _show_error(request, context, "Choose an environment.", 400)
     try:
         example = tryit_example_save(
-            actor=request.user, version=version, environment=environment,
-            title=request.POST.get("title", ""), request=context["editor"],
+            actor=request.user,
+            version=version,
+            environment=environment,
+            title=request.POST.get("title", ""),
+            request=context["editor"],
             context=AuditContext.from_request(request),
-        )  # fmt: skip
+        )
     except PermissionDenied as error:
         return _show_error(request, context, error.message, 403)
     except PortalError as error:
@@ -190,13 +211,11 @@ def tryit_example_save_view(request, pk, number):
 
 
 @mutating
+@refusal_hides_object
 def tryit_example_delete_view(request, pk):
     example = get_object_or_404(TryItExample.objects.select_related("definition__component"), pk=pk)
-    try:
-        tryit_example_delete(
-            actor=request.user, example=example, context=AuditContext.from_request(request)
-        )
-    except PermissionDenied:
-        raise Http404 from None
+    tryit_example_delete(
+        actor=request.user, example=example, context=AuditContext.from_request(request)
+    )
     messages.success(request, "Removed the example.")
     return redirect(example.definition)

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from catalog.models import Component
 from portal.audit import AuditContext
-from portal.decorators import mutating_form
-from portal.errors import PermissionDenied, PortalError
+from portal.decorators import mutating_form, refusal_hides_object
+from portal.errors import PortalError
 
 from .contracts import BufUnavailable
 from .docs import build_docs
@@ -109,6 +109,7 @@ def version_format(request, pk, number):
 
 
 @mutating_form
+@refusal_hides_object
 def version_upload(request, pk):
     """Upload a new version (several .proto files or a zip); breaking uploads need a reason."""
     definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
@@ -134,8 +135,6 @@ def version_upload(request, pk):
             context.update(findings=error.findings, consumers=error.consumers)
             form.data = form.data.copy()
             form.data["pending"] = signing.dumps(files, salt=PENDING_SALT, compress=True)
-        except PermissionDenied:
-            raise Http404 from None
         except PortalError as error:
             context["error"] = error.message
         else:
@@ -145,6 +144,7 @@ def version_upload(request, pk):
 
 
 @mutating_form
+@refusal_hides_object
 def version_fetch(request, pk):
     """Fetch the .proto files under a path of the component's repository as a new version.
 
@@ -170,8 +170,6 @@ def version_fetch(request, pk):
             context["compile_errors"] = error.errors
         except BreakingChangeRejected as error:
             context.update(findings=error.findings, consumers=error.consumers)
-        except PermissionDenied:
-            raise Http404 from None
         except PortalError as error:
             context["error"] = error.message
         else:
@@ -192,6 +190,7 @@ def _files_from_form(form) -> dict[str, str]:
 
 
 @mutating_form
+@refusal_hides_object
 def definition_create(request, component_pk):
     """Start a new API definition for a component (then upload its first version)."""
     component = get_object_or_404(Component, pk=component_pk)
@@ -201,16 +200,13 @@ def definition_create(request, component_pk):
         raise Http404
     form = DefinitionCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            definition = api_definition_get_or_create(
-                actor=request.user,
-                component=component,
-                name=form.cleaned_data["name"],
-                kind=form.cleaned_data["kind"],
-                context=AuditContext.from_request(request),
-            )
-        except PermissionDenied:
-            raise Http404 from None
+        definition = api_definition_get_or_create(
+            actor=request.user,
+            component=component,
+            name=form.cleaned_data["name"],
+            kind=form.cleaned_data["kind"],
+            context=AuditContext.from_request(request),
+        )
         return redirect("apidocs:version_upload", pk=definition.pk)
     return render(
         request,

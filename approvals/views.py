@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 from portal.panels import APPROVAL, panels_for
 
 from . import services
@@ -63,8 +63,6 @@ def approval_decide(request, pk):
             comment=request.POST.get("comment", ""),
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         messages.error(request, exc.message)
     else:

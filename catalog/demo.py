@@ -105,6 +105,15 @@ def environments_ensure() -> list[Environment]:
     return envs
 
 
+def demo_service_names(count: int) -> list[str]:
+    """The names `build_demo_catalog` gives its first `count` services, without a database."""
+    names = []
+    for index in range(count):
+        namespace = NAMESPACES[(index % (len(NAMESPACES) * 2)) // 2]
+        names.append(f"{namespace}-{WORDS[index % len(WORDS)]}-{index}")
+    return names
+
+
 @transaction.atomic
 def build_demo_catalog(*, services: int = 220, seed: int = 7) -> DemoSummary:
     """Create the demo organisation in an empty catalog."""

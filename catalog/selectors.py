@@ -15,12 +15,18 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from .models import CatalogVersion, Component, Dependency
+from .models import CatalogVersion, Component, Dependency, Environment
 
 GRAPH_MAX_NODES = 120
 BLAST_CACHE_SECONDS = 600  # a backstop only: a new catalog version makes old answers unused
 BLAST_PAGE_LIMIT = 50  # rows the service page shows; also what blast_radius_warm prepares
 EDGE_KINDS = tuple(Dependency.Kind.values)
+
+
+def environment_kube_contexts() -> dict[str, str]:
+    """Environment name -> kubeconfig context, for `integrations.kubernetes.kubernetes_adapter`."""
+    rows = Environment.objects.exclude(kube_context="").values_list("name", "kube_context")
+    return dict(rows)
 
 
 def component_search(*, query: str) -> QuerySet[Component]:

@@ -36,9 +36,17 @@ METADATA_ADDRESSES = frozenset(
 DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443}
 TLS_SCHEMES = {"https", "grpcs"}
 HOP_BY_HOP = {
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
-    "proxy-authorization", "proxy-connection", "te", "trailer",
-}  # fmt: skip
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+}
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -235,16 +243,22 @@ def http_request(
     started = time.monotonic()
     try:
         response = session.request(
-            method.upper(), url, headers=clean_headers, data=body or None,
-            allow_redirects=False, stream=True, timeout=(min(timeout, 5.0), timeout),
-        )  # fmt: skip
+            method.upper(),
+            url,
+            headers=clean_headers,
+            data=body or None,
+            allow_redirects=False,
+            stream=True,
+            timeout=(min(timeout, 5.0), timeout),
+        )
         with response:
             data, truncated = _read_limited(response, max_response_bytes, started + timeout)
     except requests.RequestException as error:
         raise IntegrationError(
             f"{method.upper()} {target.authority} failed: {error.__class__.__name__}: {error}",
-            transient=True, system=SYSTEM,
-        ) from None  # fmt: skip
+            transient=True,
+            system=SYSTEM,
+        ) from None
     finally:
         session.close()
     return HttpResult(

@@ -301,14 +301,16 @@ class PyGithubClient:
                     if len(files) >= max_files:
                         raise IntegrationError(
                             f"{doing}: more than {max_files} .proto files",
-                            transient=False, system=SYSTEM,
-                        )  # fmt: skip
+                            transient=False,
+                            system=SYSTEM,
+                        )
                     total += item.size or 0
                     if total > max_bytes:
                         raise IntegrationError(
                             f"{doing}: the .proto files are larger than {max_bytes} bytes",
-                            transient=False, system=SYSTEM,
-                        )  # fmt: skip
+                            transient=False,
+                            system=SYSTEM,
+                        )
                     content = found.get_contents(item.path, ref=ref)
                     files[_below(item.path, root)] = _text(content, doing)
         except (GithubException, requests.RequestException) as exc:

@@ -83,8 +83,16 @@ def grpc_call(
     started = time.monotonic()
     with _channel(target, max_message_bytes) as channel:
         if server_streaming:
-            return _stream(channel, method_path, request, metadata, timeout, started,
-                           max_messages, max_total_bytes)  # fmt: skip
+            return _stream(
+                channel,
+                method_path,
+                request,
+                metadata,
+                timeout,
+                started,
+                max_messages,
+                max_total_bytes,
+            )
         call_unary = channel.unary_unary(method_path)
         try:
             response, call = call_unary.with_call(request, timeout=timeout, metadata=metadata)

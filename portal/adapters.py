@@ -66,9 +66,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         apps = super().list_apps(request, provider=provider, client_id=client_id)
         if not getattr(settings, "OIDC_SANDBOX_ENABLED", False) or apps:
             return apps
-        if provider not in (None, OIDC_PROVIDER, _sandbox().PROVIDER_ID):
+        if provider not in (None, OIDC_PROVIDER, _sandbox_client()["provider_id"]):
             return apps
-        if client_id not in (None, _sandbox().CLIENT_ID):
+        if client_id not in (None, _sandbox_client()["client_id"]):
             return apps
         if any(app.provider == OIDC_PROVIDER for app in super().list_apps(request)):
             return apps
@@ -83,13 +83,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         except IntegrationError as exc:
             logger.debug("no sandbox OpenID Connect provider: %s", exc)
             return None
-        oidc = _sandbox()
+        client = _sandbox_client()
         return SocialApp(
             provider=OIDC_PROVIDER,
-            provider_id=oidc.PROVIDER_ID,
+            provider_id=client["provider_id"],
             name=getattr(settings, "OIDC_PROVIDER_NAME", "SSO"),
-            client_id=oidc.CLIENT_ID,
-            secret=oidc.CLIENT_SECRET,
+            client_id=client["client_id"],
+            secret=client["secret"],
             settings={
                 "server_url": server_url,
                 "oauth_pkce_enabled": True,
@@ -99,7 +99,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         )
 
 
-def _sandbox():
-    from sandbox import oidc
-
-    return oidc
+def _sandbox_client() -> dict:
+    """The client the sandbox provider registers: from settings, never from `sandbox`."""
+    return settings.OIDC_SANDBOX_CLIENT

@@ -34,3 +34,18 @@ def mutating_form(view):
 
     wrapper.mutating = True
     return wrapper
+
+
+def refusal_hides_object(view):
+    """The view serves an object the actor may only see when allowed (an API's upload form, an
+    example someone else saved): a refusal (`PermissionDenied`) answers 404, not 403.
+
+    The rule lives in `portal.middleware.PortalErrorMiddleware`; views never catch the refusal.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.refusal_hides_object = True
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -9,8 +9,17 @@ class PortalError(Exception):
         self.message = message
 
 
-class PermissionDenied(PortalError):
-    """The actor may not do this."""
+class PermissionDenied(Exception):  # noqa: N818 - the name every Django reader expects
+    """The actor may not do this. Not a PortalError: views never catch it to show a message.
+
+    It travels to `portal.middleware.PortalErrorMiddleware`, which answers with one rule
+    (docs/architecture.md): 404 when the view serves an object the actor may not see (it says so
+    with `@refusal_hides_object`), else 403 with the reason.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class ValidationFailed(PortalError):

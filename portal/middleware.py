@@ -20,7 +20,9 @@ class RequestIdMiddleware(MiddlewareMixin):
 
 
 class PortalErrorMiddleware:
-    """A refused action (portal PermissionDenied) becomes a 403 page saying why.
+    """The one rule for refusals (portal PermissionDenied, docs/architecture.md): a view that
+    serves an object the actor may not see (`@refusal_hides_object`) answers 404, as if the
+    object did not exist; every other refused action answers a 403 page saying why.
 
     For htmx requests the reason also travels in `X-Error-Message`, which the global htmx error
     handler in static/js/app.js shows as a toast.
@@ -39,6 +41,8 @@ class PortalErrorMiddleware:
 
         if not isinstance(exception, PermissionDenied):
             return None
+        if getattr(request, "refusal_hides_object", False):
+            return render(request, "404.html", status=404)
         response = render(request, "403.html", {"reason": exception.message}, status=403)
         response["X-Error-Message"] = exception.message
         return response

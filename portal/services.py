@@ -172,10 +172,13 @@ def membership_add(
 ) -> TeamMembership:
     """Add `user` to `team` by hand (source "manual"). Team leads and platform admins may."""
     permission_require(
-        actor=actor, perm="portal.add_teammembership", obj=team,
-        action="identity.membership_add", context=context,
+        actor=actor,
+        perm="portal.add_teammembership",
+        obj=team,
+        action="identity.membership_add",
+        context=context,
         message=f"Only a lead of {team} or a platform admin can add members.",
-    )  # fmt: skip
+    )
     if role not in TeamMembership.Role.values:
         raise ValidationFailed(f"Unknown role {role!r}: choose member or lead.")
     with transaction.atomic():
@@ -203,10 +206,13 @@ def membership_remove(
     """Take a person out of a team by hand. SSO memberships come back at the next login unless
     the identity provider's group changes too, which the message says."""
     permission_require(
-        actor=actor, perm="portal.delete_teammembership", obj=membership,
-        action="identity.membership_remove", context=context,
+        actor=actor,
+        perm="portal.delete_teammembership",
+        obj=membership,
+        action="identity.membership_remove",
+        context=context,
         message=f"Only a lead of {membership.team} or a platform admin can remove members.",
-    )  # fmt: skip
+    )
     with transaction.atomic():
         before = {
             "user": membership.user.get_username(),

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "apidocs",
     "logs",
     "oncall",
+    "bench",
+    "demo",
     "sandbox",
 ]
 
@@ -191,6 +193,13 @@ if env("OIDC_CLIENT_ID"):
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 OIDC_SANDBOX_ENABLED = env_bool("OIDC_SANDBOX_ENABLED", DEBUG)
+# The one client the sandbox provider registers (sandbox/oidc reads it from here; its server URL
+# comes from .sandbox/endpoints.json). Development-only secret; production reads OIDC_CLIENT_SECRET.
+OIDC_SANDBOX_CLIENT = {
+    "provider_id": "sso",
+    "client_id": "switchyard",
+    "secret": "switchyard-sandbox-oidc-secret",
+}
 OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
 # The identity provider vouches for email addresses (email_verified): an SSO login with the
 # address of an existing local account signs into, and connects, that account.
@@ -222,9 +231,13 @@ else:
         "data_folder_out": str(CELERY_DATA_DIR / "broker"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
         "store_processed": False,
+        # The exchange tables (celery.exchange, celery.pidbox.exchange): kombu's default is
+        # ./control in the working directory.
+        "control_folder": str(CELERY_DATA_DIR / "control"),
     }
-    # Web, worker and beat all need the embedded broker's folder before the first message.
+    # Web, worker and beat all need the embedded broker's folders before the first message.
     (CELERY_DATA_DIR / "broker").mkdir(parents=True, exist_ok=True)
+    (CELERY_DATA_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog import views_home
+
 from . import views, views_access
 
 portal_patterns = (
     [
-        path("", views.dashboard, name="dashboard"),
+        path("", views_home.dashboard, name="dashboard"),
         path("healthz", views.healthz, name="healthz"),
-        path("search/", views.search, name="search"),
+        path("search/", views_home.search, name="search"),
         path("audit/", views_access.audit_list, name="audit_list"),
         path("audit/export.jsonl", views_access.audit_export, name="audit_export"),
         path(

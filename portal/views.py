@@ -9,44 +9,9 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from catalog.models import Component, Environment, Namespace, Team
-from catalog.selectors import component_search
-
 from .celery import app as celery_app
-from .models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
-
-
-def dashboard(request):
-    """The landing page: what is in the catalog and whether background work is moving."""
-    context = {
-        "counts": {
-            "namespaces": Namespace.objects.count(),
-            "components": Component.objects.filter(parent__isnull=True).count(),
-            "teams": Team.objects.count(),
-            "environments": Environment.objects.count(),
-        },
-        "heartbeats": WorkerHeartbeat.objects.all()[:5],
-        "recent_components": Component.objects.select_related("owner").order_by("-updated_at")[:8],
-        "my_memberships": request.user.team_memberships.select_related("team").order_by(
-            "team__name"
-        ),
-    }
-    return render(request, "portal/dashboard.html", context)
-
-
-def search(request):
-    """One search box for the whole portal: components by name, title, description or tag."""
-    query = request.GET.get("q", "").strip()
-    components = []
-    teams = []
-    if query:
-        components = component_search(query=query)[:50]
-        teams = Team.objects.filter(name__icontains=query)[:20]
-    return render(
-        request, "portal/search.html", {"q": query, "components": components, "teams": teams}
-    )
 
 
 def _check_database() -> str:

@@ -25,10 +25,23 @@ from .services import membership_add, membership_remove
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_FIELDS = (
-    "id", "created_at", "actor_label", "action", "outcome", "target_type", "target_id",
-    "target_label", "environment", "before", "after", "reason", "request_id", "ip_address",
-    "previous_hash", "entry_hash",
-)  # fmt: skip
+    "id",
+    "created_at",
+    "actor_label",
+    "action",
+    "outcome",
+    "target_type",
+    "target_id",
+    "target_label",
+    "environment",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "ip_address",
+    "previous_hash",
+    "entry_hash",
+)
 
 
 def forbidden(request, message: str):
@@ -71,9 +84,12 @@ def audit_export(request):
     context = AuditContext.from_request(request)
     try:
         permission_require(
-            actor=request.user, perm="portal.export_auditevent", action="audit.export",
-            context=context, message="Only SREs and platform admins can export the audit log.",
-        )  # fmt: skip
+            actor=request.user,
+            perm="portal.export_auditevent",
+            action="audit.export",
+            context=context,
+            message="Only SREs and platform admins can export the audit log.",
+        )
     except PermissionDenied as exc:
         return forbidden(request, exc.message)
     events, applied, errors = audit_events_filter(request.GET)
@@ -112,9 +128,12 @@ def team_member_add(request, mns, name):
         return redirect("portal:team_members", mns=mns, name=name)
     try:
         membership_add(
-            actor=request.user, team=team, user=form.cleaned_data["username"],
-            role=form.cleaned_data["role"], context=AuditContext.from_request(request),
-        )  # fmt: skip
+            actor=request.user,
+            team=team,
+            user=form.cleaned_data["username"],
+            role=form.cleaned_data["role"],
+            context=AuditContext.from_request(request),
+        )
     except PermissionDenied as exc:
         return forbidden(request, exc.message)
     except ValidationFailed as exc:

@@ -9,21 +9,13 @@ releases chosen deterministically from its name.
 import hashlib
 import os
 
-from catalog.demo import ENVIRONMENTS, NAMESPACES, WORDS
+from catalog.demo import ENVIRONMENTS, WORDS, demo_service_names
 
 from .registry import SandboxState
 
 DEMO_OWNER = "example"
 IMAGE_REGISTRY = "registry.example.com"
 DEFAULT_CANARY_STEPS = "5,pause,25,pause:10s,50,pause:10s,100"
-
-
-def demo_service_names(count: int) -> list[str]:
-    names = []
-    for index in range(count):
-        namespace = NAMESPACES[(index % (len(NAMESPACES) * 2)) // 2]
-        names.append(f"{namespace}-{WORDS[index % len(WORDS)]}-{index}")
-    return names
 
 
 def _seed_number(text: str) -> int:

@@ -1,9 +1,7 @@
 import pytest
-from django.contrib.auth.models import Group
 
 from apidocs.models import ApiDefinition
-from catalog.models import Component, Team
-from portal.models import TeamMembership
+from portal.tests.factories import ComponentFactory
 
 HELLO_V1 = """syntax = "proto3";
 package hello.v1;
@@ -23,33 +21,17 @@ message HelloReply { string message = 1; }
 """
 
 
+# owner, outsider and sre are the root conftest's personas; `team` is its payments team.
+
+
 @pytest.fixture
-def team(db):
-    return Team.objects.create(name="payments")
+def team(payments):
+    return payments
 
 
 @pytest.fixture
 def component(team):
-    return Component.objects.create(name="payments-api", owner=team)
-
-
-@pytest.fixture
-def owner(make_user, team):
-    user = make_user("owner")
-    TeamMembership.objects.create(user=user, team=team, role="member")
-    return user
-
-
-@pytest.fixture
-def outsider(make_user):
-    return make_user("outsider")
-
-
-@pytest.fixture
-def sre(make_user):
-    user = make_user("sre-person")
-    user.groups.add(Group.objects.get_or_create(name="sre")[0])
-    return user
+    return ComponentFactory(name="payments-api", owner=team)
 
 
 @pytest.fixture
@@ -148,25 +130,17 @@ def http_servers():
 
 
 @pytest.fixture
-def environments(db):
+def tryit_envs(environments):
+    """The root conftest's (staging, prod), try-it enabled on staging for everyone."""
     from apidocs.models import TryItPolicy
-    from catalog.models import Environment
 
-    staging = Environment.objects.create(name="staging", order=1)
-    prod = Environment.objects.create(name="prod", order=2, is_production=True)
+    staging, prod = environments["staging"], environments["prod"]
     TryItPolicy.objects.create(environment=staging, enabled=True, allow_viewers=True)
     return staging, prod
 
 
 @pytest.fixture
-def pm(make_user):
-    user = make_user("pm")
-    user.groups.add(Group.objects.get_or_create(name="viewer")[0])
-    return user
-
-
-@pytest.fixture
-def grpc_version(owner, definition, protos_dir, grpc_server, environments):
+def grpc_version(owner, definition, protos_dir, grpc_server, tryit_envs):
     """The example protos as a version of `definition`, served on loopback in staging and prod."""
     from apidocs.protos import read_proto_dir
     from apidocs.services import api_version_create
@@ -176,7 +150,7 @@ def grpc_version(owner, definition, protos_dir, grpc_server, environments):
 
     files = {p: t for p, t in read_proto_dir(protos_dir).items() if p in SHARED_FILES}
     version = api_version_create(actor=owner, api=definition, files=files)
-    for environment in environments:
+    for environment in tryit_envs:
         ComponentEnvironment.objects.create(
             component=definition.component, environment=environment,
             api_base_url=f"http://127.0.0.1:{grpc_server[0]}",
@@ -185,11 +159,11 @@ def grpc_version(owner, definition, protos_dir, grpc_server, environments):
 
 
 @pytest.fixture
-def http_version(owner, component, http_servers, environments):
+def http_version(owner, component, http_servers, tryit_envs):
     """An OpenAPI definition served by the pets server in staging (template base URL)."""
     from apidocs.services import api_definition_get_or_create, api_version_create
 
-    staging, prod = environments
+    staging, prod = tryit_envs
     port = http_servers[0].server_port
     staging.api_base_url = f"http://127.0.0.1:{port}"
     staging.save()

@@ -29,9 +29,9 @@ def test_operations_have_parameters_and_body_samples(http_version):
     assert operations["createPet"].content_type == "application/json"
 
 
-def test_get_with_path_and_query_parameters(pm, http_version, environments, http_servers):
+def test_get_with_path_and_query_parameters(pm, http_version, tryit_envs, http_servers):
     response = call(
-        pm, http_version, environments[0], "getPet",
+        pm, http_version, tryit_envs[0], "getPet",
         params={"path:petId": "7/../../admin", "query:verbose": "yes", "header:X-Trace": "t1"},
         metadata="Authorization: Bearer topsecret",
     )  # fmt: skip
@@ -47,32 +47,32 @@ def test_get_with_path_and_query_parameters(pm, http_version, environments, http
     assert event.after["status"] == "200 OK"
 
 
-def test_post_body_is_sent_with_content_type(pm, http_version, environments, http_servers):
-    response = call(pm, http_version, environments[0], "createPet", body='{"name": "Tom"}')
+def test_post_body_is_sent_with_content_type(pm, http_version, tryit_envs, http_servers):
+    response = call(pm, http_version, tryit_envs[0], "createPet", body='{"name": "Tom"}')
     assert response.status.startswith("201") and json.loads(response.body) == {"name": "Tom"}
     assert http_servers[1].requests[0][3]["Content-Type"] == "application/json"
 
 
-def test_redirect_is_shown_not_followed(pm, http_version, environments, http_servers):
-    response = call(pm, http_version, environments[0], "redirect")
+def test_redirect_is_shown_not_followed(pm, http_version, tryit_envs, http_servers):
+    response = call(pm, http_version, tryit_envs[0], "redirect")
     assert response.status.startswith("302")
     assert http_servers[3].requests == []
 
 
-def test_oversized_response_is_cut_and_flagged(pm, http_version, environments):
-    response = call(pm, http_version, environments[0], "big")
+def test_oversized_response_is_cut_and_flagged(pm, http_version, tryit_envs):
+    response = call(pm, http_version, tryit_envs[0], "big")
     assert response.truncated == "cut at 1048576 bytes" and len(response.body) == 1024 * 1024
 
 
-def test_missing_path_parameter_is_refused(pm, http_version, environments, http_servers):
+def test_missing_path_parameter_is_refused(pm, http_version, tryit_envs, http_servers):
     with pytest.raises(ValidationFailed, match="petId"):
-        call(pm, http_version, environments[0], "getPet", params={"path:petId": ""})
+        call(pm, http_version, tryit_envs[0], "getPet", params={"path:petId": ""})
     assert http_servers[1].requests == []
 
 
-def test_production_refused_for_pm(pm, http_version, environments, http_servers):
+def test_production_refused_for_pm(pm, http_version, tryit_envs, http_servers):
     with pytest.raises(PermissionDenied):
-        call(pm, http_version, environments[1], "getPet", params={"path:petId": "1"})
+        call(pm, http_version, tryit_envs[1], "getPet", params={"path:petId": "1"})
     assert http_servers[1].requests == []
 
 

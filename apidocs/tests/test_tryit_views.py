@@ -166,20 +166,20 @@ def test_example_needs_a_title(client, pm, grpc_version, title):
     assert response.status_code == 400 and not TryItExample.objects.exists()
 
 
-def test_policy_admin_is_for_platform_admins(client, make_user, sre, environments):
+def test_policy_admin_is_for_platform_admins(client, make_user, sre, tryit_envs):
     from django.contrib.auth.models import Group
 
     admin = make_user("platform", is_staff=True)
     admin.groups.add(Group.objects.get_or_create(name="platform-admin")[0])
     client.force_login(admin)
     add = reverse("admin:apidocs_tryitpolicy_add")
-    form = {"environment": environments[1].pk, "enabled": "on", "calls_per_minute": 5,
+    form = {"environment": tryit_envs[1].pk, "enabled": "on", "calls_per_minute": 5,
             "private_networks": "10.0.0.0/8"}  # fmt: skip
     response = client.post(add, form)
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="apidocs.tryit_policy_save")
     assert event.after["enabled"] is True and event.environment == "prod"
-    bad = client.post(add, {"environment": environments[1].pk, "calls_per_minute": 5,
+    bad = client.post(add, {"environment": tryit_envs[1].pk, "calls_per_minute": 5,
                             "private_networks": "not-a-net"})  # fmt: skip
     assert "is not an address range" in bad.content.decode()
     sre.is_staff = True

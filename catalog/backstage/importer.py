@@ -15,9 +15,9 @@ from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
 
 from ..models import Component, Namespace, Person, System, Team
-from .api_versions import api_versions_store
 from .builders import build
 from .edges import EdgeState
+from .hooks import after_import_run
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
 from .reader import Problem, Skipped, Source, read_catalog
 from .refs import Key, entity_key, key_str
@@ -130,7 +130,7 @@ def _import(paths, sources, actor, actor_label, dry_run, context) -> ImportRepor
             )
     if not report.errors and not dry_run:
         # Outside the import transaction: an API that does not compile keeps the catalog import.
-        api_versions_store(plan, report, actor=actor, actor_label=actor_label)
+        after_import_run(plan, report, actor=actor, actor_label=actor_label)
     if report.errors and not dry_run:
         with transaction.atomic():
             audit_record(

@@ -16,17 +16,36 @@ MODEL_FOR_KIND = {
 }
 SCALAR_FIELDS = {
     Team: (
-        "name", "metadata_namespace", "title", "description", "team_type", "email", "picture",
+        "name",
+        "metadata_namespace",
+        "title",
+        "description",
+        "team_type",
+        "email",
+        "picture",
         "extra",
     ),
     Person: ("name", "metadata_namespace", "display_name", "email", "picture", "extra"),
     Namespace: ("name", "metadata_namespace", "title", "description", "tags", "links", "extra"),
     System: ("name", "metadata_namespace", "title", "description", "tags", "links", "extra"),
     Component: (
-        "name", "metadata_namespace", "entity_kind", "kind", "spec_type", "title", "description",
-        "lifecycle", "tier", "repository", "tags", "links", "annotations", "definition", "extra",
+        "name",
+        "metadata_namespace",
+        "entity_kind",
+        "kind",
+        "spec_type",
+        "title",
+        "description",
+        "lifecycle",
+        "tier",
+        "repository",
+        "tags",
+        "links",
+        "annotations",
+        "definition",
+        "extra",
     ),
-}  # fmt: skip
+}
 FK_FIELDS = {  # field -> model it points at
     Team: {"parent": Team},
     Person: {},

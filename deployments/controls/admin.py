@@ -11,7 +11,16 @@ from .models import ControlAction, ControlPolicy, TuningKey, TuningValue
 from .tuning import KEY_RE, tuning_parse
 
 ROLE_FIELDS = tuple(f"{knob.policy_prefix}_roles" for knob in KNOBS.values())
-OPTIONAL_BOUNDS = ("cpu_request_min", "cpu_request_max")
+OPTIONAL_BOUNDS = tuple(name for knob in KNOBS.values() for name in knob.guardrail_optional)
+ENABLED_FIELDS = tuple(f"{knob.policy_prefix}_enabled" for knob in KNOBS.values())
+RANGE_PAIRS = tuple(pair for knob in KNOBS.values() for pair in knob.guardrail_pairs)
+
+
+def _flat(layout) -> list[str]:
+    return [name for entry in layout for name in (entry if isinstance(entry, tuple) else (entry,))]
+
+
+GUARDRAIL_FIELDS = [name for knob in KNOBS.values() for name in _flat(knob.guardrail_layout)]
 
 
 def _roles_field() -> forms.MultipleChoiceField:
@@ -28,10 +37,7 @@ class ControlPolicyForm(forms.ModelForm):
             "component",
             "note",
             "argocd_auto_sync",
-            *(f"replicas_{n}" for n in ("enabled", "min", "max", "roles")),
-            *(f"hpa_{n}" for n in ("enabled", "min_from", "min_to", "max_from", "max_to", "roles")),
-            *("cpu_from", "cpu_to", "restart_enabled", "restart_roles"),
-            *(f"cpu_request_{n}" for n in ("enabled", "min", "max", "roles")),
+            *GUARDRAIL_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
@@ -53,20 +59,12 @@ class ControlPolicyForm(forms.ModelForm):
                     self.add_error(
                         name, "Production stays with the owning team and SREs: not other teams."
                     )
-        pairs = [
-            ("replicas_min", "replicas_max"),
-            ("hpa_min_from", "hpa_min_to"),
-            ("hpa_max_from", "hpa_max_to"),
-            ("cpu_from", "cpu_to"),
-            ("cpu_request_min", "cpu_request_max"),
-        ]
-        for low, high in pairs:
+        for low, high in RANGE_PAIRS:
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 self.add_error(high, "must not be below the lower bound")
-        if data.get("hpa_min_from") == 0:
-            self.add_error("hpa_min_from", "an autoscaler keeps at least 1 replica")
-        if (data.get("cpu_to") or 0) > 100:
-            self.add_error("cpu_to", "CPU utilisation is a percentage (at most 100)")
+        for knob in KNOBS.values():
+            for name, message in knob.guardrail_errors(data):
+                self.add_error(name, message)
         return data
 
 
@@ -78,43 +76,15 @@ class ControlPolicyAdmin(RulesAdminMixin, admin.ModelAdmin):
         "__str__",
         "environment",
         "component",
-        "replicas_enabled",
-        "hpa_enabled",
-        "restart_enabled",
+        *ENABLED_FIELDS,
         "argocd_auto_sync",
     ]
-    list_filter = ["environment", "replicas_enabled", "hpa_enabled", "restart_enabled"]
+    list_filter = ["environment", *ENABLED_FIELDS]
     raw_id_fields = ["component"]
     list_select_related = ["environment", "component"]
     fieldsets = [
         (None, {"fields": ["environment", "component", "note", "argocd_auto_sync"]}),
-        (
-            "Replicas",
-            {"fields": ["replicas_enabled", "replicas_min", "replicas_max", "replicas_roles"]},
-        ),
-        (
-            "Autoscaler (HPA)",
-            {
-                "fields": [
-                    "hpa_enabled",
-                    ("hpa_min_from", "hpa_min_to"),
-                    ("hpa_max_from", "hpa_max_to"),
-                    ("cpu_from", "cpu_to"),
-                    "hpa_roles",
-                ]
-            },
-        ),
-        ("Restart", {"fields": ["restart_enabled", "restart_roles"]}),
-        (
-            "CPU request (millicores)",
-            {
-                "fields": [
-                    "cpu_request_enabled",
-                    ("cpu_request_min", "cpu_request_max"),
-                    "cpu_request_roles",
-                ]
-            },
-        ),
+        *((knob.guardrail_title, {"fields": knob.guardrail_layout}) for knob in KNOBS.values()),
     ]
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import ComponentEnvironment
+from catalog.selectors import environment_kube_contexts
 from integrations.kubernetes import kubernetes_adapter
 from portal.audit import audit_record
 from portal.models import AuditEvent
@@ -33,7 +34,8 @@ def control_action_send(*, action_id: int) -> str:
     env = action.environment
     namespace, name = env.kube_namespace or "default", target.kube_deployment
     knob = knob_get(action.kind)
-    return knob.apply(kubernetes_adapter(), env.name, namespace, name, action.params)
+    kube = kubernetes_adapter(contexts=environment_kube_contexts())
+    return knob.apply(kube, env.name, namespace, name, action.params)
 
 
 def control_action_finish(*, action_id: int, ok: bool, message: str) -> bool:

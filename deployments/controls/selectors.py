@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from catalog.models import ComponentEnvironment
+from catalog.selectors import environment_kube_contexts
 from integrations.errors import IntegrationError
 from integrations.kubernetes import DeploymentInfo, kubernetes_adapter
 
@@ -59,7 +60,7 @@ def control_live(target: ComponentEnvironment) -> LiveState:
         )
     environment = target.environment
     try:
-        info = kubernetes_adapter().deployment_get(
+        info = kubernetes_adapter(contexts=environment_kube_contexts()).deployment_get(
             environment.name, environment.kube_namespace or "default", target.kube_deployment
         )
     except IntegrationError as exc:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Component, ComponentEnvironment, Environment
+from catalog.selectors import environment_kube_contexts
 from integrations.errors import IntegrationError
 from integrations.kubernetes import kubernetes_adapter
 from portal.audit import AuditContext, audit_record
@@ -61,7 +62,7 @@ def tuning_push(*, component_id: int, environment_id: int) -> dict[str, str]:
     rows = TuningValue.objects.filter(key__component_id=component_id, environment_id=environment_id)
     try:
         if data:
-            kubernetes_adapter().configmap_merge(
+            kubernetes_adapter(contexts=environment_kube_contexts()).configmap_merge(
                 env.name, env.kube_namespace or "default", configmap_name(target), data
             )
     except IntegrationError as exc:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from catalog.models import Component, ComponentEnvironment
 from portal.audit import AuditContext
 from portal.decorators import mutating
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 
 from . import tuning, tuning_machine
 from .models import RuntimeToken, TuningKey
@@ -54,8 +54,6 @@ def _tuning_change(request, key_id, env, change):
     target = target_get_or_404(key.component_id, env)
     try:
         message = change(key, target)
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         context = _tuning_env_context(request, target, error=exc.message)
     else:

@@ -7,7 +7,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from portal.audit import AuditContext
 from portal.decorators import mutating
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 
 from . import selectors, services
 from .knobs import KNOBS
@@ -104,8 +104,6 @@ def control_change(request, component_id, env, knob):
             confirmed=request.POST.get("confirm") == "1",
             context=AuditContext.from_request(request),
         )
-    except PermissionDenied:
-        raise
     except services.ConfirmationNeeded as exc:
         context = {"target": target, "kind": kind, "knob": KNOBS[kind], "values": values}
         context |= {"reason": reason}

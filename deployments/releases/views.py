@@ -82,8 +82,6 @@ def release_start(request, component_id):
                 reason=data["reason"],
                 context=AuditContext.from_request(request),
             )
-        except PermissionDenied:
-            raise
         except PortalError as exc:
             form.add_error(None, exc.message)
         else:
@@ -109,8 +107,6 @@ def _decide(request, pk, action):
     reason = request.POST.get("reason", "")
     try:
         result = action(release=release, reason=reason)
-    except PermissionDenied:
-        raise
     except PortalError as exc:
         messages.error(request, exc.message)
         return redirect(release)

@@ -212,10 +212,11 @@ def test_rollout_abort_degrades(adapter):
 @pytest.mark.django_db
 def test_factory_reads_settings_and_environment_contexts(kube_sandbox, settings):
     from catalog.models import Environment
+    from catalog.selectors import environment_kube_contexts
 
     Environment.objects.create(name="stage", kube_context="staging")
     settings.KUBECONFIG = str(kube_sandbox.kubeconfig)
-    adapter = kubernetes_adapter()
+    adapter = kubernetes_adapter(contexts=environment_kube_contexts())
     assert adapter.deployment_get("stage", "shop", "cart").name == "cart"
 
 

@@ -14,13 +14,15 @@ import os
 import shutil
 from pathlib import Path
 
+from django.conf import settings
+
 from sandbox.registry import ProcessCommand, SandboxState, register_process
 
 HERE = Path(__file__).resolve().parent
-CLIENT_ID = "switchyard"
-# Development-only secret of the sandbox client; production reads OIDC_CLIENT_SECRET.
-CLIENT_SECRET = "switchyard-sandbox-oidc-secret"  # noqa: S105
-PROVIDER_ID = "sso"
+# The client the portal expects (settings.OIDC_SANDBOX_CLIENT): the portal never imports us.
+CLIENT_ID = settings.OIDC_SANDBOX_CLIENT["client_id"]
+CLIENT_SECRET = settings.OIDC_SANDBOX_CLIENT["secret"]
+PROVIDER_ID = settings.OIDC_SANDBOX_CLIENT["provider_id"]
 PASSWORD = "switchyard-demo"  # noqa: S105 - the sandbox identities' shared password
 CALLBACK_PATH = f"/accounts/oidc/{PROVIDER_ID}/login/callback/"
 

@@ -14,7 +14,7 @@ from apidocs.services import (
     api_version_fetch_from_repository,
 )
 from catalog.models import Component
-from portal.errors import PortalError
+from portal.errors import PermissionDenied, PortalError
 
 
 def component_lookup(ref: str) -> Component:
@@ -41,9 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("component", help="component name or entity ref")
         parser.add_argument("directory", nargs="?", help="local directory (the include root)")
         parser.add_argument(
-            "--github", metavar="PATH",
+            "--github",
+            metavar="PATH",
             help="fetch PATH of the component's repository through the GitHub integration",
-        )  # fmt: skip
+        )
         parser.add_argument("--ref", default="main", help="branch, tag or commit (with --github)")
         parser.add_argument("--name", default="protos", help="API definition name")
         parser.add_argument("--comment", default="Imported with import_protos")
@@ -68,15 +69,24 @@ class Command(BaseCommand):
             )
             if github:
                 version = api_version_fetch_from_repository(
-                    actor=None, api=definition, path=github, ref=ref,
-                    accept_breaking_reason=accept_breaking, actor_label=label,
-                )  # fmt: skip
+                    actor=None,
+                    api=definition,
+                    path=github,
+                    ref=ref,
+                    accept_breaking_reason=accept_breaking,
+                    actor_label=label,
+                )
                 files = version.files
             else:
                 version = api_version_create(
-                    actor=None, api=definition, files=files, comment=comment, source="command",
-                    accept_breaking_reason=accept_breaking, actor_label=label,
-                )  # fmt: skip
+                    actor=None,
+                    api=definition,
+                    files=files,
+                    comment=comment,
+                    source="command",
+                    accept_breaking_reason=accept_breaking,
+                    actor_label=label,
+                )
         except CompileFailed as error:
             raise CommandError(
                 "Compile errors:\n" + "\n".join(f"  {e}" for e in error.errors)
@@ -86,6 +96,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{error.message}\n{lines}\nRe-run with --accept-breaking REASON to store it."
             ) from None
-        except PortalError as error:
+        except (PermissionDenied, PortalError) as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Stored {version} ({len(files)} files).")

@@ -29,10 +29,26 @@ class Knob:
     lost_message: str = ""
     #: Argo CD self-heal reverts this change (it is part of the GitOps source).
     reverted_by_self_heal: bool = True
+    #: The guardrail in the admin: the fieldset's title, its ControlPolicy columns besides
+    #: `<policy_prefix>_enabled` / `_roles` (a tuple shows a (low, high) pair side by side, and
+    #: the form refuses low > high), and the columns that may be left empty (model default).
+    guardrail_title: str = ""
+    guardrail_fields: tuple = ()
+    guardrail_optional: tuple[str, ...] = ()
 
     def __init__(self):
         self.policy_prefix = self.policy_prefix or self.name
         self.permission = self.permission or f"deployments.change_{self.name}"
+
+    @property
+    def guardrail_layout(self) -> list:
+        """The admin fieldset's fields: enabled, the bounds, who may turn it."""
+        return [f"{self.policy_prefix}_enabled", *self.guardrail_fields,
+                f"{self.policy_prefix}_roles"]  # fmt: skip
+
+    @property
+    def guardrail_pairs(self) -> list[tuple[str, str]]:
+        return [entry for entry in self.guardrail_fields if isinstance(entry, tuple)]
 
     @property
     def template(self) -> str:
@@ -65,6 +81,10 @@ class Knob:
     def apply(self, kube: KubernetesPort, env: str, namespace: str, name: str, params) -> str:
         """Send the change through the adapter (no transaction open); returns what happened."""
         raise NotImplementedError
+
+    def guardrail_errors(self, data: dict) -> list[tuple[str, str]]:
+        """(field, message) for guardrail values the admin form must refuse, beyond low > high."""
+        return []
 
     def warnings(self, policy, info: DeploymentInfo | None) -> list[str]:
         """What would undo this change, said before the person acts (besides self-heal)."""

@@ -16,6 +16,9 @@ class CpuRequest(Knob):
     Changing the pod template rolls the pods, as `kubectl set resources` does."""
 
     name = "cpu_request"
+    guardrail_title = "CPU request (millicores)"
+    guardrail_fields = (("cpu_request_min", "cpu_request_max"),)
+    guardrail_optional = ("cpu_request_min", "cpu_request_max")
     label = "CPU request"
     verb = "change the CPU request of"
     fields = ("millicores",)

@@ -13,10 +13,24 @@ class Hpa(Knob):
     """The HorizontalPodAutoscaler's min/max replicas and CPU target."""
 
     name = "hpa"
+    guardrail_title = "Autoscaler (HPA)"
+    guardrail_fields = (
+        ("hpa_min_from", "hpa_min_to"),
+        ("hpa_max_from", "hpa_max_to"),
+        ("cpu_from", "cpu_to"),
+    )
     label = "Autoscaler change"
     verb = "change the autoscaler of"
     fields = ("min_replicas", "max_replicas", "target_cpu_utilization")
     permission = "deployments.change_hpa"
+
+    def guardrail_errors(self, data):
+        errors = []
+        if data.get("hpa_min_from") == 0:
+            errors.append(("hpa_min_from", "an autoscaler keeps at least 1 replica"))
+        if (data.get("cpu_to") or 0) > 100:
+            errors.append(("cpu_to", "CPU utilisation is a percentage (at most 100)"))
+        return errors
 
     def limits(self, policy):
         return {

@@ -5,6 +5,7 @@ class Restart(Knob):
     """Roll every pod, as `kubectl rollout restart` does."""
 
     name = "restart"
+    guardrail_title = "Restart"
     label = "Restart"
     verb = "restart"
     permission = "deployments.restart_deployment"

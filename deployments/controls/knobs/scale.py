@@ -9,6 +9,8 @@ class Scale(Knob):
     verb = "scale"
     fields = ("replicas",)
     policy_prefix = "replicas"  # the guardrail columns predate the registry
+    guardrail_title = "Replicas"
+    guardrail_fields = (("replicas_min", "replicas_max"),)
     permission = "deployments.scale_deployment"
 
     def limits(self, policy):

@@ -1,13 +1,21 @@
 """After a catalog import: store API versions of the API entities whose definition changed.
 
+Registered with the catalog's after-import hooks (`catalog.backstage.hooks`) in
+`ApidocsConfig.ready()`, so the catalog never imports apidocs.
+
 Runs after the import transaction has committed (the caller invokes it once the atomic block is
 done), one API at a time: an API whose definition does not compile, or that breaks its latest
 version, gets a warning in the ImportReport and leaves the catalog import in place.
 """
 
-from .mapping import EntityFields
-from .reader import Problem
-from .refs import key_str
+from catalog.backstage.mapping import EntityFields
+from catalog.backstage.reader import Problem
+from catalog.backstage.refs import key_str
+from catalog.models import Component
+from portal.errors import PermissionDenied, PortalError
+
+from .models import ApiVersion
+from .services import BreakingChangeRejected, CompileFailed, api_version_from_backstage
 
 API_SPEC_TYPES = ("grpc", "openapi")
 
@@ -18,10 +26,6 @@ def api_candidates(plan) -> list[tuple[EntityFields, int]]:
     Created APIs, APIs whose definition text changed, and APIs that have no stored version yet
     (a catalog imported before this step existed). Unchanged ones cost nothing but one query.
     """
-    from apidocs.models import ApiVersion
-
-    from ..models import Component
-
     ids = plan.key_to_id[Component]
     apis = [
         (entity, ids[entity.key])
@@ -48,11 +52,6 @@ def api_candidates(plan) -> list[tuple[EntityFields, int]]:
 
 def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> None:
     """Store a version for each candidate API; problems become `report.warnings`."""
-    from apidocs.services import BreakingChangeRejected, CompileFailed, api_version_from_backstage
-    from portal.errors import PortalError
-
-    from ..models import Component
-
     label = actor_label or "catalog-import"
     for entity, pk in api_candidates(plan):
         component = Component.objects.get(pk=pk)
@@ -90,7 +89,7 @@ def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> No
                 )
             )
             continue
-        except PortalError as error:
+        except (PermissionDenied, PortalError) as error:
             report.warnings.append(Problem(raw.file, line, f"{ref}: {error.message}"))
             continue
         if version is not None:

@@ -118,25 +118,45 @@ class Command(BaseCommand):
         everyone = [ControlPolicy.Role.OWNER_TEAM, ControlPolicy.Role.SRE]
         for env in Environment.objects.all():
             ControlPolicy.objects.get_or_create(
-                environment=env, component=None,
+                environment=env,
+                component=None,
                 defaults={
-                    "replicas_enabled": True, "replicas_min": 1 if not env.is_production else 2,
+                    "replicas_enabled": True,
+                    "replicas_min": 1 if not env.is_production else 2,
                     "replicas_max": 6 if not env.is_production else 12,
                     "replicas_roles": everyone
                     + ([] if env.is_production else [ControlPolicy.Role.OTHER_TEAMS]),
-                    "hpa_enabled": True, "hpa_roles": everyone,
+                    "hpa_enabled": True,
+                    "hpa_roles": everyone,
                     "restart_enabled": True,
                     "restart_roles": [ControlPolicy.Role.OWNER_LEAD, ControlPolicy.Role.SRE],
                 },
-            )  # fmt: skip
+            )
         keys = []
         for component in Component.objects.filter(parent__isnull=True, kind="service"):
             keys += [
-                TuningKey(component=component, key="log.sampling", kind="sampling", default=0.1,
-                          description="Share of requests whose logs are kept"),
-                TuningKey(component=component, key="checkout.new-flow", kind="toggle",
-                          default=False, description="Serve the new flow"),
-                TuningKey(component=component, key="http.timeout-ms", kind="int", default=2000,
-                          minimum=100, maximum=30000, description="Upstream call timeout"),
-            ]  # fmt: skip
+                TuningKey(
+                    component=component,
+                    key="log.sampling",
+                    kind="sampling",
+                    default=0.1,
+                    description="Share of requests whose logs are kept",
+                ),
+                TuningKey(
+                    component=component,
+                    key="checkout.new-flow",
+                    kind="toggle",
+                    default=False,
+                    description="Serve the new flow",
+                ),
+                TuningKey(
+                    component=component,
+                    key="http.timeout-ms",
+                    kind="int",
+                    default=2000,
+                    minimum=100,
+                    maximum=30000,
+                    description="Upstream call timeout",
+                ),
+            ]
         TuningKey.objects.bulk_create(keys, ignore_conflicts=True)

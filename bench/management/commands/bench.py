@@ -14,11 +14,11 @@ from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
+from bench import releases as bench_releases
+from bench.figures import Figure, combine, format_table, measure, page_getter
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Namespace
 from catalog.selectors import blast_radius
-from portal import bench_releases
-from portal.bench import Figure, combine, format_table, measure, page_getter
 
 CATALOG_TABLES = [
     "catalog_apirelation",

@@ -257,9 +257,9 @@ class SweepResult:
 
 def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
     """`releases_due` then `releases_sweep` (what beat's tick runs) over `count` releases."""
+    from catalog.demo import demo_service_names
     from deployments.releases.machine import release_poll_run, releases_due, releases_sweep
     from integrations.argocd import argocd_client
-    from sandbox.demo import demo_service_names
 
     services = -(-count // 3) + 2
     names = demo_service_names(services)
