@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from catalog.models import Component, Environment
 from deployments.models import Release
+from notifications.events import approval_requested_notify
 from oncall.gate import incident_gate_check
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError
@@ -83,6 +84,9 @@ def approval_create(
             },
             context=context,
         )
+        # The eligible approvers are told once the request is committed (outbox rows written
+        # then, delivered by Celery); robust: a failure there never fails the workflow's call.
+        transaction.on_commit(lambda: approval_requested_notify(request), robust=True)
     return request
 
 

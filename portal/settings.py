@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apidocs",
     "logs",
     "oncall",
+    "notifications",
     "bench",
     "demo",
     "sandbox",
@@ -253,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
+    "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
@@ -296,6 +298,20 @@ PAGERDUTY_TOKEN = env("PAGERDUTY_TOKEN", "switchyard-sandbox" if DEBUG else "")
 PAGERDUTY_EVENTS_URL = env("PAGERDUTY_EVENTS_URL", "")
 PAGERDUTY_TIMEOUT_SECONDS = float(env("PAGERDUTY_TIMEOUT_SECONDS", "3"))
 PAGERDUTY_CA_BUNDLE = env("PAGERDUTY_CA_BUNDLE", "")  # else the system's (and the sandbox's own)
+# Mail (notifications): the console in development, SMTP otherwise (EMAIL_HOST, EMAIL_PORT, ...).
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "switchyard@localhost")
 # "Open in Grafana Explore" links: the Grafana address and the uid of its Loki data source.
 GRAFANA_URL = env("GRAFANA_URL", "")
 GRAFANA_LOKI_DATASOURCE = env("GRAFANA_LOKI_DATASOURCE", "loki")

@@ -41,6 +41,7 @@ urlpatterns = [
     path("apis/", include("apidocs.urls")),
     path("logs/", include("logs.urls")),
     path("oncall/", include("oncall.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", include("approvals.api_urls")),
 ]
 

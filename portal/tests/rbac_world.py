@@ -38,7 +38,15 @@ PERSONAS = (
     "viewer",
     "anonymous",
 )
-PROJECT_APPS = ("portal", "catalog", "deployments", "approvals", "apidocs", "oncall")
+PROJECT_APPS = (
+    "portal",
+    "catalog",
+    "deployments",
+    "approvals",
+    "apidocs",
+    "oncall",
+    "notifications",
+)
 # Rows that change on every request whatever the answer: not part of "nothing changed".
 SNAPSHOT_SKIP = {"portal.auditevent", "portal.workerheartbeat"}
 
