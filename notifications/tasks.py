@@ -20,3 +20,11 @@ def recover() -> int:
     for pk in ids:
         deliver.delay(pk)
     return len(ids)
+
+
+@shared_task(name="notifications.remind")
+def remind() -> int:
+    """Beat: approvals about to expire, temporary overrides about to revert."""
+    from .events import reminders_send
+
+    return reminders_send()

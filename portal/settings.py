@@ -255,6 +255,7 @@ CELERY_BEAT_SCHEDULE = {
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
     "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
+    "notifications-remind": {"task": "notifications.remind", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.

@@ -160,3 +160,30 @@ def test_an_approval_created_by_the_workflow_is_announced_with_it(
     told = set(Notification.objects.filter(key=f"approval:{approval.pk}").values_list(
         "user__username", flat=True))  # fmt: skip
     assert told == {"leo", "sasha"}  # olivia asked for it
+
+
+def test_reminders_for_an_expiring_approval_and_a_reverting_override_are_said_once(
+    approval, team, ledger, environments
+):
+    from deployments.controls.models import TuningKey, TuningValue
+    from notifications.events import reminders_send
+
+    ApprovalRequest.objects.filter(pk=approval.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    key = TuningKey.objects.create(
+        component=ledger, key="log_sampling", kind="sampling", default=0.1
+    )
+    TuningValue.objects.create(
+        key=key, environment=environments["prod"], override_value=1.0,
+        override_until=timezone.now() + timedelta(minutes=3), override_by=team["sre"],
+    )  # fmt: skip
+    assert reminders_send() > 0
+    assert reminders_send() == 0  # beat runs again: nothing new
+    expiring = set(Notification.objects.filter(event="approval.expiring").values_list(
+        "user__username", flat=True))  # fmt: skip
+    reverting = set(Notification.objects.filter(event="override.reverting").values_list(
+        "user__username", flat=True))  # fmt: skip
+    assert expiring == {"olivia", "leo", "sasha"}
+    assert reverting == {"olivia", "leo", "sasha"}
+    assert Notification.objects.filter(title__contains="log_sampling of ledger in prod").exists()
