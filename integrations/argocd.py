@@ -76,6 +76,7 @@ class ArgoCDClient(Protocol):
     def application_get(self, name: str) -> Application: ...
     def application_sync(self, name: str, *, revision: str | None = None) -> None: ...
     def rollout_action(self, app: str, action: str) -> None: ...
+    def running_images(self, name: str) -> tuple[str, ...]: ...
 
 
 def rollout_status(obj: dict) -> RolloutStatus:
@@ -224,6 +225,20 @@ class RestArgoCDClient:
             images=tuple(status.get("summary", {}).get("images") or ()),
             rollout=rollout,
         )
+
+    def running_images(self, name: str) -> tuple[str, ...]:
+        """The images the application's healthy pods run now, from its resource tree (unlike
+        `images`, which also names the template of a rollout that is still on its way)."""
+        data = self._call(
+            "GET", f"/api/v1/applications/{name}/resource-tree", f"reading the pods of {name}"
+        )
+        found = {
+            image
+            for node in data.get("nodes") or []
+            if node.get("kind") == "Pod" and (node.get("health") or {}).get("status") == "Healthy"
+            for image in node.get("images") or []
+        }
+        return tuple(sorted(found))
 
     def application_sync(self, name: str, *, revision: str | None = None) -> None:
         """Start a sync operation (Argo CD refuses while another one runs)."""

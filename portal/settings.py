@@ -143,7 +143,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -265,8 +265,16 @@ INTEGRATION_URLS = {
     if (url := env(f"{system.upper()}_URL"))
 }
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
+# A dispatch whose answer was lost is never sent again: its run is looked for by run-name for
+# this long, then the release fails with what to check.
+GITHUB_DISPATCH_APPEAR_SECONDS = float(env("GITHUB_DISPATCH_APPEAR_SECONDS", "120"))
 # Threads one beat tick uses to poll active releases (PostgreSQL only; SQLite polls one by one).
 RELEASE_POLL_CONCURRENCY = int(env("RELEASE_POLL_CONCURRENCY", "8"))
+# A release's state read longer ago than this is stale: its page says so and turns Promote off
+# (the worker, beat or Argo CD is not answering). A decision re-reads Argo CD when its state is
+# older than RELEASE_FRESH_SECONDS (deployments/freshness.py).
+RELEASE_STALE_SECONDS = float(env("RELEASE_STALE_SECONDS", "20"))
+RELEASE_FRESH_SECONDS = float(env("RELEASE_FRESH_SECONDS", "2"))
 # Kubernetes: a kubeconfig with one context per environment (default: the sandbox's), or the pod's
 # service account. Not $KUBECONFIG, so that a developer's own clusters are never used by accident.
 KUBECONFIG = env("KUBERNETES_KUBECONFIG") or str(SANDBOX_DIR / "kubeconfig")

@@ -1,11 +1,12 @@
-"""Argo CD REST API: applications reconciled from the GitOps repository, with Argo Rollouts.
+"""Argo CD REST API: applications reconciled from the GitOps repository into the clusters.
 
 One Application per `apps/<service>/<environment>/values.yaml` at HEAD of the GitOps repository
 (`sandbox/gitops.py`), named `<service>-<environment>`, with an automated sync policy: a change
 at HEAD is noticed (OutOfSync), synced after REFRESH_SECONDS, the sync operation runs for
-SYNC_SECONDS, then the Rollout `<service>` gets the new image and steps through its strategy
-(`sandbox/rollouts.py`). Health follows the Rollout (Progressing, Suspended while paused, Healthy,
-Degraded after an abort). See docs/release-sandboxes.md.
+SYNC_SECONDS, then the rendered Rollout `<service>` is applied to the Kubernetes sandbox's
+cluster of that environment (`sandbox/argocd_apply.py`), whose Rollout controller steps it
+through its strategy. Sync status, health, images and the resource tree are read back from the
+live objects there. See docs/release-sandboxes.md.
 """
 
 import itertools
@@ -19,9 +20,12 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import argocd_apply as live
 from .gitops import gitops_repo
+from .kube_store import MERGE_PATCH, KubeError
+from .kubernetes import cluster_set
 from .registry import SandboxState, register
-from .rollouts import RolloutActionError, SimulatedRollouts, rollout_action_patch, rollout_actions
+from .rollouts import RolloutActionError, rollout_action_patch, rollout_actions
 from .web import (
     FaultKnobs,
     bearer_token,
@@ -36,7 +40,7 @@ SANDBOX_TOKEN = "switchyard-sandbox"
 ADMIN_PASSWORD = "sandbox"
 REFRESH_SECONDS = 1.0
 SYNC_SECONDS = 1.0
-NAMESPACE = "default"
+NAMESPACE = live.NAMESPACE
 _history_ids = itertools.count(1)
 
 
@@ -57,11 +61,6 @@ class AppState:
         return f"{self.service}-{self.environment}"
 
 
-def _image(values: dict) -> str:
-    image = values.get("image") or {}
-    return f"{image.get('repository', 'unknown')}:{image.get('tag', 'latest')}"
-
-
 def _desired(values: dict) -> dict:
     return {"image": values.get("image"), "rollout": values.get("rollout")}
 
@@ -72,6 +71,8 @@ class ArgoCDSandbox:
         self.apps: dict[str, AppState] = {}
         self.lock = threading.RLock()
         self.faults = FaultKnobs()
+        self.stopped = threading.Event()
+        self.actions_run: list[tuple[str, str]] = []  # (application, action), for tests
         self.tokens = {SANDBOX_TOKEN}
         self.url_map = Map(
             [
@@ -80,6 +81,7 @@ class ArgoCDSandbox:
                 Rule("/api/v1/applications/<name>", endpoint="get"),
                 Rule("/api/v1/applications/<name>/sync", endpoint="sync", methods=["POST"]),
                 Rule("/api/v1/applications/<name>/resource", endpoint="resource"),
+                Rule("/api/v1/applications/<name>/resource-tree", endpoint="tree"),
                 Rule(
                     "/api/v1/applications/<name>/resource/actions",
                     endpoint="actions",
@@ -89,14 +91,9 @@ class ArgoCDSandbox:
             ]
         )
 
-    @property
-    def rollouts(self):
-        store = self.state.shared.get("rollouts")
-        if store is None:
-            store = self.state.shared.setdefault(
-                "rollouts", SimulatedRollouts(lambda: time_scale(self.state))
-            )
-        return store
+    def cluster(self, app: AppState):
+        """The Kubernetes sandbox's cluster of the application's destination (its environment)."""
+        return cluster_set(self.state).ensure(app.environment)
 
     def wsgi(self):
         return wsgi_app(self.handle, self.faults, self.rate_limited, self.failed)
@@ -121,14 +118,42 @@ class ArgoCDSandbox:
 
     # ---- the controller ---------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Apply what the repository held when the sandbox started; later commits get synced."""
+        with self.lock:
+            if self.apps:
+                return
+            repo = gitops_repo(self.state)
+            now = time.time()
+            initial_head, initial = repo.applications(repo.initial_head)
+            for (service, environment), values in initial.items():
+                app = AppState(service=service, environment=environment, created=now)
+                self.apps[app.name] = app
+                manifest = live.render(app.name, service, values)
+                self.cluster(app).create("rollouts", NAMESPACE, manifest, advance=False)
+                operation = {"values": values, "revision": initial_head, "started": now}
+                self.sync_finish(app, operation, now, applied=True)
+            for cluster in cluster_set(self.state).all():
+                cluster.settle()
+            self.head = repo.head()
+        threading.Thread(
+            target=self.controller, name="sandbox-argocd-controller", daemon=True
+        ).start()
+
+    def controller(self) -> None:
+        """Reconcile in the background, as Argo CD's application controller does, so that a
+        commit reaches the cluster whether or not anyone is asking Argo CD."""
+        while not self.stopped.wait(
+            min(REFRESH_SECONDS, SYNC_SECONDS) * time_scale(self.state) / 4
+        ):
+            with self.lock:
+                self.refresh(time.time())
+
     def refresh(self, now: float) -> None:
         """Notice changes at HEAD, start and finish sync operations."""
         repo = gitops_repo(self.state)
         if not self.apps:
-            # Start from what was deployed when the sandbox started; later commits get synced.
-            initial_head, initial = repo.applications(repo.initial_head)
-            for (service, environment), values in initial.items():
-                self.app_create(service, environment, values, initial_head, now)
+            self.start()
         head, desired = repo.applications()
         scale = time_scale(self.state)
         self.head = head
@@ -164,15 +189,10 @@ class ArgoCDSandbox:
             "initiated_by": by,
         }
 
-    def sync_finish(self, app: AppState, operation: dict, now: float) -> None:
+    def sync_finish(self, app: AppState, operation: dict, now: float, applied=False) -> None:
         values = operation["values"]
-        self.rollouts.rollout_apply(
-            cluster=app.environment,
-            namespace=NAMESPACE,
-            name=app.service,
-            image=_image(values),
-            config=values.get("rollout") or {},
-        )
+        if not applied:
+            live.apply(self.cluster(app), live.render(app.name, app.service, values))
         operation.update(phase="Succeeded", finished=now)
         operation.setdefault("initiated_by", "automated")
         app.operation = operation
@@ -198,9 +218,7 @@ class ArgoCDSandbox:
         return app
 
     def rollout(self, app: AppState) -> dict:
-        found = self.rollouts.rollout_get(
-            cluster=app.environment, namespace=NAMESPACE, name=app.service
-        )
+        found = live.live_rollout(self.cluster(app), app.service)
         if found is None:
             raise NotFound()
         return found
@@ -216,24 +234,16 @@ class ArgoCDSandbox:
         }
 
     def application(self, app: AppState) -> dict:
-        rollout = self.rollout(app)
+        cluster = self.cluster(app)
+        rollout = live.live_rollout(cluster, app.service)
         _, desired = gitops_repo(self.state).applications()
         values = desired.get((app.service, app.environment), {})
-        in_sync = _desired(values) == app.synced_values
-        running = app.operation and app.operation["phase"] == "Running"
-        health = {
-            "Progressing": "Progressing",
-            "Paused": "Suspended",
-            "Healthy": "Healthy",
-            "Degraded": "Degraded",
-        }.get(rollout["status"].get("phase"), "Unknown")
-        health_message = rollout["status"].get("message", "")
-        if running:
+        in_sync = live.in_sync(rollout, live.render(app.name, app.service, values))
+        health, health_message = live.health(rollout)
+        if app.operation and app.operation["phase"] == "Running":
             health = "Progressing"
         destination = {"name": app.environment, "namespace": NAMESPACE}
-        data = {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
+        data = {  # the API answers without apiVersion and kind (not in its swagger)
             "metadata": {
                 "name": app.name,
                 "namespace": "argocd",
@@ -262,7 +272,7 @@ class ArgoCDSandbox:
                 },
                 "health": {"status": health, "message": health_message},
                 "resources": self.resources(app, rollout, in_sync, health),
-                "summary": {"images": [_image(values)]},
+                "summary": {"images": live.images(cluster, rollout)},
                 "history": app.history,
                 "reconciledAt": rfc3339(time.time()),
                 "sourceType": "Helm",
@@ -290,31 +300,19 @@ class ArgoCDSandbox:
             state["finishedAt"] = rfc3339(operation["finished"])
         return state
 
-    def resources(self, app: AppState, rollout: dict, in_sync: bool, health: str) -> list:
-        sync = "Synced" if in_sync else "OutOfSync"
-        rows = [
+    def resources(self, app: AppState, rollout: dict | None, in_sync: bool, health: str) -> list:
+        message = ((rollout or {}).get("status") or {}).get("message", "")
+        return [
             {
                 "group": "argoproj.io",
                 "version": "v1alpha1",
                 "kind": "Rollout",
                 "namespace": NAMESPACE,
                 "name": app.service,
-                "status": sync,
-                "health": {"status": health, "message": rollout["status"].get("message", "")},
+                "status": "Synced" if in_sync else "OutOfSync",
+                "health": {"status": health, "message": message},
             }
         ]
-        for suffix in ("", "-active", "-preview"):
-            rows.append(
-                {
-                    "version": "v1",
-                    "kind": "Service",
-                    "namespace": NAMESPACE,
-                    "name": f"{app.service}{suffix}",
-                    "status": "Synced",
-                    "health": {"status": "Healthy"},
-                }
-            )
-        return rows
 
     # ---- endpoints --------------------------------------------------------------------------
 
@@ -393,10 +391,26 @@ class ArgoCDSandbox:
             patch = rollout_action_patch(rollout, str(action), time.time())
         except RolloutActionError as exc:
             return rpc_error(400, 9, str(exc))
-        self.rollouts.rollout_patch(
-            cluster=app.environment, namespace=NAMESPACE, name=app.service, patch=patch
-        )
+        cluster = self.cluster(app)
+        self.actions_run.append((app.name, str(action)))
+        try:
+            for part in ("spec", "status"):
+                if part in patch:
+                    body = json.dumps({part: patch[part]}).encode()
+                    subresource = "status" if part == "status" else ""
+                    cluster.patch(
+                        "rollouts", NAMESPACE, app.service, MERGE_PATCH, body,
+                        subresource=subresource,
+                    )  # fmt: skip
+        except KubeError as exc:
+            return rpc_error(exc.code, 13, exc.message)
         return json_response({})
+
+    def do_tree(self, request: Request, name: str) -> Response:
+        app = self.app_find(name)
+        cluster = self.cluster(app)
+        nodes = live.tree_nodes(cluster, live.live_rollout(cluster, app.service))
+        return json_response({"nodes": nodes})
 
     def ctl_app(self, request: Request, name: str) -> Response:
         body = request_json(request)
@@ -441,6 +455,10 @@ def _copy_path(source, target: dict, path: list[str]) -> None:
 def create_app(state: SandboxState):
     sandbox = ArgoCDSandbox(state)
     state.shared["argocd"] = sandbox
+    # Once every server is up (the Kubernetes one has seeded its clusters), apply the
+    # repository's applications, so that kubectl shows them before anyone asks Argo CD.
+    state.shared.setdefault("on_start", []).append(sandbox.start)
+    state.shared.setdefault("on_stop", []).append(sandbox.stopped.set)
     return sandbox.wsgi()
 
 

@@ -212,6 +212,14 @@ def table_columns(plural: str) -> list[dict]:
             _column("Age"),
         ],
         "configmaps": [name, _column("Data", "integer"), _column("Age")],
+        "services": [
+            name,
+            _column("Type"),
+            _column("Cluster-IP"),
+            _column("Ports"),
+            _column("Age"),
+        ],
+        "jobs": [name, _column("Status"), _column("Completions"), _column("Age")],
         "secrets": [name, _column("Type"), _column("Data", "integer"), _column("Age")],
         "namespaces": [name, _column("Status"), _column("Age")],
         "rollouts": [
@@ -280,6 +288,14 @@ def table_cells(plural: str, obj: dict) -> list:
         return [meta["name"], obj.get("type", "Opaque"), len(obj.get("data") or {}), created]
     if plural == "namespaces":
         return [meta["name"], status.get("phase", "Active"), created]
+    if plural == "services":
+        ports = ",".join(
+            f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []
+        )
+        return [meta["name"], spec.get("type", "ClusterIP"), "<none>", ports or "<none>", created]
+    if plural == "jobs":
+        done = status.get("succeeded", 0)
+        return [meta["name"], "Complete" if done else "Running", f"{done}/1", created]
     return [
         meta["name"],
         spec.get("replicas", 1),

@@ -84,8 +84,11 @@ def _condition(kind: str, status: bool, reason: str, message: str, at: str, old:
 class Cluster:
     """A simulated cluster named after its environment."""
 
-    def __init__(self, name: str, *, ready_delay: float = 2.0, step_delay: float = 1.0):
+    def __init__(
+        self, name: str, *, ready_delay: float = 2.0, step_delay: float = 1.0, time_scale=None
+    ):
         self.name = name
+        self.time_scale = time_scale  # a callable: the sandbox's clock scale (default 1)
         self.store = Store()
         self.ready_delay = ready_delay
         self.step_delay = step_delay
@@ -94,7 +97,8 @@ class Cluster:
         self._dirty: set[tuple[str, str]] = set()
         self._dirty_all = True
         self._hpa_at = 0.0
-        self._rollout_step_at: dict[tuple[str, str], float] = {}
+        self._rollouts_active: set[tuple[str, str]] = set()
+        self._rollouts_all = True
         self._random = random.Random(name)
 
     @property
@@ -226,6 +230,12 @@ class Cluster:
         rtype = BY_PLURAL[plural]
         name = name or (obj.get("metadata") or {}).get("name", "")
         spec = obj.get("spec")
+        if plural == "jobs":
+            containers = (((spec or {}).get("template") or {}).get("spec") or {}).get("containers")
+            if not containers:
+                raise invalid(
+                    rtype, name, "spec.template.spec.containers", containers, "Required value"
+                )
         if plural in {"deployments", "rollouts", "replicasets"}:
             if not isinstance(spec, dict):
                 raise invalid(rtype, name, "spec", spec, "spec is required")
@@ -316,15 +326,31 @@ class Cluster:
                 deployment = self.store.find("deployments", *self._dirty.pop())
                 if deployment is not None:
                     self._reconcile_deployment(deployment, now)
-            for rollout in self.store.list("rollouts"):
-                self._reconcile_rollout(rollout, now)
+            self._advance_rollouts(now)
+
+    def _advance_rollouts(self, now: float) -> None:
+        from .kube_rollouts import rollout_advance
+
+        if self._rollouts_all:
+            self._rollouts_all = False
+            self._rollouts_active = {
+                (r["metadata"]["namespace"], r["metadata"]["name"])
+                for r in self.store.list("rollouts")
+            }
+        for key in list(self._rollouts_active):
+            rollout = self.store.find("rollouts", *key)
+            if rollout is None or rollout_advance(self, rollout, now):
+                self._rollouts_active.discard(key)
 
     def touch(self, plural: str, namespace: str, name: str) -> None:
         """Note a write so that the next advance() reconciles what depends on it."""
         if plural == "deployments":
             self._dirty.add((namespace, name))
+        elif plural == "rollouts":
+            self._rollouts_active.add((namespace, name))
         elif plural in {"pods", "replicasets"}:
             self._dirty_all = True
+            self._rollouts_all = True
         elif plural == "horizontalpodautoscalers":
             self._hpa_at = 0.0  # reconcile autoscalers on the next advance()
 
@@ -336,7 +362,7 @@ class Cluster:
                 self._pod_ready_at = {
                     key: (0.0, owner) for key, (_, owner) in self._pod_ready_at.items()
                 }
-                self._rollout_step_at = dict.fromkeys(self._rollout_step_at, 0.0)
+                self._rollouts_all = True
                 before = self.store.resource_version
                 self.advance(time.time() + 3600)
                 if self.store.resource_version == before:
@@ -352,7 +378,10 @@ class Cluster:
             if pod is not None:
                 self._set_pod_running(pod, ready_at)
                 self.store.update("pods", *key, pod, subresource="status", check_version=False)
-                self._dirty.add(owner)
+                if owner[0] == "rollouts":
+                    self._rollouts_active.add(owner[1:])
+                else:
+                    self._dirty.add(owner)
 
     def _reconcile_deployment(self, deployment: dict, now: float) -> None:
         from .kube_pods import pod_manifest, replicaset_manifest
@@ -375,7 +404,7 @@ class Cluster:
         new_pods = self.store.list("pods", namespace, owner_uid=new_uid)
         for index in range(desired - len(new_pods)):
             pod = self.store.create("pods", namespace, pod_manifest(new_rs, self._random))
-            ready_at = now + self.ready_delay * (index + 1) / 2
+            ready_at = now + self.pod_delay() * (index + 1) / 2
             self._pod_ready_at[(namespace, pod["metadata"]["name"])] = (
                 ready_at,
                 (namespace, meta["name"]),
@@ -601,23 +630,37 @@ class Cluster:
             )
         return metrics
 
-    def _reconcile_rollout(self, rollout: dict, now: float) -> None:
-        from .kube_rollouts import reconcile_rollout
+    def rollout_scale(self) -> float:
+        """How the Rollout controller's durations are scaled (the sandbox's time scale)."""
+        return (self.time_scale() if self.time_scale else 1.0) * self.step_delay
 
-        key = (rollout["metadata"]["namespace"], rollout["metadata"]["name"])
-        status, stepped = reconcile_rollout(
-            rollout, now, self._rollout_step_at.get(key, 0.0), self.step_delay
-        )
-        if stepped:
-            self._rollout_step_at[key] = now
-        if status != rollout.get("status"):
-            self.store.update(
-                "rollouts",
-                *key,
-                rollout | {"status": status},
-                subresource="status",
-                check_version=False,
-            )
+    def pod_delay(self) -> float:
+        """How long a new pod takes to become ready."""
+        return (self.time_scale() if self.time_scale else 1.0) * self.ready_delay
+
+    def replicaset_run(
+        self, rs: dict, count: int, now: float, owner: tuple, *, older_than: str = ""
+    ) -> bool:
+        """Give a Rollout's ReplicaSet `count` pods (pods created before `older_than`, a
+        restart, are replaced); True when it has them all ready."""
+        from .kube_pods import pod_manifest
+
+        namespace = rs["metadata"]["namespace"]
+        pods = self.store.list("pods", namespace, owner_uid=rs["metadata"]["uid"])
+        for pod in [p for p in pods if p["metadata"]["creationTimestamp"] < older_than]:
+            self.store.delete("pods", namespace, pod["metadata"]["name"])
+            pods.remove(pod)
+        for index in range(count - len(pods)):
+            pod = self.store.create("pods", namespace, pod_manifest(rs, self._random))
+            ready_at = now + self.pod_delay() * (index + 1) / 2
+            self._pod_ready_at[(namespace, pod["metadata"]["name"])] = (ready_at, owner)
+            pods.append(pod)
+        for pod in sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"])[count:]:
+            self.store.delete("pods", namespace, pod["metadata"]["name"])
+            self._pod_ready_at.pop((namespace, pod["metadata"]["name"]), None)
+        pods = self.store.list("pods", namespace, owner_uid=rs["metadata"]["uid"])
+        self._update_replicaset(rs, pods, count)
+        return len(pods) == count and all(self._pod_ready(p) for p in pods)
 
 
 def _request_quantity(containers: list, resource: str) -> float:

@@ -1,171 +1,113 @@
-"""A small Argo Rollouts controller: canary steps, pauses, promote, promote-full and abort.
+"""The Argo Rollouts controller of a simulated cluster: Rollout objects stored in the cluster.
 
-It reads and writes the same fields as the real controller (status.currentStepIndex,
-pauseConditions, controllerPause, abort, promoteFull, stableRS, currentPodHash and
-canary.weights), so that whatever drives a Rollout here (kubectl-argo-rollouts style merge patches
-on the status subresource, Argo CD resource actions) sees the behaviour it expects. Pods are not
-simulated for Rollouts: replica counts follow spec.replicas and the canary weight.
+The stepping (canary weights, pauses, blue-green, abort, promote) is `sandbox/rollouts.py`'s,
+applied to the stored objects; this module writes the results back through the store (the
+status subresource, and the controller's bookkeeping annotations) and runs the pods: one
+ReplicaSet per pod-template hash, owned by the Rollout, with as many pods as the strategy gives
+that revision now (canary: the weight's share of the replicas, the rest stable; blue-green:
+active and preview both full while they differ; aborted: stable only).
 """
 
-import copy
-import hashlib
-import json
 import math
 
-from .kube_store import now_iso, selector_string
+from .kube_store import clone, now_iso
+
+ROLLOUT_HASH = "rollouts-pod-template-hash"
 
 
-def _weight_at(steps: list[dict], index: int) -> int:
-    weight = 0
-    for step in steps[:index]:
-        if "setWeight" in step:
-            weight = int(step["setWeight"])
-    return weight
+def rollout_advance(cluster, rollout: dict, now: float) -> bool:
+    """Reconcile one stored Rollout at `now`; True when it has settled (nothing to wait for)."""
+    from .rollouts import rollout_reconcile
 
-
-def reconcile_rollout(rollout: dict, now: float, step_at: float, step_delay: float):
-    """Return (new status, whether a step was taken) for one Rollout at time `now`."""
-    from .kube_cluster import parse_duration, template_hash
-
-    spec = rollout["spec"]
-    status = copy.deepcopy(rollout.get("status") or {})
-    canary = (spec.get("strategy") or {}).get("canary") or {}
-    steps = canary.get("steps") or []
-    pod_hash = template_hash(spec.get("template") or {})
-    at = now_iso(now)
-    stepped = False
-    status["currentStepHash"] = hashlib.sha256(json.dumps(steps).encode()).hexdigest()[:10]
-    if not status.get("stableRS"):
-        status.update(stableRS=pod_hash, currentPodHash=pod_hash, currentStepIndex=len(steps))
-    elif status.get("currentPodHash") != pod_hash:
-        for field in ("abort", "abortedAt", "pauseConditions", "controllerPause", "promoteFull"):
-            status.pop(field, None)
-        status.update(currentPodHash=pod_hash, currentStepIndex=0)
-        stepped = True
-    index = status.get("currentStepIndex") or 0
-    if status["currentPodHash"] == status["stableRS"]:
-        status.update(phase="Healthy", message="", currentStepIndex=len(steps))
-        status.pop("promoteFull", None)
-    elif status.get("abort"):
-        status.setdefault("abortedAt", at)
-        status.pop("pauseConditions", None)
-        status.update(
-            phase="Degraded",
-            message=f"RolloutAborted: Rollout aborted update to revision {pod_hash}",
-        )
-    elif status.get("promoteFull") or index >= len(steps) and now - step_at >= step_delay:
-        for field in ("promoteFull", "pauseConditions", "controllerPause"):
-            status.pop(field, None)
-        status.update(stableRS=pod_hash, currentStepIndex=len(steps), phase="Healthy", message="")
-        stepped = True
-    elif spec.get("paused"):
-        status.update(phase="Paused", message="manually paused")
-    elif status.get("pauseConditions"):
-        duration = (steps[index].get("pause") or {}).get("duration") if index < len(steps) else None
-        started = status["pauseConditions"][0].get("startTime")
-        status.update(phase="Paused", message="CanaryPauseStep")
-        if duration is not None and started and now - _epoch(started) >= parse_duration(duration):
-            status.pop("pauseConditions")
-            status.update(
-                controllerPause=False,
-                currentStepIndex=index + 1,
-                phase="Progressing",
-                message="more replicas need to be updated",
-            )
-            stepped = True
-    elif status.get("controllerPause"):
-        # Someone cleared the pause conditions (promote / resume): the pause step is done.
-        status.update(
-            controllerPause=False, currentStepIndex=index + 1, phase="Progressing", message=""
-        )
-        stepped = True
-    elif index < len(steps) and now - step_at >= step_delay:
-        step = steps[index]
-        if "pause" in step:
-            status.update(
-                pauseConditions=[{"reason": "CanaryPauseStep", "startTime": at}],
-                controllerPause=True,
-                phase="Paused",
-                message="CanaryPauseStep",
-            )
-        else:
-            status.update(
-                currentStepIndex=index + 1,
-                phase="Progressing",
-                message="more replicas need to be updated",
-            )
-        stepped = True
-    elif status.get("phase") not in {"Progressing", "Paused"}:
-        status.update(phase="Progressing", message="more replicas need to be updated")
-    _counts(status, spec, steps)
-    status["observedGeneration"] = str(rollout["metadata"].get("generation", 1))
-    status["selector"] = selector_string(spec.get("selector"))
-    restart_at = spec.get("restartAt")
-    if restart_at and _epoch(restart_at) <= now:
-        status["restartedAt"] = restart_at
-    status["conditions"] = _conditions(status, rollout.get("status") or {}, at)
-    return status, stepped
-
-
-def _counts(status: dict, spec: dict, steps: list[dict]) -> None:
-    replicas = spec.get("replicas", 1)
-    promoted = status["currentPodHash"] == status["stableRS"]
-    weight = 100 if promoted else _weight_at(steps, status.get("currentStepIndex") or 0)
-    if status.get("abort"):
-        weight = 0
-    canary_pods = replicas if promoted else math.ceil(replicas * weight / 100)
-    stable_pods = 0 if promoted else replicas
-    status["canary"] = {
-        "weights": {
-            "canary": {"podTemplateHash": status["currentPodHash"], "weight": weight},
-            "stable": {"podTemplateHash": status["stableRS"], "weight": 100 - weight},
-        }
-    }
-    status.update(
-        replicas=canary_pods + stable_pods,
-        updatedReplicas=canary_pods,
-        readyReplicas=canary_pods + stable_pods,
-        availableReplicas=canary_pods + stable_pods,
-        HPAReplicas=replicas,
+    meta = rollout["metadata"]
+    key = (meta["namespace"], meta["name"])
+    work = rollout_reconcile(clone(rollout), now, cluster.rollout_scale())
+    restart_at = work["spec"].get("restartAt")
+    if restart_at and restart_at <= now_iso(now):
+        work["status"]["restartedAt"] = restart_at  # its pods are replaced below
+    store = cluster.store
+    if work["metadata"].get("annotations") != meta.get("annotations"):
+        fresh = store.get("rollouts", *key)
+        fresh["metadata"]["annotations"] = work["metadata"]["annotations"]
+        store.update("rollouts", *key, fresh, check_version=False)
+    if work["status"] != rollout.get("status"):
+        fresh = store.get("rollouts", *key)
+        store.update(
+            "rollouts", *key, fresh | {"status": work["status"]}, subresource="status",
+            check_version=False,
+        )  # fmt: skip
+    converged = rollout_pods(cluster, work, now)
+    status = work["status"]
+    done = status.get("phase") in {"Healthy", "Degraded"} or (
+        status.get("phase") == "Paused" and not _timed_pause(work)
     )
+    return done and converged
 
 
-def _conditions(status: dict, old: dict, at: str) -> list[dict]:
-    previous = {c["type"]: c for c in old.get("conditions") or []}
-    healthy = status["phase"] == "Healthy"
-    paused = status["phase"] == "Paused"
-    wanted = [
-        ("Available", True, "AvailableReason", "Rollout has minimum availability"),
-        (
-            "Progressing",
-            True,
-            "NewReplicaSetAvailable" if healthy else "ReplicaSetUpdated",
-            "Rollout is healthy" if healthy else "Rollout is progressing",
-        ),
-        ("Paused", paused, "RolloutPaused" if paused else "RolloutResumed", status["message"]),
-        ("Healthy", healthy, "RolloutHealthy" if healthy else "RolloutHealthyIncomplete", ""),
-    ]
-    conditions = []
-    for kind, value, reason, message in wanted:
-        text = "True" if value else "False"
-        old_condition = previous.get(kind)
-        same = old_condition and old_condition["status"] == text
-        conditions.append(
-            {
-                "type": kind,
-                "status": text,
-                "reason": reason,
-                "message": message,
-                "lastUpdateTime": at,
-                "lastTransitionTime": old_condition["lastTransitionTime"] if same else at,
-            }
-        )
-        if same and old_condition["reason"] == reason and old_condition["message"] == message:
-            conditions[-1]["lastUpdateTime"] = old_condition["lastUpdateTime"]
-    return conditions
+def _timed_pause(rollout: dict) -> bool:
+    from .rollouts import canary_steps
+
+    steps = canary_steps(rollout)
+    if steps is None:
+        return rollout["spec"]["strategy"]["blueGreen"].get("autoPromotionSeconds") is not None
+    index = int(rollout["status"].get("currentStepIndex", 0))
+    step = steps[index] if index < len(steps) else {}
+    return bool((step.get("pause") or {}).get("duration"))
 
 
-def _epoch(stamp: str) -> float:
-    from datetime import datetime
+def wanted_pods(rollout: dict) -> dict[str, int]:
+    """Pods per pod-template hash that the Rollout's strategy asks for now."""
+    spec, status = rollout["spec"], rollout.get("status") or {}
+    replicas = spec.get("replicas", 1)
+    stable, current = status.get("stableRS"), status.get("currentPodHash")
+    if not current:
+        return {}
+    if not stable or stable == current:
+        return {current: replicas}
+    if "blueGreen" in (spec.get("strategy") or {}):
+        return {stable: replicas, current: 0 if status.get("abort") else replicas}
+    weights = (status.get("canary") or {}).get("weights") or {}
+    weight = 0 if status.get("abort") else (weights.get("canary") or {}).get("weight", 0)
+    canary = math.ceil(replicas * weight / 100)
+    return {current: canary, stable: max(0, replicas - canary)}
 
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+def traffic_weights(rollout: dict) -> dict[str, int]:
+    """Per pod-template hash, the percentage of requests it serves now."""
+    status = rollout.get("status") or {}
+    stable, current = status.get("stableRS"), status.get("currentPodHash")
+    if not stable or stable == current:
+        return {current: 100} if current else {}
+    if "blueGreen" in (rollout["spec"].get("strategy") or {}):
+        active = (status.get("blueGreen") or {}).get("activeSelector") or stable
+        return {active: 100}
+    weights = (status.get("canary") or {}).get("weights") or {}
+    weight = 0 if status.get("abort") else (weights.get("canary") or {}).get("weight", 0)
+    return {current: weight, stable: 100 - weight}
+
+
+def rollout_pods(cluster, rollout: dict, now: float) -> bool:
+    """Create and delete the Rollout's ReplicaSets' pods to match; True when all are ready."""
+    from .kube_pods import replicaset_manifest
+
+    meta = rollout["metadata"]
+    namespace, uid = meta["namespace"], meta["uid"]
+    store = cluster.store
+    owned = {
+        rs["metadata"]["labels"].get(ROLLOUT_HASH): rs
+        for rs in store.list("replicasets", namespace, owner_uid=uid)
+    }
+    wanted = wanted_pods(rollout)
+    current = (rollout.get("status") or {}).get("currentPodHash")
+    if current and current not in owned:
+        revision = meta.get("annotations", {}).get("rollout.argoproj.io/revision", "1")
+        manifest = replicaset_manifest(rollout, current, int(revision))
+        manifest["metadata"]["labels"][ROLLOUT_HASH] = current
+        owned[current] = store.create("replicasets", namespace, manifest)
+    converged = True
+    restarted = (rollout.get("status") or {}).get("restartedAt", "")
+    for pod_hash, rs in owned.items():
+        count = wanted.get(pod_hash, 0)
+        owner = ("rollouts", namespace, meta["name"])
+        converged &= cluster.replicaset_run(rs, count, now, owner, older_than=restarted)
+    return converged

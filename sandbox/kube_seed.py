@@ -111,11 +111,14 @@ def secret_manifest(name: str, keys: list[str]) -> dict:
     }
 
 
-def hpa_manifest(name: str, target: str, *, minimum: int, maximum: int, cpu: int = 70) -> dict:
+def hpa_manifest(
+    name: str, target: str, *, minimum: int, maximum: int, cpu: int = 70, kind: str = "Deployment"
+) -> dict:
+    api_version = "argoproj.io/v1alpha1" if kind == "Rollout" else "apps/v1"
     return {
         "metadata": {"name": name},
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "scaleTargetRef": {"apiVersion": api_version, "kind": kind, "name": target},
             "minReplicas": minimum,
             "maxReplicas": maximum,
             "metrics": [
@@ -141,8 +144,11 @@ def service_add(
     replicas: int = 2,
     hpa: tuple[int, int, int] | None = None,
     rollout: str = "",
+    managed: bool = False,
 ) -> None:
     """Create what a service has in a cluster: Secret, ConfigMap, Deployment, HPA, Rollout.
+    `managed`: Argo CD applies the workload (a Rollout named `name`) from the GitOps repository,
+    so only its Secret, ConfigMap and HPA are made here.
     Controllers have not run yet: call cluster.settle() (converged) or cluster.advance()."""
     component = component or name
     image = f"registry.example.com/{component}:{version}"
@@ -153,17 +159,15 @@ def service_add(
     cluster.create(
         "configmaps", namespace, configmap_manifest(f"{name}-runtime", runtime), advance=False
     )
-    manifest = deployment_manifest(name, image=image, replicas=replicas)
-    cluster.create("deployments", namespace, manifest, advance=False)
+    if not managed:
+        manifest = deployment_manifest(name, image=image, replicas=replicas)
+        cluster.create("deployments", namespace, manifest, advance=False)
     if hpa:
         minimum, maximum, cpu = hpa
-        cluster.create(
-            "horizontalpodautoscalers",
-            namespace,
-            hpa_manifest(name, name, minimum=minimum, maximum=maximum, cpu=cpu),
-            advance=False,
-        )
-    if rollout:
+        kind = "Rollout" if managed else "Deployment"
+        manifest = hpa_manifest(name, name, minimum=minimum, maximum=maximum, cpu=cpu, kind=kind)
+        cluster.create("horizontalpodautoscalers", namespace, manifest, advance=False)
+    if rollout and not managed:
         cluster.create("rollouts", namespace, rollout_manifest(rollout, image=image), advance=False)
 
 
@@ -171,9 +175,10 @@ def _number(text: str, modulo: int) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest(), 16) % modulo
 
 
-def seed_from_catalog(clusters) -> int:
+def seed_from_catalog(clusters, managed: set[tuple[str, str]] = frozenset()) -> int:
     """One cluster per Environment; each ComponentEnvironment with a kube_deployment becomes a
-    service in environment.kube_namespace. Returns how many services were created."""
+    service in environment.kube_namespace. `managed` holds the (service, environment) pairs
+    whose workload Argo CD applies from the GitOps repository. Returns how many services."""
     from catalog.models import ComponentEnvironment, Environment
 
     for environment in Environment.objects.all():
@@ -208,6 +213,7 @@ def seed_from_catalog(clusters) -> int:
             replicas=2 + _number(seed, 2),
             hpa=hpa,
             rollout=row.kube_rollout,
+            managed=(row.kube_deployment, row.environment.name) in managed,
         )
         count += 1
     for cluster in clusters.all():

@@ -49,6 +49,8 @@ RESOURCE_TYPES = [
     ResourceType("namespaces", "Namespace", "", "v1", "namespace", ("ns",), False, ("status",), ()),
     ResourceType("pods", "Pod", "", "v1", "pod", ("po",), subresources=("status",)),
     ResourceType("configmaps", "ConfigMap", "", "v1", "configmap", ("cm",), categories=()),
+    ResourceType("services", "Service", "", "v1", "service", ("svc",), subresources=("status",)),
+    ResourceType("jobs", "Job", "batch", "v1", "job", (), subresources=("status",)),
     ResourceType("secrets", "Secret", "", "v1", "secret", (), categories=()),
     ResourceType(
         "deployments", "Deployment", "apps", "v1", "deployment", ("deploy",),

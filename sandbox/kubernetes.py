@@ -28,6 +28,7 @@ from .kube_api import (
 from .kube_cluster import Cluster
 from .kube_store import BY_PLURAL, KubeError
 from .registry import SandboxState, register
+from .web import time_scale
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,13 @@ WATCH_POLL_SECONDS = 0.25
 class ClusterSet:
     """The simulated clusters of one sandbox, and the kubeconfig that points at them."""
 
-    def __init__(self, base_url: str, kubeconfig: Path | None = None, *, ready_delay=2.0):
+    def __init__(
+        self, base_url: str, kubeconfig: Path | None = None, *, ready_delay=2.0, time_scale=None
+    ):
         self.base_url = base_url.rstrip("/")
         self.kubeconfig = kubeconfig
         self.ready_delay = ready_delay
+        self.time_scale = time_scale
         self._clusters: dict[str, Cluster] = {}
         self._contexts: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
@@ -49,7 +53,9 @@ class ClusterSet:
         """Create the cluster for environment `name` (idempotent) and rewrite the kubeconfig."""
         with self._lock:
             if name not in self._clusters:
-                self._clusters[name] = Cluster(name, ready_delay=self.ready_delay)
+                self._clusters[name] = Cluster(
+                    name, ready_delay=self.ready_delay, time_scale=self.time_scale
+                )
                 self._contexts[name] = (context or name, namespace)
             cluster = self._clusters[name]
         self.write_kubeconfig()
@@ -57,6 +63,10 @@ class ClusterSet:
 
     def get(self, name: str) -> Cluster:
         return self._clusters[name]
+
+    def ensure(self, name: str) -> Cluster:
+        """The cluster of environment `name`, created (namespace default) when missing."""
+        return self._clusters.get(name) or self.add(name)
 
     def all(self) -> list[Cluster]:
         return list(self._clusters.values())
@@ -325,18 +335,40 @@ class KubernetesApp:
         return Response(stream(), mimetype="application/json", direct_passthrough=True)
 
 
+_CLUSTERS_LOCK = threading.Lock()
+
+
+def cluster_set(state: SandboxState) -> ClusterSet:
+    """The clusters of this sandbox, shared by the Kubernetes and Argo CD servers (Argo CD
+    applies to them even when the Kubernetes API server itself was not started)."""
+    with _CLUSTERS_LOCK:
+        clusters = state.shared.get("kubernetes")
+        if clusters is None:
+            served = "kubernetes" in state.endpoints
+            clusters = ClusterSet(
+                state.endpoints.get("kubernetes", "http://127.0.0.1:0"),
+                state.directory / "kubeconfig" if served else None,
+                time_scale=lambda: time_scale(state),
+            )
+            state.shared["kubernetes"] = clusters
+        return clusters
+
+
 def create_app(state: SandboxState) -> KubernetesApp:
-    """Sandbox factory: clusters seeded from the catalog (unless turned off) and a kubeconfig."""
+    """Sandbox factory: clusters seeded from the catalog (unless turned off) and a kubeconfig.
+    Workloads of the applications in the GitOps repository are left to Argo CD to apply."""
     from django.conf import settings
     from django.db import DatabaseError
 
+    from .gitops import gitops_repo
     from .kube_seed import seed_from_catalog
 
-    clusters = ClusterSet(state.endpoints["kubernetes"], state.directory / "kubeconfig")
-    state.shared["kubernetes"] = clusters
+    clusters = cluster_set(state)
     if getattr(settings, "SANDBOX_KUBERNETES_SEED", True):
         try:
-            count = seed_from_catalog(clusters)
+            # Argo CD applies the workloads of the repository's applications itself.
+            managed = gitops_repo(state).applications()[1] if "argocd" in state.endpoints else {}
+            count = seed_from_catalog(clusters, managed=set(managed))
         except DatabaseError as exc:  # not migrated yet: serve empty clusters, say why
             logger.warning("kubernetes sandbox: catalog unreadable (%s); no clusters seeded", exc)
         else:

@@ -27,6 +27,7 @@ import time
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .prometheus_traffic import traffic
 from .registry import SandboxState, register
 from .web import FaultKnobs, json_response, request_json, time_scale, wsgi_app
 
@@ -161,7 +162,7 @@ class PrometheusSandbox:
             )
         found = ratio or single
         numerator, num_errors = split_errors(parse_matchers(found["m1"]))
-        window = _seconds(found["w1"])
+        _seconds(found["w1"])  # a valid range, though the synthetic series ignore it
         by_version = bool(found["by1"])
         if ratio:
             denominator, den_errors = split_errors(parse_matchers(found["m2"]))
@@ -174,10 +175,14 @@ class PrometheusSandbox:
                 raise QueryError(
                     "the ratio must divide the 5xx rate by the total rate of the same series"
                 )
+        world = traffic(self.state.shared.get("kubernetes"), numerator["service"],
+                        numerator.get("environment", ""))  # fmt: skip
         with self.lock:
             if numerator.get("version"):
                 self.seen.setdefault(numerator["service"], set()).add(numerator["version"])
             versions = sorted(self.seen.get(numerator["service"], set()))
+        if world is not None:
+            versions = sorted({v for shares in world.values() for v in shares})
         label_sets = [numerator]
         if by_version:
             label_sets = [{**numerator, "version": v} for v in versions]
@@ -185,12 +190,32 @@ class PrometheusSandbox:
                 label_sets = [numerator]
         results = []
         for labels in label_sets:
-            if ratio:
-                value = self.error_ratio(labels, at)
-            else:
-                value = self.value(labels, num_errors, window, at)
+            rates = self.rates(labels, at, world)
+            if rates is None:
+                continue  # nothing that matches runs: Prometheus has no series
+            requests, errors = rates
+            value = errors / requests if ratio else (errors if num_errors else requests)
             results.append(({"version": labels["version"]} if by_version else {}, value))
         return results
+
+    def rates(self, labels: dict, at: float, world: dict | None) -> tuple[float, float] | None:
+        """(requests/s, 5xx/s) of `labels` at `at`. With the clusters' `world` (see
+        sandbox/prometheus_traffic.py) each environment's requests are split between the
+        versions by their traffic share; None when no matching version serves any."""
+        if world is None:
+            requests = self.value(labels, False, 0, at)
+            return requests, requests * self.error_ratio(labels, at)
+        total = errors = 0.0
+        for environment, shares in world.items():
+            base = self.value({"service": labels["service"], "environment": environment}, False,
+                              0, at)  # fmt: skip
+            for version, share in shares.items():
+                if labels.get("version", version) != version:
+                    continue
+                requests = base * share
+                total += requests
+                errors += requests * self.error_ratio({**labels, "version": version}, at)
+        return (total, errors) if total else None
 
     # ---- endpoints --------------------------------------------------------------------------
 

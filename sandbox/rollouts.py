@@ -1,10 +1,8 @@
 """A small Argo Rollouts controller over `argoproj.io/v1alpha1` Rollout objects (plain dicts).
 
-The Argo CD sandbox keeps its Rollouts behind the `RolloutStore` interface below. By default it
-uses `SimulatedRollouts` (in memory). Another sandbox server (the Kubernetes one) can hold the
-real objects instead: it puts an object with these three methods into
-`state.shared["rollouts"]` from its factory, and may call `rollout_reconcile(obj, now, scale)`
-on its stored objects to get the same stepping behaviour.
+The Rollouts live in the Kubernetes sandbox's clusters (`sandbox/kube_rollouts.py` applies
+`rollout_reconcile` to the stored objects and runs their pods); Argo CD's resource actions and
+`kubectl` patches act on those same objects.
 
 Behaviour (durations multiplied by the sandbox time scale):
 - a changed pod template starts a new revision at step 0; the very first revision is stable at once;
@@ -23,11 +21,10 @@ import hashlib
 import json
 import math
 import re
-import threading
 import time
 from datetime import UTC, datetime
-from typing import Protocol
 
+from .kube_store import selector_string
 from .web import rfc3339
 
 READY_SECONDS = 1.0
@@ -40,19 +37,6 @@ ACTIONS = ("resume", "restart", "abort", "retry", "pause", "promote-full", "skip
 
 class RolloutActionError(ValueError):
     pass
-
-
-class RolloutStore(Protocol):
-    def rollout_get(self, *, cluster: str, namespace: str, name: str) -> dict | None:
-        """The Rollout, reconciled up to now, or None."""
-
-    def rollout_apply(
-        self, *, cluster: str, namespace: str, name: str, image: str, config: dict
-    ) -> dict:
-        """Create or update the Rollout's pod image and strategy (what an Argo CD sync applies)."""
-
-    def rollout_patch(self, *, cluster: str, namespace: str, name: str, patch: dict) -> dict:
-        """Apply a JSON merge patch to spec/status, as the kubectl plugin and Argo CD actions do."""
 
 
 def parse_duration(value) -> float | None:
@@ -117,19 +101,22 @@ def rollout_set_desired(obj: dict, *, image: str, config: dict) -> None:
     spec = obj["spec"]
     before = json.dumps([spec["template"], spec.get("strategy")], sort_keys=True)
     spec["template"]["spec"]["containers"][0]["image"] = image
-    name = obj["metadata"]["name"]
+    spec["strategy"] = rollout_strategy(obj["metadata"]["name"], config)
+    if json.dumps([spec["template"], spec.get("strategy")], sort_keys=True) != before:
+        obj["metadata"]["generation"] += 1
+
+
+def rollout_strategy(name: str, config: dict) -> dict:
+    """spec.strategy from a values.yaml `rollout:` block (rolling: a canary without steps)."""
     if config.get("strategy") == "bluegreen":
-        spec["strategy"] = {
+        return {
             "blueGreen": {
                 "activeService": f"{name}-active",
                 "previewService": f"{name}-preview",
                 "autoPromotionEnabled": bool(config.get("autoPromotionEnabled", False)),
             }
         }
-    else:
-        spec["strategy"] = {"canary": {"steps": list(config.get("steps") or [])}}
-    if json.dumps([spec["template"], spec.get("strategy")], sort_keys=True) != before:
-        obj["metadata"]["generation"] += 1
+    return {"canary": {"steps": list(config.get("steps") or [])}}
 
 
 def canary_steps(obj: dict) -> list[dict] | None:
@@ -172,7 +159,7 @@ def _revision_start(obj: dict, current: str, now: float) -> None:
     for key in ("abort", "abortedAt", "promoteFull", "pauseConditions", "controllerPause"):
         status.pop(key, None)
     status.update(currentPodHash=current, currentStepIndex=0, phase="Progressing", message="")
-    status["selector"] = f"app={obj['metadata']['name']}"
+    status["selector"] = selector_string(obj["spec"].get("selector"))
     annotations[STEP_STARTED], annotations[STEP_INDEX] = str(now), "0"
     if not status.get("stableRS"):
         status["stableRS"] = current
@@ -353,50 +340,3 @@ def rollout_action_patch(obj: dict, action: str, now: float) -> dict:
         return {"status": {"pauseConditions": None, "currentStepIndex": index}}
     stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"spec": {"restartAt": stamp}}
-
-
-class SimulatedRollouts:
-    """An in-memory RolloutStore, reconciled lazily whenever a Rollout is read or patched."""
-
-    def __init__(self, scale=lambda: 1.0):
-        self._objects: dict[tuple[str, str, str], dict] = {}
-        self._lock = threading.Lock()
-        self._scale = scale
-
-    def _reconciled(self, key) -> dict | None:
-        obj = self._objects.get(key)
-        if obj is not None:
-            rollout_reconcile(obj, time.time(), self._scale())
-        return obj
-
-    def rollout_get(self, *, cluster, namespace, name):
-        with self._lock:
-            obj = self._reconciled((cluster, namespace, name))
-            return copy.deepcopy(obj) if obj is not None else None
-
-    def rollout_apply(self, *, cluster, namespace, name, image, config):
-        key = (cluster, namespace, name)
-        with self._lock:
-            obj = self._reconciled(key)
-            if obj is None:
-                obj = rollout_new(namespace=namespace, name=name, image=image, config=config)
-                self._objects[key] = obj
-            else:
-                rollout_set_desired(obj, image=image, config=config)
-            _bump(obj)
-            return copy.deepcopy(rollout_reconcile(obj, time.time(), self._scale()))
-
-    def rollout_patch(self, *, cluster, namespace, name, patch):
-        key = (cluster, namespace, name)
-        with self._lock:
-            obj = self._reconciled(key)
-            if obj is None:
-                raise KeyError(f"rollouts.argoproj.io {name!r} not found")
-            merge_patch(obj, patch)
-            _bump(obj)
-            return copy.deepcopy(rollout_reconcile(obj, time.time(), self._scale()))
-
-
-def _bump(obj: dict) -> None:
-    metadata = obj["metadata"]
-    metadata["resourceVersion"] = str(int(metadata.get("resourceVersion", "0")) + 1)

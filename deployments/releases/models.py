@@ -62,6 +62,9 @@ class Release(models.Model):
 
     # What the outside world said last: workflow run, Argo CD application and its Rollout.
     workflow_run_id = models.BigIntegerField(null=True, blank=True)
+    # Set just before the dispatch is sent, cleared when GitHub certainly did not get it: while
+    # set, a retry looks for the run by its run-name and never dispatches again.
+    dispatch_sent_at = models.DateTimeField(null=True, blank=True)
     workflow_run_url = models.URLField(blank=True, max_length=400)
     sync_status = models.CharField(max_length=20, blank=True)
     health_status = models.CharField(max_length=20, blank=True)
@@ -71,6 +74,9 @@ class Release(models.Model):
     actual_weight = models.PositiveSmallIntegerField(null=True, blank=True)
     status_message = models.CharField(max_length=500, blank=True)
     last_error = models.TextField(blank=True)
+    observed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When GitHub or Argo CD was last read for this release"
+    )
 
     # Polling bookkeeping: beat enqueues releases whose next_poll_at has come.
     attempts = models.PositiveIntegerField(default=0)

@@ -106,14 +106,15 @@ def _points(samples, peak: float) -> str:
 
 
 def live_version(target) -> str:
-    """The version Argo CD deploys for a ComponentEnvironment (image tag), or "" if unknown."""
+    """The version a ComponentEnvironment runs now (the image tag of its healthy pods, as Argo
+    CD sees them), or "" when nobody can tell or more than one version runs."""
     from integrations.argocd import argocd_client
 
     if not target.argocd_application:
         return ""
     try:
-        app = argocd_client().application_get(target.argocd_application)
+        images = argocd_client().running_images(target.argocd_application)
     except IntegrationError:
         return ""
-    tags = {image.rsplit(":", 1)[1] for image in app.images if ":" in image.rsplit("/", 1)[-1]}
+    tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
     return tags.pop() if len(tags) == 1 else ""

@@ -31,19 +31,23 @@ def _active_freeze(component: Component, environment: Environment) -> DeployFree
 
 
 def _running_version(target: ComponentEnvironment) -> str:
-    """What runs now: the last release that succeeded here, else what Argo CD deploys.
+    """What runs now: the version of the pods Argo CD sees, else the last release that
+    succeeded here (Argo CD unreachable, or two versions running).
 
     Called before any transaction (it may ask Argo CD); "" when nobody can tell.
     """
-    last = (
-        Release.objects.filter(
-            component=target.component, environment=target.environment, state="succeeded"
+    return (
+        live_version(target)
+        or (
+            Release.objects.filter(
+                component=target.component, environment=target.environment, state="succeeded"
+            )
+            .order_by("-finished_at")
+            .values_list("version", flat=True)
+            .first()
         )
-        .order_by("-finished_at")
-        .values_list("version", flat=True)
-        .first()
+        or ""
     )
-    return last or live_version(target)
 
 
 def release_start(
@@ -178,6 +182,7 @@ def release_promote(
         context=context,
     )
     seen_step = release.current_step
+    release = _fresh_or_refused(release, seen_step)
     with transaction.atomic():
         # Conditional on the step the person saw: a double click promotes once.
         moved = release_transition(
@@ -210,6 +215,25 @@ def release_promote(
     return release
 
 
+def _fresh_or_refused(release: Release, seen_step) -> Release:
+    """The release re-read from Argo CD (unless just read): refused when the rollout is no
+    longer paused where the person saw it, so that what is sent matches what runs."""
+    from .freshness import release_fresh
+
+    fresh = release_fresh(release=release)
+    if fresh.state == Release.State.PAUSED and fresh.current_step == seen_step:
+        return fresh
+    where = (
+        f"paused at {fresh.set_weight}%"
+        if fresh.state == Release.State.PAUSED
+        else f"{fresh.get_state_display().lower()} with {fresh.actual_weight or 0}% of traffic"
+    )
+    raise ReleaseRefused(
+        f"The rollout moved on since this page was drawn: it is {where} now. Nothing was "
+        "promoted; look at its current state and decide again."
+    )
+
+
 def release_abort(
     *, actor, release: Release, reason: str, context: AuditContext | None = None
 ) -> Release:
@@ -225,6 +249,9 @@ def release_abort(
     )
     if not reason.strip():
         raise ReleaseRefused("Say why you abort: the reason goes into the timeline and audit log.")
+    from .freshness import release_fresh
+
+    release = release_fresh(release=release)  # a rollout that finished meanwhile is not aborted
     reached_cluster = release.state in (
         Release.State.SYNCING,
         Release.State.PROGRESSING,

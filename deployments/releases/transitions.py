@@ -63,15 +63,19 @@ def release_aborted_status(release: Release) -> str:
 
 
 def release_poll_schedule(
-    *, release_id: int, changed: bool, interval_now: float | None = None
+    *, release_id: int, changed: bool, interval_now: float | None = None, observed: bool = False
 ) -> None:
-    """Poll again soon after a change, and back off (to 30 s) while nothing moves.
+    """Poll again soon after a change, and back off (to 10 s) while nothing moves: the
+    release page's state stays within RELEASE_STALE_SECONDS while the worker runs.
 
     `interval_now`: the release's current poll interval, when the caller has it loaded.
+    `observed`: the outside world was just read (the release page's "how old" stamp).
     """
     if interval_now is None:
         interval_now = Release.objects.only("poll_interval").get(pk=release_id).poll_interval
-    interval = 2.0 if changed else min(30.0, interval_now * 1.5)
+    interval = 2.0 if changed else min(10.0, interval_now * 1.5)
+    now = timezone.now()
+    fields = {"observed_at": now} if observed else {}
     Release.objects.filter(pk=release_id, state__in=Release.ACTIVE_STATES).update(
-        poll_interval=interval, next_poll_at=timezone.now() + timedelta(seconds=interval)
+        poll_interval=interval, next_poll_at=now + timedelta(seconds=interval), **fields
     )

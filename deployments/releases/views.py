@@ -11,6 +11,7 @@ from portal.panels import RELEASE, panels_for
 
 from . import services
 from .forms import ReasonForm, ReleaseStartForm
+from .freshness import release_observed_age, release_stale_reason
 from .models import Release
 from .selectors import SPARK_HEIGHT, SPARK_WIDTH, error_rate_sparklines, release_versions
 
@@ -48,7 +49,12 @@ def _release(pk) -> Release:
 
 def release_detail(request, pk):
     release = _release(pk)
-    context = {"release": release, "reason_form": ReasonForm()}
+    context = {
+        "release": release,
+        "reason_form": ReasonForm(),
+        "observed_age": release_observed_age(release),
+        "stale_reason": release_stale_reason(release),
+    }
     if request.htmx:
         response = render(request, "deployments/releases/release_detail.html#status", context)
         if release.is_terminal:

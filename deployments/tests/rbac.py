@@ -1,6 +1,7 @@
 """deployments rows of the RBAC matrix (format: portal/tests/rbac_world.py)."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from deployments.models import Release
 
@@ -18,6 +19,7 @@ def _release(state, **extra):
             canary_steps=[5, 25, 50, 100],
             state=state,
             requested_by=w.users["owner_member"],
+            observed_at=timezone.now(),  # the worker read it just now
             **extra,
         )
 

@@ -188,26 +188,22 @@ def test_canary_to_production_waits_for_a_colleagues_approval(
     assert {"release.start", "approval.create", "approval.decide"} <= actions
 
 
-def test_error_rates_show_the_bad_canary_climbing(shop, release_sandbox, client):
+def test_error_rates_show_the_bad_canary_climbing(
+    shop, release_sandbox, client, django_capture_on_commit_callbacks
+):
     import requests
 
-    release = Release.objects.create(
-        component=shop["component"],
-        environment=shop["envs"]["prod"],
-        version="9.9.9",
-        previous_version="9.9.8",
-        strategy="canary",
-        state="paused",
-        requested_by=shop["owner"],
-    )
+    release = start(shop, "prod", django_capture_on_commit_callbacks, strategy="canary")
+    follow(release, {"paused"})  # 5% of the traffic on the new version, the rest on stable
     requests.post(
         f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
-        json={"service": SERVICE, "version": "9.9.9"},
+        json={"service": SERVICE, "version": release.version},
         timeout=5,
     ).raise_for_status()
     client.force_login(shop["colleague"])
     html = client.get(f"/releases/{release.pk}/errors/").content.decode()
-    assert "9.9.9 (new)" in html and "9.9.8 (stable)" in html
+    assert f"{release.version} (new)" in html
+    assert f"{release.previous_version} (stable)" in html
     assert html.count("<polyline") == 2
 
 
@@ -223,3 +219,73 @@ def test_error_rates_say_when_prometheus_is_down(shop, client, settings):
     client.force_login(shop["colleague"])
     html = client.get(f"/releases/{release.pk}/errors/").content.decode()
     assert "error rates are unknown" in html
+
+
+# ---- a dispatch whose answer was lost is never sent twice -----------------------------------
+
+DISPATCHES = f"/repos/{REPO}/actions/workflows/deploy.yml/dispatches"
+
+
+def queued(shop, capture):
+    with capture(execute=False):  # the test plays the dispatch task (and its retries) itself
+        return release_start(
+            actor=shop["owner"], component=shop["component"],
+            environment=shop["envs"]["staging"], version=newest_version(),
+        )  # fmt: skip
+
+
+def runs_of(release) -> list:
+    repo = github_client()._repo(REPO)
+    return [r for r in repo.get_workflow_runs() if f"(release {release.pk})" in r.display_title]
+
+
+def test_dispatch_timeout_makes_one_run_not_two(
+    shop, arm_fault, django_capture_on_commit_callbacks
+):
+    # GitHub holds the dispatch past the client's 5 s timeout, then starts the run anyway.
+    arm_fault("github", path=DISPATCHES, method="POST", kind="timeout", seconds=7, count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError, match="timed out") as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert raised.value.transient and raised.value.delivered is None
+    release.refresh_from_db()
+    assert release.state == "queued" and release.dispatch_sent_at is not None
+    # The retry comes before the run appears: it waits for it instead of dispatching again.
+    with pytest.raises(IntegrationError, match="instead of dispatching again"):
+        machine.release_dispatch_run(release_id=release.pk)
+    wait_until(lambda: runs_of(release), timeout=10, interval=0.2)
+    machine.release_dispatch_run(release_id=release.pk)
+    release.refresh_from_db()
+    [run] = runs_of(release)
+    assert (release.state, release.workflow_run_id) == ("workflow", run.id)
+    assert release.events.filter(state="workflow").count() == 1
+
+
+def test_lost_dispatch_whose_run_never_appears_fails_with_what_to_check(
+    shop, arm_fault, django_capture_on_commit_callbacks, settings
+):
+    settings.GITHUB_DISPATCH_APPEAR_SECONDS = 0  # the run would have appeared by now
+    arm_fault("github", path=DISPATCHES, method="POST", kind="error", status=502, count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError):
+        machine.release_dispatch_run(release_id=release.pk)
+    with pytest.raises(IntegrationError) as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert not raised.value.transient
+    release.refresh_from_db()
+    assert release.state == "failed" and "Actions runs" in release.last_error
+    assert runs_of(release) == []  # never dispatched a second time
+
+
+def test_refused_dispatch_is_sent_again(shop, arm_fault, django_capture_on_commit_callbacks):
+    # A rate-limit answer means GitHub did not take the dispatch: sending it again is safe.
+    arm_fault("github", path=DISPATCHES, method="POST", kind="rate_limit", count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError) as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert raised.value.delivered is False
+    release.refresh_from_db()
+    assert release.dispatch_sent_at is None
+    machine.release_dispatch_run(release_id=release.pk)
+    release.refresh_from_db()
+    assert release.state == "workflow" and len(runs_of(release)) == 1

@@ -97,7 +97,12 @@ def test_transition_is_conditional(owner, ledger, environments):
 
 def paused_canary(owner, ledger, environments):
     release = start(owner, ledger, environments, strategy="canary")
-    Release.objects.filter(pk=release.pk).update(state="paused", current_step=0, set_weight=5)
+    Release.objects.filter(pk=release.pk).update(
+        state="paused",
+        current_step=0,
+        set_weight=5,
+        observed_at=timezone.now(),  # just read
+    )
     release.refresh_from_db()
     return release
 

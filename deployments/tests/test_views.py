@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from deployments.models import Release
 from deployments.releases.services import release_start
@@ -15,7 +16,12 @@ def paused(owner, ledger, environments):
         version="v2.0.0",
         strategy="canary",
     )
-    Release.objects.filter(pk=release.pk).update(state="paused", current_step=0, set_weight=5)
+    Release.objects.filter(pk=release.pk).update(
+        state="paused",
+        current_step=0,
+        set_weight=5,
+        observed_at=timezone.now(),  # just read
+    )
     release.refresh_from_db()
     return release
 

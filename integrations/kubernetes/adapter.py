@@ -124,9 +124,14 @@ class KubernetesAdapter:
         apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
         autoscaling = client.AutoscalingV2Api(api_client)
         what = f"reading deployment {namespace}/{name}"
-        deployment = self._dict(
-            env, self._call(env, what, apps.read_namespaced_deployment, name, namespace)
-        )
+        try:
+            deployment = self._dict(
+                env, self._call(env, what, apps.read_namespaced_deployment, name, namespace)
+            )
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            deployment = self._rollout_workload(env, namespace, name, exc)
         hpas = self._dict(
             env,
             self._call(env, what, autoscaling.list_namespaced_horizontal_pod_autoscaler, namespace),
@@ -135,7 +140,8 @@ class KubernetesAdapter:
             (
                 item
                 for item in hpas.get("items") or []
-                if (item["spec"].get("scaleTargetRef") or {}).get("kind") == "Deployment"
+                if (item["spec"].get("scaleTargetRef") or {}).get("kind")
+                == deployment.get("kind", "Deployment")
                 and item["spec"]["scaleTargetRef"].get("name") == name
             ),
             None,
@@ -148,34 +154,59 @@ class KubernetesAdapter:
         )
         return _deployment_info(env, deployment, hpa, pods.get("items") or [])
 
+    def _rollout_workload(self, env: str, namespace: str, name: str, missing) -> dict:
+        """A progressive-delivery service runs as an Argo Rollout of that name instead: it has
+        the same template, replicas and selector, so the live view reads it the same way."""
+        objects = client.CustomObjectsApi(self.api_client(env))
+        try:
+            return self._call(
+                env,
+                f"reading deployment or rollout {namespace}/{name}",
+                objects.get_namespaced_custom_object,
+                *ROLLOUTS[:2],
+                namespace,
+                ROLLOUTS[2],
+                name,
+            )
+        except IntegrationError as exc:
+            raise missing if exc.status == 404 else exc
+
     def deployment_scale(self, env: str, namespace: str, name: str, replicas: int) -> ScaleInfo:
-        """Set spec.replicas through the scale subresource (what `kubectl scale` does)."""
+        """Set spec.replicas through the scale subresource (what `kubectl scale` does), of the
+        Deployment or, when the service runs as one, of its Argo Rollout."""
         apps = client.AppsV1Api(self.api_client(env))
-        scale = self._call(
-            env,
-            f"scaling deployment {namespace}/{name}",
-            apps.patch_namespaced_deployment_scale,
-            name,
-            namespace,
-            {"spec": {"replicas": int(replicas)}},
-            _content_type=MERGE_PATCH,
-        )
+        objects = client.CustomObjectsApi(self.api_client(env))
+        body, what = {"spec": {"replicas": int(replicas)}}, f"scaling {namespace}/{name}"
+        try:
+            scale = self._call(
+                env, what, apps.patch_namespaced_deployment_scale, name, namespace, body,
+                _content_type=MERGE_PATCH,
+            )  # fmt: skip
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            scale = self._call(
+                env, what, objects.patch_namespaced_custom_object_scale, *ROLLOUTS[:2],
+                namespace, ROLLOUTS[2], name, body, _content_type=MERGE_PATCH,
+            )  # fmt: skip
         return _scale_info(self._dict(env, scale))
 
     def deployment_restart(self, env: str, namespace: str, name: str) -> str:
-        """Roll every pod, as `kubectl rollout restart` does; returns the restartedAt stamp."""
+        """Roll every pod, as `kubectl rollout restart` does (an Argo Rollout: `spec.restartAt`,
+        as `kubectl argo rollouts restart`); returns the restart stamp."""
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         apps = client.AppsV1Api(self.api_client(env))
-        self._call(
-            env,
-            f"restarting deployment {namespace}/{name}",
-            apps.patch_namespaced_deployment,
-            name,
-            namespace,
-            body,
-            _content_type=STRATEGIC_MERGE_PATCH,
-        )
+        what = f"restarting {namespace}/{name}"
+        try:
+            self._call(
+                env, what, apps.patch_namespaced_deployment, name, namespace, body,
+                _content_type=STRATEGIC_MERGE_PATCH,
+            )  # fmt: skip
+        except IntegrationError as exc:
+            if exc.status != 404:
+                raise
+            self.rollout_patch_spec(env, namespace, name, {"restartAt": stamp})
         return stamp
 
     def deployment_cpu_request_set(

@@ -106,15 +106,28 @@ def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -
         replicas_available=status.get("availableReplicas", 0),
         replicas_updated=status.get("updatedReplicas", 0),
         replicas_current=status.get("replicas", 0),
-        strategy=strategy.get("type", "RollingUpdate"),
+        strategy=strategy.get("type")
+        or ("Canary" if "canary" in strategy else "BlueGreen" if "blueGreen" in strategy else "")
+        or "RollingUpdate",
         max_surge=str(rolling["maxSurge"]) if "maxSurge" in rolling else None,
         max_unavailable=str(rolling["maxUnavailable"]) if "maxUnavailable" in rolling else None,
         hpa=_hpa_info(hpa) if hpa else None,
         restarts=_restarts(pods),
-        restarted_at=annotations.get(RESTARTED_AT),
+        restarted_at=annotations.get(RESTARTED_AT) or spec.get("restartAt"),
         generation=meta.get("generation", 1),
-        observed_generation=status.get("observedGeneration", 0),
+        observed_generation=int(status.get("observedGeneration") or 0),
+        kind=deployment.get("kind") or "Deployment",
+        running_tags=_running_tags(pods),
     )
+
+
+def _running_tags(pods: list[dict]) -> tuple[str, ...]:
+    tags = set()
+    for pod in pods:
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
+            if container.get("ready"):
+                tags.add(_split_image(container.get("image", ""))[1])
+    return tuple(sorted(tags))
 
 
 def _restarts(pods: list[dict]) -> tuple[PodRestart, ...]:

@@ -105,6 +105,12 @@ class DeploymentInfo:
     restarted_at: str | None
     generation: int
     observed_generation: int
+    kind: str = "Deployment"  # or "Rollout" (Argo Rollouts)
+    running_tags: tuple[str, ...] = ()  # the image tags the ready pods run now
+
+    @property
+    def tag_tuple(self) -> tuple[str, ...]:
+        return (self.tag,)
 
     @property
     def rolled_out(self) -> bool:

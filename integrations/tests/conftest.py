@@ -13,9 +13,11 @@ TIME_SCALE = 0.05  # the demo's seconds become 50 ms
 
 @pytest.fixture
 def release_sandbox(tmp_path, settings):
-    running = start_sandbox(directory=tmp_path, names=["github", "argocd", "prometheus"])
-    running.state.shared["time_scale"] = TIME_SCALE
-    running.state.shared["demo_services"] = 8
+    running = start_sandbox(
+        directory=tmp_path,
+        names=["github", "argocd", "prometheus"],
+        shared={"time_scale": TIME_SCALE, "demo_services": 8},
+    )
     settings.INTEGRATION_URLS = dict(running.endpoints)
     settings.GITHUB_TOKEN = "switchyard-sandbox"
     settings.ARGOCD_TOKEN = "switchyard-sandbox"

@@ -82,7 +82,9 @@ def test_release_flows_from_workflow_through_gitops_to_canary_steps(release_sand
     app = wait_until(_at_step(name, 1))
     assert app.sync_status == "Synced"
     assert app.health_status == "Suspended"
-    assert app.images == (f"registry.example.com/{SERVICE}:{version}",)
+    # At 5% one of the three pods runs the new version; the stable ones run the old one.
+    new = f"registry.example.com/{SERVICE}:{version}"
+    assert new in app.images and len(app.images) == 2
     assert (app.rollout.set_weight, app.rollout.actual_weight) == (5, 5)
     assert app.rollout.weights == (5, 25, 50, 100)
     assert app.rollout.pause_reasons == ("CanaryPauseStep",)
@@ -94,6 +96,7 @@ def test_release_flows_from_workflow_through_gitops_to_canary_steps(release_sand
     app = wait_until(_completed(name))
     assert app.rollout.actual_weight == 100
     assert app.rollout.step_index == app.rollout.step_count == 7
+    assert app.images == (new,)
 
 
 def test_abort_leaves_the_rollout_degraded_and_retry_starts_again(release_sandbox):

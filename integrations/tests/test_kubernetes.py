@@ -225,3 +225,26 @@ def test_factory_without_kubeconfig_says_what_to_configure(settings, tmp_path):
     with pytest.raises(IntegrationError) as caught:
         kubernetes_adapter(contexts={})
     assert "KUBERNETES_KUBECONFIG" in caught.value.message and not caught.value.transient
+
+
+def test_a_service_running_as_a_rollout_is_read_scaled_and_restarted(adapter, staging):
+    info = adapter.deployment_get("staging", "shop", "checkout-canary")
+    assert (info.kind, info.tag, info.strategy) == ("Rollout", "2.3.1", "Canary")
+    assert info.running_tags == ("2.3.1",) and info.replicas_desired == 3
+    assert adapter.deployment_scale("staging", "shop", "checkout-canary", 5).replicas == 5
+    deadline = time.monotonic() + 10
+    while len(staging.store.list("pods", "shop", "app.kubernetes.io/name=checkout-canary")) < 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    before = {p["metadata"]["name"] for p in staging.store.list("pods", "shop")}
+    time.sleep(1.1)  # restartAt has a resolution of one second
+    stamp = adapter.deployment_restart("staging", "shop", "checkout-canary")
+    assert adapter.deployment_get("staging", "shop", "checkout-canary").restarted_at == stamp
+    uid = staging.store.get("rollouts", "shop", "checkout-canary")["metadata"]["uid"]
+    owned = staging.store.list("replicasets", "shop", owner_uid=uid)
+    pods = [
+        p["metadata"]["name"]
+        for rs in owned
+        for p in staging.store.list("pods", "shop", owner_uid=rs["metadata"]["uid"])
+    ]
+    assert len(pods) == 5 and not before & set(pods)  # every pod of the Rollout replaced

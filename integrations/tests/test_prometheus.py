@@ -3,12 +3,21 @@ import requests
 
 from integrations.errors import IntegrationError
 from integrations.prometheus import error_ratio_query, prometheus_client
+from sandbox.gitops import gitops_repo
 
 from .conftest import wait_until
 
+SERVICE = "payments-ledger-0"
+
+
+def _running(sandbox, environment: str) -> str:
+    """The version the environment's cluster runs (the series describe what runs)."""
+    return gitops_repo(sandbox.state).applications()[1][(SERVICE, environment)]["image"]["tag"]
+
 
 def test_error_rate_series_is_a_small_healthy_ratio(release_sandbox):
-    series = prometheus_client().error_rate_series("payments-ledger-0", "1.2.3", 10)
+    version = _running(release_sandbox, "dev")
+    series = prometheus_client().error_rate_series(SERVICE, version, 10, environment="dev")
     assert 55 <= len(series) <= 62
     assert all(0 < value < 0.02 for _, value in series)
     timestamps = [sample.timestamp for sample in series]
@@ -17,18 +26,18 @@ def test_error_rate_series_is_a_small_healthy_ratio(release_sandbox):
 
 def test_bad_version_knob_makes_only_that_version_climb(release_sandbox):
     client = prometheus_client()
-    before = client.error_rate_now("payments-ledger-0", "1.2.4")
+    bad, good = _running(release_sandbox, "dev"), _running(release_sandbox, "staging")
+    before = client.error_rate_now(SERVICE, bad)
     requests.post(
         f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
-        json={"service": "payments-ledger-0", "version": "1.2.4"},
+        json={"service": SERVICE, "version": bad},
         timeout=5,
     ).raise_for_status()
-    climbed = wait_until(
-        lambda: (rate := client.error_rate_now("payments-ledger-0", "1.2.4")) > 0.15 and rate
-    )
+    climbed = wait_until(lambda: (rate := client.error_rate_now(SERVICE, bad)) > 0.15 and rate)
     assert climbed > 10 * before
-    assert client.error_rate_now("payments-ledger-0", "1.2.3") < 0.02
-    series = client.error_rate_series("payments-ledger-0", "1.2.4", 5)
+    assert client.error_rate_now(SERVICE, good) < 0.02
+    assert client.error_rate_now(SERVICE, "0.0.1") is None  # runs nowhere: no traffic
+    series = client.error_rate_series(SERVICE, bad, 5)
     assert series[0].value < 0.02 < 0.15 < series[-1].value
 
 

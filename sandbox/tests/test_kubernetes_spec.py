@@ -13,26 +13,12 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from .specs import strict
+
 APPS = "kubernetes/apis__apps__v1_openapi.json"
 CORE = "kubernetes/api__v1_openapi.json"
 AUTOSCALING = "kubernetes/apis__autoscaling__v2_openapi.json"
 PREFIX = "io.k8s.apimachinery.pkg.apis.meta.v1"
-
-
-def _strict(schema):
-    """Refuse properties the schema does not name (the specs themselves allow any)."""
-    if isinstance(schema, dict):
-        schema = {key: _strict(value) for key, value in schema.items()}
-        if (
-            "properties" in schema
-            and "additionalProperties" not in schema
-            and not schema.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [_strict(item) for item in schema]
-    return schema
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +28,7 @@ def validate(shared_dir):
 
     def validator(spec_file: str, name: str) -> Draft4Validator:
         if spec_file not in cache:
-            document = _strict(json.loads((shared_dir / "specs" / spec_file).read_text()))
+            document = strict(json.loads((shared_dir / "specs" / spec_file).read_text()))
             resource = Resource.from_contents(document, default_specification=DRAFT4)
             cache[spec_file] = Registry().with_resource("urn:spec", resource)
         ref = {"$ref": f"urn:spec#/components/schemas/{name}"}
@@ -59,7 +45,7 @@ def validate(shared_dir):
 def rollout_schema(shared_dir):
     crd = yaml.safe_load((shared_dir / "specs" / "argo-rollouts" / "rollout-crd.yaml").read_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
-    return Draft4Validator(_strict(copy.deepcopy(version["schema"]["openAPIV3Schema"])))
+    return Draft4Validator(strict(copy.deepcopy(version["schema"]["openAPIV3Schema"])))
 
 
 @pytest.fixture

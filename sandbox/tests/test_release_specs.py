@@ -19,6 +19,8 @@ from sandbox.demo import app_values, demo_service_names, demo_versions, rollout_
 from sandbox.gitops import gitops_repo
 from sandbox.runner import start_sandbox
 
+from .specs import strict, swagger_validator
+
 SERVICE = demo_service_names(1)[0]
 TOKEN = {"Authorization": "Bearer switchyard-sandbox"}
 
@@ -26,10 +28,10 @@ TOKEN = {"Authorization": "Bearer switchyard-sandbox"}
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     running = start_sandbox(
-        directory=tmp_path_factory.mktemp("specs"), names=["github", "argocd", "prometheus"]
+        directory=tmp_path_factory.mktemp("specs"),
+        names=["github", "argocd", "prometheus"],
+        shared={"time_scale": 0.05, "demo_services": 4},
     )
-    running.state.shared["time_scale"] = 0.05
-    running.state.shared["demo_services"] = 4
     yield running
     running.stop()
 
@@ -67,7 +69,7 @@ def test_github_answers_match_the_rest_description(sandbox, github_spec):
         return _check(github_spec, session.request(method, base + path, timeout=5, **kwargs))
 
     assert call("GET", "/actions/workflows/deploy.yml").status_code == 200
-    inputs = {"service": SERVICE, "version": demo_versions(SERVICE)[-1]}
+    inputs = {"service": SERVICE, "version": demo_versions(SERVICE)[-1], "release_id": "5"}
     dispatched = call(
         "POST",
         "/actions/workflows/deploy.yml/dispatches",
@@ -116,20 +118,14 @@ def test_github_answers_match_the_rest_description(sandbox, github_spec):
 
 @pytest.fixture(scope="module")
 def argocd_schema(shared_dir):
-    swagger = json.loads((shared_dir / "specs" / "argo-cd" / "swagger.json").read_text())
-
-    def validate(instance, definition):
-        schema = {"$ref": f"#/definitions/{definition}", "definitions": swagger["definitions"]}
-        jsonschema.Draft4Validator(schema).validate(instance)
-
-    return validate
+    return swagger_validator(shared_dir / "specs" / "argo-cd" / "swagger.json")
 
 
 @pytest.fixture(scope="module")
 def rollout_schema(shared_dir):
     crd = yaml.safe_load((shared_dir / "specs" / "argo-rollouts" / "rollout-crd.yaml").read_text())
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return jsonschema.Draft7Validator(schema).validate
+    return jsonschema.Draft7Validator(strict(copy.deepcopy(schema))).validate
 
 
 def test_argocd_answers_match_the_swagger_and_the_rollout_crd(
@@ -155,7 +151,7 @@ def test_argocd_answers_match_the_swagger_and_the_rollout_crd(
 
     listing = session.get(f"{base}/applications", timeout=5).json()
     argocd_schema(listing, "v1alpha1ApplicationList")
-    assert rollout()["status"]["phase"] == "Healthy"
+    rollout()  # whatever state the GitHub test's release left it in
     gitops = gitops_repo(sandbox.state)
     for version, strategy in (("9.0.0", "canary"), ("9.1.0", "bluegreen")):
         values = app_values(SERVICE, "prod", version, "5", rollout_config(strategy))
@@ -167,6 +163,9 @@ def test_argocd_answers_match_the_swagger_and_the_rollout_crd(
             return obj["status"].get("pauseConditions") and version in json.dumps(obj["spec"])
 
         wait_until(paused_at_new_version)
+        tree = session.get(f"{base}/applications/{name}/resource-tree", timeout=5).json()
+        argocd_schema(tree, "v1alpha1ApplicationTree")
+        assert {node["kind"] for node in tree["nodes"]} == {"Rollout", "ReplicaSet", "Pod"}
         actions = session.get(f"{base}/applications/{name}/resource/actions", params=resource)
         argocd_schema(actions.json(), "applicationResourceActionsListResponse")
         done = session.post(
@@ -189,6 +188,20 @@ def test_argocd_answers_match_the_swagger_and_the_rollout_crd(
     argocd_schema(missing.json(), "runtimeError")
 
 
+def test_the_argocd_check_refuses_unknown_fields_and_bad_times(argocd_schema):
+    good = {"metadata": {"name": "a"}, "status": {"health": {"status": "Healthy"}}}
+    argocd_schema(good, "v1alpha1Application")
+    for bad in (
+        {"metadata": {"name": "a"}, "status": {"health": {"status": "Healthy", "colour": "x"}}},
+        {"metadata": {"name": "a", "creationTimestamp": "yesterday"}},
+        {"status": {"resources": [{"kind": "Rollout", "helth": {}}]}},
+    ):
+        with pytest.raises(AssertionError):
+            argocd_schema(bad, "v1alpha1Application")
+    node = {"kind": "Pod", "name": "p", "images": ["x:1"], "parentRefs": [{"kind": "ReplicaSet"}]}
+    argocd_schema({"nodes": [node]}, "v1alpha1ApplicationTree")  # ResourceRef's fields count
+
+
 @pytest.fixture(scope="module")
 def prometheus_spec(shared_dir, sandbox):
     path = shared_dir / "specs" / "prometheus" / "openapi_3.1_golden.yaml"
@@ -197,11 +210,14 @@ def prometheus_spec(shared_dir, sandbox):
 
 def test_prometheus_answers_match_the_openapi_description(sandbox, prometheus_spec):
     base = f"{sandbox.endpoints['prometheus']}/api/v1"
+    # The series describe what runs: ask about the version the dev cluster runs.
+    dev = gitops_repo(sandbox.state).applications()[1][(SERVICE, "dev")]["image"]["tag"]
+    matcher = f'service="{SERVICE}",environment="dev",version="{dev}"'
     ratio = (
-        f'sum(rate(http_requests_total{{service="{SERVICE}",version="1.0.0",code=~"5.."}}[1m]))'
-        f' / sum(rate(http_requests_total{{service="{SERVICE}",version="1.0.0"}}[1m]))'
+        f'sum(rate(http_requests_total{{{matcher},code=~"5.."}}[1m]))'
+        f" / sum(rate(http_requests_total{{{matcher}}}[1m]))"
     )
-    by_version = ratio.replace("sum(", "sum by (version) (").replace(',version="1.0.0"', "")
+    by_version = ratio.replace("sum(", "sum by (version) (").replace(f',version="{dev}"', "")
     rate = f'sum(rate(http_requests_total{{service="{SERVICE}"}}[5m]))'
     for query in (ratio, by_version, rate):
         instant = _check(prometheus_spec, requests.get(f"{base}/query", params={"query": query}))
