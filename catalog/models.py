@@ -6,6 +6,9 @@ Every imported entity keeps its Backstage identity in `metadata_namespace` + `na
 field Switchyard does not model in `extra`, so that export gives back what was imported.
 """
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -146,6 +149,24 @@ class System(models.Model):
         return f"system:{self.metadata_namespace}/{self.name}"
 
 
+DEFAULT_LOG_SELECTOR = 'cluster="$environment", namespace="$namespace", app="$workload"'
+LOG_MATCHER = re.compile(r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*')
+
+
+def validate_log_selector(value: str) -> None:
+    """A comma-separated list of Loki label matchers (`name="value"`, `=~`, `!=`, `!~`)."""
+    if not value.strip() or not all(LOG_MATCHER.fullmatch(p) for p in value.split(",")):
+        raise ValidationError(
+            'Write Loki label matchers separated by commas, e.g. app="$workload", '
+            'namespace="$namespace" (no braces, no commas inside values).'
+        )
+
+
+class LogAccess(models.TextChoices):
+    OWNERS = "owners", "The owning team and SREs"
+    EVERYONE = "everyone", "Everyone signed in"
+
+
 class Environment(models.Model):
     """A place components run: dev, staging, prod, ... in display order."""
 
@@ -166,6 +187,23 @@ class Environment(models.Model):
         max_length=300,
         blank=True,
         help_text="Base URL template for APIs in this environment, e.g. https://{component}.staging.example.com",
+    )
+    log_selector = models.CharField(
+        max_length=300,
+        default=DEFAULT_LOG_SELECTOR,
+        validators=[validate_log_selector],
+        help_text="Loki label matchers of a component's logs here; $component, $workload "
+        "(its Deployment or Rollout), $environment and $namespace are filled in",
+    )
+    log_version_label = models.CharField(
+        max_length=63, default="version", help_text="The Loki label that carries the version"
+    )
+    log_access = models.CharField(
+        max_length=20,
+        choices=LogAccess.choices,
+        blank=True,
+        help_text="Who reads the logs here; blank: everyone signed in, except in production "
+        "where settings.LOGS_PRODUCTION_ACCESS decides",
     )
 
     class Meta:
@@ -303,6 +341,12 @@ class ComponentEnvironment(models.Model):
     kube_rollout = models.CharField(max_length=253, blank=True)
     argocd_application = models.CharField(max_length=253, blank=True)
     api_base_url = models.URLField(blank=True, max_length=300)
+    log_selector = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[validate_log_selector],
+        help_text="Loki label matchers for this component here; blank: the environment's",
+    )
 
     class Meta:
         ordering = ["environment__order", "environment__name"]

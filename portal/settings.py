@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "deployments",
     "approvals",
     "apidocs",
+    "logs",
+    "oncall",
+    "notifications",
     "bench",
     "demo",
     "sandbox",
@@ -295,12 +298,14 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-relations": {"task": "catalog.relations_resolve", "schedule": 60.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
+    "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
+    "notifications-remind": {"task": "notifications.remind", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
 INTEGRATION_URLS = {
     system: url
-    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc")
+    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc", "loki", "pagerduty")
     if (url := env(f"{system.upper()}_URL"))
 }
 # Argon2id first (portal/hashers.py says why); older hashes are upgraded when people sign in.
@@ -355,6 +360,45 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 # Try-it may call an API address written literally as loopback (the development sandbox) only
 # when this is on; production environments list private ranges in their try-it policy instead.
 TRYIT_ALLOW_LOOPBACK = env_bool("TRYIT_ALLOW_LOOPBACK", DEBUG)
+# Logs (Grafana Loki): a panel waits at most LOKI_TIMEOUT_SECONDS and shows at most LOGS_MAX_LINES
+# lines of at most LOGS_MAX_LINE_CHARS characters, from the last LOGS_MAX_MINUTES; an answer
+# larger than LOGS_MAX_ANSWER_BYTES is refused. Secrets are redacted by the patterns of
+# logs/redaction.py plus LOGS_REDACT_PATTERNS (regular expressions, one per line).
+LOKI_TOKEN = env("LOKI_TOKEN", "")
+LOKI_ORG_ID = env("LOKI_ORG_ID", "")
+LOKI_TIMEOUT_SECONDS = float(env("LOKI_TIMEOUT_SECONDS", "3"))
+LOGS_MAX_LINES = int(env("LOGS_MAX_LINES", "20"))
+LOGS_MAX_LINE_CHARS = int(env("LOGS_MAX_LINE_CHARS", "600"))
+LOGS_MAX_MINUTES = int(env("LOGS_MAX_MINUTES", "60"))
+LOGS_MAX_ANSWER_BYTES = int(env("LOGS_MAX_ANSWER_BYTES", "2000000"))
+LOGS_REDACT_PATTERNS = [p for p in env("LOGS_REDACT_PATTERNS", "").splitlines() if p.strip()]
+# Who reads production logs: "owners" (the owning team and SREs) or "everyone" signed in. An
+# environment's own log_access setting in the catalog wins.
+LOGS_PRODUCTION_ACCESS = env("LOGS_PRODUCTION_ACCESS", "owners")
+# PagerDuty: a REST API v2 key (the sandbox accepts "switchyard-sandbox"), the Events API address
+# for change events (default: PAGERDUTY_URL's, i.e. the sandbox; https://events.pagerduty.com with
+# the real service) and how long a card waits.
+PAGERDUTY_TOKEN = env("PAGERDUTY_TOKEN", "switchyard-sandbox" if DEBUG else "")
+PAGERDUTY_EVENTS_URL = env("PAGERDUTY_EVENTS_URL", "")
+PAGERDUTY_TIMEOUT_SECONDS = float(env("PAGERDUTY_TIMEOUT_SECONDS", "3"))
+PAGERDUTY_CA_BUNDLE = env("PAGERDUTY_CA_BUNDLE", "")  # else the system's (and the sandbox's own)
+# Mail (notifications): the console in development, SMTP otherwise (EMAIL_HOST, EMAIL_PORT, ...).
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "switchyard@localhost")
+# "Open in Grafana Explore" links: the Grafana address and the uid of its Loki data source.
+GRAFANA_URL = env("GRAFANA_URL", "")
+GRAFANA_LOKI_DATASOURCE = env("GRAFANA_LOKI_DATASOURCE", "loki")
 
 # Production hardening, on whenever DEBUG is off.
 if not DEBUG:

@@ -41,6 +41,9 @@ urlpatterns = [
     path("releases/", include("deployments.urls")),
     path("approvals/", include("approvals.urls")),
     path("apis/", include("apidocs.urls")),
+    path("logs/", include("logs.urls")),
+    path("oncall/", include("oncall.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", include("approvals.api_urls")),
 ]
 

@@ -32,6 +32,7 @@ class ServerSpec:
     name: str
     factory: Callable[[SandboxState], WsgiApp]
     description: str
+    tls: bool = False  # served over https with the sandbox's own authority (sandbox/tls.py)
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,15 @@ SERVER_MODULES: list[str] = [
     "sandbox.github",
     "sandbox.argocd",
     "sandbox.prometheus",
+    "sandbox.loki",
+    "sandbox.pagerduty",
 ]
 
 
-def register(name: str, factory: Callable[[SandboxState], WsgiApp], description: str) -> None:
-    _SERVERS[name] = ServerSpec(name=name, factory=factory, description=description)
+def register(
+    name: str, factory: Callable[[SandboxState], WsgiApp], description: str, *, tls: bool = False
+) -> None:
+    _SERVERS[name] = ServerSpec(name=name, factory=factory, description=description, tls=tls)
 
 
 def register_process(

@@ -15,6 +15,7 @@ from pathlib import Path
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .registry import GrpcSpec, ProcessSpec, SandboxState, servers
+from .tls import server_context
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +103,13 @@ def start_sandbox(
             listener = socket.create_server((host, port))
             state.endpoints[spec.name] = f"http://{host}:{listener.getsockname()[1]}"
         else:
+            tls = server_context(directory) if spec.tls else None
             listener = make_server(
-                host, port, _placeholder, threaded=True, request_handler=KeepAliveHandler
-            )
-            state.endpoints[spec.name] = f"http://{host}:{listener.server_port}"
+                host, port, _placeholder, threaded=True, request_handler=KeepAliveHandler,
+                ssl_context=tls,
+            )  # fmt: skip
+            scheme = "https" if tls else "http"
+            state.endpoints[spec.name] = f"{scheme}://{host}:{listener.server_port}"
         bound.append((spec, listener))
     try:
         for spec, listener in bound:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from deployments.models import Release
 from deployments.releases.freshness import release_fresh
+from oncall.gate import incident_gate_check
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
@@ -87,6 +88,7 @@ def approval_decide(
         # on meanwhile is recorded, and _lock_open below then refuses (nothing is sent). Abort,
         # a safety action, is never held back by an unreadable Argo CD.
         release_fresh(release=approval.release)
+    incident_gate_check(approval=approval, decision=decision)  # PagerDuty, outside the transaction
     with transaction.atomic():
         locked = _lock_open(approval, decision)
         if decision == Decision.ABORT:

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import Component, ComponentEnvironment, Environment
 from deployments.models import Release
 from deployments.releases.selectors import repository_slug
+from notifications.events import approval_requested_notify
 from portal.audit import AuditContext, audit_record
 from portal.errors import PortalError
 from portal.links import is_http_url
@@ -94,6 +95,9 @@ def approval_create(
                 },
                 context=context,
             )
+            # The eligible approvers are told once the request is committed (outbox rows
+            # written then, delivered by Celery); robust: a failure there never fails the call.
+            transaction.on_commit(lambda: approval_requested_notify(request), robust=True)
     except IntegrityError:
         _refusal_audit(client, data, "release already has an open approval request", context)
         raise ApprovalRefused(

@@ -36,7 +36,22 @@ def release_transition(
             ReleaseEvent.objects.create(
                 release_id=release_id, state=to_state, message=message[:500], data=data or {}
             )
+            if to_state in (Release.State.FAILED, Release.State.ABORTED):
+                # the people's notifications commit with the transition; Celery delivers them
+                from notifications.events import release_finished_notify
+
+                release_finished_notify(release_id, to_state)
+            if to_state == Release.State.DISPATCHING or to_state in Release.TERMINAL_STATES:
+                # robust: a broker or PagerDuty failure is logged, never raised into the machine
+                transaction.on_commit(lambda: _announce(release_id, to_state), robust=True)
     return bool(moved)
+
+
+def _announce(release_id: int, state: str) -> None:
+    """A release started or finished: a PagerDuty change event (oncall), sent by Celery."""
+    from oncall.tasks import release_change_event
+
+    release_change_event.delay(release_id, state)
 
 
 def release_aborted_status(release: Release) -> str:

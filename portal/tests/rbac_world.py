@@ -45,7 +45,15 @@ PERSONAS = (
     "superuser",
     "anonymous",
 )
-PROJECT_APPS = ("portal", "catalog", "deployments", "approvals", "apidocs")
+PROJECT_APPS = (
+    "portal",
+    "catalog",
+    "deployments",
+    "approvals",
+    "apidocs",
+    "oncall",
+    "notifications",
+)
 # Rows that change on every request whatever the answer: not part of "nothing changed".
 SNAPSHOT_SKIP = {"portal.auditevent", "portal.workerheartbeat"}
 

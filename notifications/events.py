@@ -1,0 +1,102 @@
+"""What each event says, and to whom."""
+
+from datetime import timedelta
+
+from django.db import transaction
+
+from .services import eligible_approvers, notify
+
+
+def approval_requested_notify(approval) -> int:
+    """Called once `approval` is committed, with the object itself: nothing here reads or
+    writes the approvals tables (a decision may be under way on them)."""
+    with transaction.atomic():
+        return notify(
+            event="approval.requested",
+            key=f"approval:{approval.pk}",
+            users=eligible_approvers(approval),
+            title=f"Approve {approval.component.name} in {approval.environment.name}? "
+            f"({approval.rollout_phase})",
+            body=f"{approval.requester_label or 'A release'} asks to promote "
+            f"{approval.component.name} {approval.to_version or ''} in "
+            f"{approval.environment.name}. The request expires at {approval.expires_at:%H:%M} UTC.",
+            url=approval.get_absolute_url(),
+        )
+
+
+def release_finished_notify(release_id: int, state: str) -> int:
+    """A release failed or was aborted: its requester and the owning team hear of it. Called in
+    the transaction of the transition."""
+    from django.contrib.auth import get_user_model
+
+    from deployments.models import Release
+
+    if state not in ("failed", "aborted"):
+        return 0
+    release = Release.objects.select_related("component", "environment", "requested_by").get(
+        pk=release_id
+    )
+    team = get_user_model().objects.filter(
+        is_active=True, team_memberships__team_id=release.component.owner_id
+    )
+    users = list(team) + ([release.requested_by] if release.requested_by else [])
+    with transaction.atomic():
+        return notify(
+            event=f"release.{state}",
+            key=f"release:{release.pk}",
+            users=users,
+            title=f"Release of {release.component.name} {release.version} to "
+            f"{release.environment.name} {state}",
+            body=release.status_message,
+            url=release.get_absolute_url(),
+        )
+
+
+def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: int = 5) -> int:
+    """Beat: approvals expiring within `approval_minutes` remind their eligible approvers; a
+    temporary runtime override reverting within `override_minutes` tells who set it and the
+    owning team. Each is said once (the outbox's unique key), however often beat runs."""
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    # By name: the release machine reaches this module, and deployments must not depend on
+    # approvals, even through notifications (import-linter).
+    ApprovalRequest = apps.get_model("approvals", "ApprovalRequest")
+    TuningValue = apps.get_model("deployments", "TuningValue")
+    count = 0
+    soon = ApprovalRequest.objects.filter(
+        state="pending",
+        expires_at__gt=now,
+        expires_at__lte=now + timedelta(minutes=approval_minutes),
+    ).select_related("component", "environment", "requested_by")
+    for approval in soon:
+        with transaction.atomic():
+            count += notify(
+                event="approval.expiring", key=f"approval:{approval.pk}",
+                users=eligible_approvers(approval),
+                title=f"{approval.component.name} in {approval.environment.name} waits for a "
+                f"decision: it expires at {approval.expires_at:%H:%M} UTC",
+                url=approval.get_absolute_url(),
+            )  # fmt: skip
+    reverting = TuningValue.objects.filter(
+        override_until__gt=now, override_until__lte=now + timedelta(minutes=override_minutes)
+    ).select_related("key__component", "environment", "override_by")
+    User = get_user_model()
+    for value in reverting:
+        component = value.key.component
+        users = list(
+            User.objects.filter(is_active=True, team_memberships__team_id=component.owner_id)
+        )
+        users += [value.override_by] if value.override_by else []
+        with transaction.atomic():
+            count += notify(
+                event="override.reverting",
+                key=f"tuning:{value.pk}:{value.override_until:%Y%m%d%H%M%S}",
+                users=users,
+                title=f"{value.key.key} of {component.name} in {value.environment.name} reverts "
+                f"at {value.override_until:%H:%M} UTC",
+                url=component.get_absolute_url(),
+            )  # fmt: skip
+    return count

@@ -1,0 +1,20 @@
+"""Celery entry points for PagerDuty: load by pk, call a service, decide on retries."""
+
+from celery import shared_task
+
+from integrations.errors import IntegrationError
+
+from . import services
+
+MAX_RETRIES = 5
+
+
+@shared_task(name="oncall.release_change_event", bind=True, max_retries=MAX_RETRIES)
+def release_change_event(self, release_id: int, state: str) -> None:
+    """A release started or finished: tell PagerDuty (retrying while it is down). A failure
+    never touches the release; it is logged by Celery and given up after the retries."""
+    try:
+        services.release_change_event_send(release_id=release_id, state=state)
+    except IntegrationError as exc:
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
