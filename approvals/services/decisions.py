@@ -83,11 +83,12 @@ def approval_decide(
         raise ApprovalRefused(f"unknown decision {decision!r}")
     comment = _clean_text(comment, "comment")
     _require(actor, approval, decision, context)
-    if approval.release_id and decision != Decision.ABORT:
-        # Decide on the cluster as it is now, not as the page showed it: a rollout that moved
-        # on meanwhile is recorded, and _lock_open below then refuses (nothing is sent). Abort,
-        # a safety action, is never held back by an unreadable Argo CD.
-        release_fresh(release=approval.release)
+    release = approval.release if approval.release_id else None
+    if release and release.observed_at and decision != Decision.ABORT:
+        # Decide on the cluster as it is now, not as it was last read: a rollout that moved on
+        # meanwhile is recorded, and _lock_open below then refuses (nothing is sent). Abort, a
+        # safety action, is never held back by an unreadable Argo CD.
+        release_fresh(release=release)
     incident_gate_check(approval=approval, decision=decision)  # PagerDuty, outside the transaction
     with transaction.atomic():
         locked = _lock_open(approval, decision)

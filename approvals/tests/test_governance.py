@@ -355,6 +355,7 @@ def test_a_nul_byte_in_a_comment_is_a_message_not_a_500(client, colleague, gate)
     response = client.post(
         f"/approvals/{gate.pk}/decide/", {"decision": "approve", "comment": "ok\x00"}, follow=True
     )
-    assert response.status_code == 200 and "NUL byte" in response.content.decode()
+    # Refused at the edge (portal.middleware.OddInputMiddleware) with the reason, before any view.
+    assert response.status_code == 400 and "NUL character" in response.content.decode()
     gate.refresh_from_db()
     assert gate.state == "pending" and not gate.votes.exists()
