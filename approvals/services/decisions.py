@@ -86,9 +86,10 @@ def approval_decide(
     release = approval.release if approval.release_id else None
     if release and release.observed_at and decision != Decision.ABORT:
         # Decide on the cluster as it is now, not as it was last read: a rollout that moved on
-        # meanwhile is recorded, and _lock_open below then refuses (nothing is sent). Abort, a
+        # meanwhile is recorded, and _lock_open below then refuses (nothing is sent); one that
+        # paused since the last poll (the workflow asked at once) is seen paused. Abort, a
         # safety action, is never held back by an unreadable Argo CD.
-        release_fresh(release=release)
+        release_fresh(release=release, force=not release_waits_on(release, approval))
     incident_gate_check(approval=approval, decision=decision)  # PagerDuty, outside the transaction
     with transaction.atomic():
         locked = _lock_open(approval, decision)

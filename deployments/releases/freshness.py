@@ -52,17 +52,18 @@ def release_stale_reason(release: Release, now=None) -> str:
     )
 
 
-def release_fresh(*, release: Release) -> Release:
+def release_fresh(*, release: Release, force: bool = False) -> Release:
     """The release as the cluster has it now, for a decision about to be sent.
 
     A release in the cluster that was not read within the last few seconds is read from Argo CD
     now (and recorded); raises ReleaseRefused when Argo CD cannot be read, since deciding on an
-    old picture is the mistake this prevents. Call it outside any transaction.
+    old picture is the mistake this prevents. Call it outside any transaction. `force` reads
+    it however recent the last read (a decision that the last read would refuse).
     """
     from . import machine
 
     age = release_observed_age(release)
-    if release.state not in IN_CLUSTER or (age is not None and age <= fresh_enough()):
+    if release.state not in IN_CLUSTER or (not force and age is not None and age <= fresh_enough()):
         return release
     try:
         machine.release_observe(release_id=release.pk)

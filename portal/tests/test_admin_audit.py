@@ -17,7 +17,11 @@ from portal.models import AuditEvent
 
 @pytest.fixture
 def root(make_user):
-    return make_user("root", is_staff=True, is_superuser=True)
+    # Superuser status grants nothing in the product (docs/access.md): the platform team's
+    # admin pages are theirs by the platform-admin group.
+    user = make_user("root", is_staff=True, is_superuser=True)
+    user.groups.add(Group.objects.get_or_create(name="platform-admin")[0])
+    return user
 
 
 @pytest.fixture
@@ -61,7 +65,7 @@ def test_approval_policy_quorum_change_is_audited(root_client, environments):
     url = reverse("admin:approvals_approvalpolicy_change", args=[policy.pk])
     response = root_client.post(url, {
         "environment": environments["prod"].pk, "quorum": 3, "on_expiry": policy.on_expiry,
-        "default_ttl_minutes": 60,
+        "default_ttl_minutes": 60, "approvers": policy.approvers,
     })  # fmt: skip
     assert response.status_code == 302
     event = _last("approvals.policy.admin_change")
