@@ -18,6 +18,7 @@ from approvals.models import ApprovalPolicy
 from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 
+from ..analysis.models import AnalysisPolicy
 from .models import Release
 from .selectors import repository_slug
 from .transitions import release_aborted_status, release_poll_schedule, release_transition
@@ -89,11 +90,13 @@ def _workflow_inputs(release: Release) -> dict:
     if release.strategy == Release.Strategy.CANARY:
         # Argo Rollouts steps: the first weight waits for a person (promote, or an approval when
         # the environment has an approval policy); later ones pause for a while, then go on.
+        # With an analysis policy every pause waits: the analysis lets a soaked step go on.
+        analysed = AnalysisPolicy.objects.filter(environment=release.environment).exists()
         steps = []
         for index, weight in enumerate(release.steps):
             steps.append(str(weight))
             if weight < 100:
-                steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
+                steps.append("pause" if index == 0 or analysed else f"pause:{CANARY_STEP_PAUSE}")
         inputs["steps"] = ",".join(steps)
         if ApprovalPolicy.objects.filter(environment=release.environment).exists():
             inputs["approval"] = "required"
