@@ -9,7 +9,7 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import ApprovalPolicy
+from approvals.models import ApprovalPolicy, ApprovalRequest
 from deployments.analysis import services, tasks
 from deployments.analysis.evaluate import decide
 from deployments.analysis.selectors import analysis_gate_open
@@ -82,12 +82,17 @@ def test_a_canary_whose_version_errors_is_aborted_with_the_values(
     assert 'class="analysis-dot-fail"' in html
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
-    shop, client, django_capture_on_commit_callbacks
+    shop, client, live_server, release_sandbox, settings, django_capture_on_commit_callbacks
 ):
+    from sandbox.switchyard import sandbox_machine_credentials
+
+    settings.SITE_URL = live_server.url  # the workflow posts its approval request here
+    release_sandbox.state.shared["switchyard_machine"] = sandbox_machine_credentials()
     prod = shop["envs"]["prod"]
     ApprovalPolicy.objects.create(environment=prod, default_ttl_minutes=30)
-    policy_for(prod, soak_seconds=3, max_p99_latency_ms=800)
+    policy_for(prod, soak_seconds=5, max_p99_latency_ms=800)
     capture = django_capture_on_commit_callbacks
     release = start(shop, "prod", capture, strategy="canary")
     follow(release, {"paused"})
@@ -97,9 +102,9 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     step = AnalysisStep.objects.get(release=release)
     client.force_login(shop["colleague"])
     html = panel_html(client, release)
-    if step.outcome == "analysing":  # still soaking: a countdown and no approval yet
-        assert "soak" in html and "s left" in html
-        assert analysis_gate_open(release)[0] is False
+    assert step.outcome == "analysing"  # soaking: a countdown, and no approval yet
+    assert "soak" in html and "s left" in html
+    assert analysis_gate_open(release)[0] is False
     tick_until(release, capture, lambda: AnalysisStep.objects.get(pk=step.pk).outcome == "passed")
     verdict = AnalysisVerdict.objects.filter(step=step).last()
     assert verdict.verdict == "pass" and verdict.values["p99_ms"] < 800
@@ -108,6 +113,7 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     assert analysis_gate_open(release) == (True, "")
     assert not AuditEvent.objects.filter(actor_label="machine:analysis").exists()
     assert "Pass" in panel_html(client, release)
+    assert ApprovalRequest.objects.get(release=release).state == "pending"
 
 
 def test_a_healthy_canary_without_approvals_goes_on_after_its_soak(
