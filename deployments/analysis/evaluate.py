@@ -14,8 +14,8 @@ from integrations.errors import IntegrationError
 from .models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 
 # Below this 5xx share the comparison with the stable version is noise (two healthy versions
-# may differ several times over at 0.2 % vs 0.8 %): the relative threshold applies above it.
-RELATIVE_FLOOR = 0.01
+# may differ several times over, 0.3 % vs 1.1 %): the relative threshold applies above it.
+RELATIVE_FLOOR = 0.02
 WINDOW = "1m"
 Verdict = AnalysisVerdict.Verdict
 
@@ -46,10 +46,14 @@ def measure(step: AnalysisStep, policy: AnalysisPolicy) -> dict:
     release = step.release
     client = prometheus_client()
     service, environment = release.component.name, release.environment.name
-    rate = client.request_rate_now(service, release.version, environment=environment, window=WINDOW)
     canary = client.error_rate_now(service, release.version, environment=environment)
+    if canary is None:  # no series: nothing more to ask
+        return {"canary_error_rate": None, "requests": None}
+    rate = client.request_rate_now(service, release.version, environment=environment, window=WINDOW)
     stable = None
-    if release.previous_version and release.previous_version != release.version:
+    # The stable version matters only above the noise floor (see RELATIVE_FLOOR).
+    relative = policy.max_error_rate_vs_stable and canary >= RELATIVE_FLOOR
+    if relative and release.previous_version and release.previous_version != release.version:
         stable = client.error_rate_now(service, release.previous_version, environment=environment)
     values = {
         "canary_error_rate": canary,

@@ -45,7 +45,8 @@ def verdict_values(values: dict) -> list[tuple[str, str]]:
     if "canary_error_rate" in values:
         rows.append(("Canary errors", percent("canary_error_rate")))
     if "stable_error_rate" in values:
-        rows.append(("Stable errors", percent("stable_error_rate")))
+        stable = values["stable_error_rate"]
+        rows.append(("Stable errors", "not compared" if stable is None else f"{stable:.2%}"))
     if "requests" in values:
         rows.append(
             ("Requests", "no data" if values["requests"] is None else str(values["requests"]))

@@ -279,6 +279,9 @@ def _argocd_state(release: Release, app) -> tuple[str | None, str]:
     deployed = any(image.endswith(f":{release.version}") for image in app.images) or not app.images
     if app.sync_status != "Synced" or not deployed:
         return None, ""
+    if rollout and rollout.aborted and release.is_restore:
+        # The abort of the canary this restore replaced: its own sync starts a new revision.
+        return None, ""
     if rollout and rollout.aborted:
         return (
             Release.State.ABORTED,

@@ -118,3 +118,20 @@ def live_version(target) -> str:
         return ""
     tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
     return tags.pop() if len(tags) == 1 else ""
+
+
+def restorable_versions(component) -> dict[int, str]:
+    """{environment id: the version Restore would bring back} (see restore.restore_plan): the
+    newest succeeded version that is not the latest release's, per environment (one query)."""
+    latest: dict[int, str] = {}
+    good: dict[int, str] = {}
+    rows = (
+        Release.objects.filter(component=component)
+        .order_by("-created_at")
+        .values_list("environment_id", "version", "state")
+    )
+    for env_id, version, state in rows:
+        latest.setdefault(env_id, version)
+        if state == Release.State.SUCCEEDED and env_id not in good and version != latest[env_id]:
+            good[env_id] = version
+    return good

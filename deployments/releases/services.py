@@ -60,13 +60,17 @@ def release_start(
     canary_steps: list[int] | None = None,
     reason: str = "",
     rollback_of: Release | None = None,
+    restore: bool = False,
     context: AuditContext | None = None,
 ) -> Release:
-    """Queue a release of `version` of `component` to `environment`; workflow starts on commit."""
+    """Queue a release of `version` of `component` to `environment`; workflow starts on commit.
+
+    `restore`: the last good version, brought back by `release_restore` (audited as such)."""
     target = ComponentEnvironment.objects.filter(
         component=component, environment=environment
     ).first()
     action = "release.rollback" if rollback_of else "release.start"
+    action = "release.restore" if restore else action
     permission_require(
         actor=actor,
         perm="deployments.start_release",
@@ -106,6 +110,7 @@ def release_start(
         steps=steps,
         reason=reason,
         rollback_of=rollback_of,
+        is_restore=restore,
         action=action,
         context=context,
     )
@@ -122,6 +127,7 @@ def _release_create(
     steps,
     reason,
     rollback_of,
+    is_restore=False,
     action,
     context,
 ) -> Release:
@@ -137,6 +143,7 @@ def _release_create(
                 requested_by=actor,
                 reason=reason,
                 rollback_of=rollback_of,
+                is_restore=is_restore,
             )
             ReleaseEvent.objects.create(
                 release=release,

@@ -31,7 +31,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "import", "release", "load", "poll")
+PARTS = ("catalog", "import", "release", "load", "poll", "analysis")
 BACKSTAGE_INGEST = "121–143 s"
 
 
@@ -83,6 +83,8 @@ class Command(BaseCommand):
             self._bench_load(options)
         if "poll" in parts:
             self._bench_poll()
+        if "analysis" in parts:
+            self._bench_analysis()
 
     # --- catalog pages ---------------------------------------------------------------------
 
@@ -377,6 +379,30 @@ class Command(BaseCommand):
                     f"| {'met' if result.sweep_s <= 5 else 'NOT met'} "
                     f"({result.sweep_s / 5:.2f}× of 5 s) |",
                     f"states after the sweep: {result.states}",
+                ]
+            )
+        )
+
+    def _bench_analysis(self) -> None:
+        from bench.analysis import analysis_sweep_bench
+
+        user, _ = get_user_model().objects.get_or_create(username="bench-user")
+        result = analysis_sweep_bench(user=user, count=500)
+        if isinstance(result, str):
+            self.stdout.write(f"\nanalysis sweep: {result}")
+            return
+        met = "met" if result.sweep_s <= 5 else "NOT met"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "| one worker, one analysis tick | canaries | sweep s | ms/canary "
+                    "| queries/canary | target (5 s) |",
+                    "|---|---:|---:|---:|---:|---|",
+                    f"| analysis_sweep, sandbox Prometheus process | {result.claimed} "
+                    f"| {result.sweep_s:.2f} | {result.per_canary_ms:.1f} "
+                    f"| {result.queries_per_canary} | {met} ({result.sweep_s / 5:.2f}× of 5 s) |",
+                    f"verdicts: {result.verdicts}",
                 ]
             )
         )
