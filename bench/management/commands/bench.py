@@ -31,7 +31,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "import", "release", "load", "poll", "analysis")
+PARTS = ("catalog", "import", "release", "load", "poll", "analysis", "restore")
 BACKSTAGE_INGEST = "121–143 s"
 
 
@@ -85,6 +85,8 @@ class Command(BaseCommand):
             self._bench_poll()
         if "analysis" in parts:
             self._bench_analysis()
+        if "restore" in parts:
+            self._bench_restore()
 
     # --- catalog pages ---------------------------------------------------------------------
 
@@ -405,4 +407,20 @@ class Command(BaseCommand):
                     f"verdicts: {result.verdicts}",
                 ]
             )
+        )
+
+    def _bench_restore(self) -> None:
+        from bench.restore import restore_bench
+
+        user, _ = get_user_model().objects.get_or_create(username="bench-user")
+        result = restore_bench(user=user)
+        if isinstance(result, str):
+            self.stdout.write(f"\nrestore: {result}")
+            return
+        met = "met" if result["p95_s"] <= 90 else "NOT met"
+        self.stdout.write(
+            "\n| Restore, click to healthy (sandbox world, demo pace) | runs | p50 s | p95 s "
+            "| target (p95 <= 90 s) |\n|---|---:|---:|---:|---|\n"
+            f"| release_restore -> workflow -> GitOps -> Argo CD -> healthy | {result['runs']} "
+            f"| {result['p50_s']} | {result['p95_s']} | {met} |\nall runs (s): {result['all']}"
         )
