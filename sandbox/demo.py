@@ -11,11 +11,11 @@ import os
 
 from catalog.demo import ENVIRONMENTS, WORDS, demo_service_names
 
+from .github_workflow import example_client
 from .registry import SandboxState
 
 DEMO_OWNER = "example"
 IMAGE_REGISTRY = "registry.example.com"
-DEFAULT_CANARY_STEPS = "5,pause,25,pause:10s,50,pause:10s,100"
 
 
 def _seed_number(text: str) -> int:
@@ -38,32 +38,17 @@ def demo_versions(repository: str) -> list[str]:
 
 
 def parse_steps(text: str) -> list[dict]:
-    """`"5,pause,25,pause:10s,100"` -> Argo Rollouts canary steps. Raises ValueError."""
-    steps: list[dict] = []
-    for token in (t.strip() for t in text.split(",") if t.strip()):
-        if token == "pause":
-            steps.append({"pause": {}})
-        elif token.startswith("pause:"):
-            duration = token.removeprefix("pause:")
-            if not duration.rstrip("smh").isdigit():
-                raise ValueError(f"pause duration {duration!r} must look like 30s, 5m or 1h")
-            steps.append({"pause": {"duration": duration}})
-        elif token.isdigit() and 0 <= int(token) <= 100:
-            steps.append({"setWeight": int(token)})
-        else:
-            raise ValueError(f"canary step {token!r} must be a weight 0-100, pause or pause:30s")
-    return steps
+    """`"5,pause,25,pause:10s,100"` -> Argo Rollouts canary steps. Raises ValueError.
+
+    The shipped client's (examples/github/switchyard_client.py), which the workflow runs.
+    """
+    return example_client().parse_steps(text)
 
 
 def rollout_config(strategy: str, steps: str = "") -> dict:
-    """The `rollout:` block of values.yaml for a strategy (canary, bluegreen or rolling)."""
-    if strategy == "canary":
-        return {"strategy": "canary", "steps": parse_steps(steps or DEFAULT_CANARY_STEPS)}
-    if strategy == "bluegreen":
-        return {"strategy": "bluegreen", "autoPromotionEnabled": False}
-    if strategy == "rolling":
-        return {"strategy": "canary", "steps": []}
-    raise ValueError(f"strategy {strategy!r} must be canary, bluegreen or rolling")
+    """The `rollout:` block of values.yaml for a strategy: the shipped client's, as written by
+    the workflow's `switchyard_client.py rollout` step."""
+    return example_client().rollout_config(strategy, steps)
 
 
 def app_values(service: str, environment: str, version: str, release_id: str, rollout: dict):

@@ -1,13 +1,14 @@
 """GitHub REST API (version 2022-11-28) for releases, Actions workflow runs and deployments.
 
 Enough of the API for PyGithub and for the deploy flow: repositories of the demo owner exist on
-demand with 5–8 releases; each has the workflow `deploy.yml` whose runs progress
-queued -> in_progress -> completed over a few seconds, optionally wait at an environment
-approval (`pending_deployments`), and write the new version into the GitOps repository
-(`sandbox/gitops.py`) in one commit naming the release. See docs/release-sandboxes.md.
+demand with 5–8 releases; each has the shipped workflow `examples/github/deploy.yml` (loaded by
+`sandbox/github_workflow.py`, no copy of its own): dispatches are checked against its inputs as
+GitHub checks them, and its runs progress queued -> in_progress -> completed through its jobs and
+steps over a few seconds, optionally wait at an environment approval (`pending_deployments`),
+and write the new version into the GitOps repository (`sandbox/gitops.py`) in one commit naming
+the release. See docs/release-sandboxes.md.
 """
 
-import itertools
 import re
 import threading
 import time
@@ -19,68 +20,22 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_shapes as shapes
-from .demo import DEMO_OWNER, app_values, demo_protos, demo_versions, rollout_config
-from .gitops import GitOpsError, gitops_repo
+from .demo import DEMO_OWNER, demo_protos, demo_versions
+from .github_runs import Run, WorkflowRuns
+from .github_runs import ids as _ids
+from .github_workflow import dispatch_problem, workflow_load
 from .registry import SandboxState, register
 from .web import (
     FaultKnobs,
     bearer_token,
     json_response,
     request_json,
-    time_scale,
     wsgi_app,
 )
 
 SANDBOX_TOKEN = "switchyard-sandbox"
 API_VERSION = "2022-11-28"
 DEPLOY_WORKFLOW = "deploy.yml"
-WORKFLOW_INPUTS = {
-    "service": True,
-    "environment": True,
-    "version": True,
-    "release_id": False,
-    "callback_url": False,
-    "strategy": False,
-    "steps": False,
-    "actor": False,
-    "approval": False,
-}
-RUN_STEPS = ["Set up job", "Validate inputs", "Prepare release metadata", "Update GitOps source"]
-APPROVAL_STEP = "Wait for approval in Switchyard"
-APPROVAL_POLL_SECONDS = 1.0
-QUEUED_SECONDS = 1.0
-STEP_SECONDS = 0.8
-_ids = itertools.count(1000)
-
-
-def run_name(inputs: dict) -> str:
-    """The deploy workflow's `run-name:` (what the adapter's fallback searches for)."""
-    name = f"Deploy {inputs.get('service')} {inputs.get('version')} to {inputs.get('environment')}"
-    if inputs.get("release_id"):
-        name += f" (release {inputs['release_id']})"
-    return name
-
-
-@dataclass
-class Run:
-    id: int
-    repo: "Repo"
-    run_number: int
-    inputs: dict
-    ref: str
-    head_sha: str
-    created_at: float
-    display_title: str
-    status: str = "queued"
-    conclusion: str | None = None
-    started_at: float | None = None
-    updated_at: float = 0.0
-    steps: list[dict] = field(default_factory=list)
-    waiting_environment: str | None = None
-    review: dict | None = None
-    reviewed: threading.Event = field(default_factory=threading.Event)
-    gitops_revision: str = ""
-    deployment: dict | None = None
 
 
 @dataclass
@@ -105,7 +60,7 @@ class Repo:
         return self.environment_ids.setdefault(name, next(_ids))
 
 
-class GitHubSandbox:
+class GitHubSandbox(WorkflowRuns):
     def __init__(self, state: SandboxState):
         self.state = state
         self.repos: dict[str, Repo] = {}
@@ -321,10 +276,11 @@ class GitHubSandbox:
             body = request_json(request)
         except ValueError:
             return error(400, "Problems parsing JSON")
-        problem = dispatch_problem(repo, body)
+        workflow = workflow_load()
+        problem = ref_problem(repo, body) or dispatch_problem(workflow, body.get("inputs") or {})
         if problem:
             return error(422, problem)
-        run = self.run_start(repo, body)
+        run = self.run_start(repo, body, workflow)
         if body.get("return_run_details") is True and self.settings["return_run_details"]:
             return json_response(
                 {
@@ -381,152 +337,6 @@ class GitHubSandbox:
             shapes.deployment_status_add(self.base, repo, deployment, "failure", "rejected")
         run.reviewed.set()
         return json_response([deployment])
-
-    def run_start(self, repo: Repo, body: dict) -> Run:
-        inputs = {k: str(v) for k, v in (body.get("inputs") or {}).items()}
-        now = time.time()
-        run = Run(
-            id=next(_ids),
-            repo=repo,
-            run_number=len(repo.runs) + 1,
-            inputs=inputs,
-            ref=body["ref"],
-            head_sha=shapes.fake_sha(f"{repo.full_name}@{body['ref']}"),
-            created_at=now,
-            updated_at=now,
-            display_title=run_name(inputs),
-            steps=[
-                {"name": name, "status": "queued", "conclusion": None}
-                for name in RUN_STEPS + ([APPROVAL_STEP] if approval_required(inputs) else [])
-            ],
-        )
-        repo.runs.append(run)
-        threading.Thread(
-            target=self.run_execute, args=(run,), name=f"github-run-{run.id}", daemon=True
-        ).start()
-        return run
-
-    # ---- the deploy workflow ----------------------------------------------------------------
-
-    def pause(self, seconds: float) -> None:
-        time.sleep(seconds * time_scale(self.state))
-
-    def step(self, run: Run, index: int, status: str, conclusion: str | None = None) -> None:
-        with self.lock:
-            now = time.time()
-            step = run.steps[index]
-            step["status"], step["conclusion"] = status, conclusion
-            step.setdefault("started_at", now)
-            if status == "completed":
-                step["completed_at"] = now
-            run.updated_at = now
-
-    def run_finish(self, run: Run, conclusion: str, failed_step: int | None = None) -> None:
-        with self.lock:
-            if failed_step is not None:
-                self.step(run, failed_step, "completed", "failure")
-            for step in run.steps:
-                if step["status"] != "completed":
-                    step["status"], step["conclusion"] = "completed", "skipped"
-            run.status, run.conclusion, run.updated_at = "completed", conclusion, time.time()
-
-    def run_execute(self, run: Run) -> None:
-        self.pause(QUEUED_SECONDS)
-        with self.lock:
-            run.status, run.started_at = "in_progress", time.time()
-        for index in (0, 1, 2):
-            self.step(run, index, "in_progress")
-            self.pause(STEP_SECONDS)
-            if index == 1:
-                problem = inputs_problem(run)
-                if problem:
-                    run.steps[1]["message"] = problem
-                    return self.run_finish(run, "failure", failed_step=1)
-            self.step(run, index, "completed", "success")
-        environment = run.inputs["environment"]
-        if environment in run.repo.protected_environments:
-            with self.lock:
-                run.status, run.waiting_environment = "waiting", environment
-            if not run.reviewed.wait(timeout=24 * 3600):
-                return self.run_finish(run, "timed_out")
-            with self.lock:
-                run.status, run.waiting_environment = "in_progress", None
-            if run.review and run.review["state"] == "rejected":
-                return self.run_finish(run, "failure")
-        self.step(run, 3, "in_progress")
-        self.pause(STEP_SECONDS)
-        try:
-            revision = self.gitops_write(run)
-        except (GitOpsError, ValueError) as exc:
-            run.steps[3]["message"] = str(exc)
-            return self.run_finish(run, "failure", failed_step=3)
-        with self.lock:
-            run.gitops_revision = revision
-            deployment = run.deployment or self.deployment_add(run.repo, run, environment)
-            shapes.deployment_status_add(self.base, run.repo, deployment, "success")
-        self.step(run, 3, "completed", "success")
-        if approval_required(run.inputs):
-            self.step(run, 4, "in_progress")
-            outcome = self.approval_wait(run)
-            if outcome != "approved":
-                run.steps[4]["message"] = f"Switchyard answered: {outcome}"
-                return self.run_finish(run, "failure", failed_step=4)
-            self.step(run, 4, "completed", "success")
-        self.run_finish(run, "success")
-
-    def approval_wait(self, run: Run) -> str:
-        """The workflow's pause point: ask Switchyard for a decision and wait for it.
-
-        Runs the shipped example client (examples/github/switchyard_client.py) as a real
-        workflow would, with the machine credentials the sandbox was given.
-        """
-        credentials = self.state.shared.get("switchyard_machine") or {}
-        base = run.inputs.get("callback_url", "")
-        if not (credentials and base):
-            return "not asked: no Switchyard callback URL or machine credentials"
-        client = example_client()
-        body = {
-            "service": run.inputs["service"],
-            "environment": run.inputs["environment"],
-            "rollout_phase": "canary first step verified",
-            "actor": run.inputs.get("actor", ""),
-            "release_id": int(run.inputs["release_id"]) if run.inputs.get("release_id") else None,
-            "to_version": run.inputs["version"],
-            "workflow_run_url": shapes.run_html_url(self.base, run.repo, run.id),
-            "weight": first_weight(run.inputs.get("steps", "")),
-            "expires_in_minutes": 30,
-        }
-        body = {key: value for key, value in body.items() if value not in (None, "")}
-        token, secret = credentials["token"], credentials["secret"]
-        try:
-            created = client.call("POST", f"{base.rstrip('/')}/api/approvals/", token, secret, body)
-            state = created
-            while state["state"] == "pending":
-                self.pause(APPROVAL_POLL_SECONDS)
-                state = client.call(
-                    "GET", f"{base.rstrip('/')}/api/approvals/{created['id']}", token, secret
-                )
-        except SystemExit as exc:  # the client reports HTTP errors this way
-            return f"error: {exc}"
-        return state["state"]
-
-    def gitops_write(self, run: Run) -> str:
-        inputs = run.inputs
-        service, environment = inputs["service"], inputs["environment"]
-        repo = gitops_repo(self.state)
-        _, apps = repo.applications()
-        current = apps.get((service, environment), {})
-        if inputs.get("strategy"):
-            rollout = rollout_config(inputs["strategy"], inputs.get("steps", ""))
-        else:
-            rollout = current.get("rollout") or rollout_config("rolling")
-        version = inputs["version"].removeprefix("v")
-        release_id = inputs.get("release_id", "")
-        values = app_values(service, environment, version, release_id, rollout)
-        message = f"Deploy {service} {version} to {environment}"
-        message += f" (release {release_id})" if release_id else ""
-        message += f"\n\nWorkflow run {run.id} of {run.repo.full_name}."
-        return repo.write(service, environment, values, message)
 
     # ---- deployments ------------------------------------------------------------------------
 
@@ -646,33 +456,6 @@ class GitHubSandbox:
         return json_response(self.settings)
 
 
-def approval_required(inputs: dict) -> bool:
-    return inputs.get("approval") == "required"
-
-
-def first_weight(steps: str) -> int | None:
-    first = steps.split(",", 1)[0].strip()
-    return int(first) if first.isdigit() else None
-
-
-_example_client = None
-
-
-def example_client():
-    """examples/github/switchyard_client.py, loaded as a module (it is not a package)."""
-    global _example_client
-    if _example_client is None:
-        import importlib.util
-        from pathlib import Path
-
-        path = Path(__file__).resolve().parent.parent / "examples/github/switchyard_client.py"
-        spec = importlib.util.spec_from_file_location("switchyard_client", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _example_client = module
-    return _example_client
-
-
 def error(status: int, message: str) -> Response:
     return json_response(
         {
@@ -712,41 +495,14 @@ def paginated(request: Request, items: list, key: str | None = None) -> Response
     return json_response(body, 200, headers)
 
 
-def dispatch_problem(repo: Repo, body: dict) -> str:
-    """GitHub's 422 message for a dispatch it refuses, or ''."""
+def ref_problem(repo: Repo, body: dict) -> str:
+    """GitHub's 422 message for a dispatch whose ref it cannot find, or ''."""
     ref = body.get("ref")
     if not isinstance(ref, str) or not ref:
         return 'Invalid request.\n\n"ref" wasn\'t supplied.'
     tags = {v for v, _ in repo.versions} | {f"v{v}" for v, _ in repo.versions}
     if ref.removeprefix("refs/heads/").removeprefix("refs/tags/") not in {"main"} | tags:
         return f"No ref found for: {ref}"
-    inputs = body.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        return "Invalid request.\n\nFor 'properties/inputs', is not an object."
-    unexpected = sorted(set(inputs) - set(WORKFLOW_INPUTS))
-    if unexpected:
-        return f"Unexpected inputs provided: {unexpected}"
-    for name, required in WORKFLOW_INPUTS.items():
-        if required and not str(inputs.get(name, "")).strip():
-            return f"Required input '{name}' not provided"
-    return ""
-
-
-def inputs_problem(run: Run) -> str:
-    """What the workflow's validation step rejects, or ''."""
-    inputs = run.inputs
-    version = inputs["version"].removeprefix("v")
-    if version not in {v for v, _ in run.repo.versions}:
-        return f"version {inputs['version']} is not a release of {run.repo.full_name}"
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", inputs["environment"]):
-        return f"environment {inputs['environment']!r} is not a valid name"
-    if inputs["service"] != run.repo.name:
-        return f"service {inputs['service']!r} is not built from {run.repo.full_name}"
-    try:
-        if inputs.get("strategy"):
-            rollout_config(inputs["strategy"], inputs.get("steps", ""))
-    except ValueError as exc:
-        return str(exc)
     return ""
 
 

@@ -24,6 +24,8 @@ PROCESS_READY_TIMEOUT_SECONDS = 30
 @dataclass
 class RunningSandbox:
     state: SandboxState
+    # Servers that could not start, with why: the others run without them.
+    failed: dict[str, str] = field(default_factory=dict)
     _servers: list[BaseWSGIServer] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
     _processes: list[subprocess.Popen] = field(default_factory=list)
@@ -74,7 +76,11 @@ def start_sandbox(
 ) -> RunningSandbox:
     """Start the named servers (all when None); port 0 picks a free one. Returns once listening.
     `shared` seeds what the servers share (time_scale, demo_services) before any of them starts;
-    then each server's `on_start` hooks run, in the order they were registered."""
+    then each server's `on_start` hooks run, in the order they were registered.
+
+    A server that cannot start (say the OpenID Connect provider without its node_modules) is
+    logged and listed in `failed` with the reason, and left out of `endpoints`; the others run.
+    """
     specs = servers()
     unknown = set(names or []) - set(specs)
     if unknown:
@@ -98,20 +104,33 @@ def start_sandbox(
         bound.append((spec, listener))
     try:
         for spec, listener in bound:
-            if isinstance(spec, ProcessSpec):
-                _start_process(running, spec, listener)
-            else:
-                _start_thread(running, spec, listener)
+            try:
+                if isinstance(spec, ProcessSpec):
+                    _start_process(running, spec, listener)
+                else:
+                    _start_thread(running, spec, listener)
+            except Exception as exc:  # noqa: BLE001 - one server down must not stop the rest
+                _close(listener)
+                state.endpoints.pop(spec.name, None)
+                running.failed[spec.name] = str(exc) or type(exc).__name__
+                logger.error("sandbox %s could not start: %s", spec.name, running.failed[spec.name])
+                continue
             logger.info("sandbox %s listening on %s", spec.name, state.endpoints[spec.name])
         for hook in state.shared.get("on_start", []):
             hook()
     except BaseException:
         running.stop()
         for _spec, listener in bound:
-            if isinstance(listener, socket.socket):
-                listener.close()
+            _close(listener)
         raise
     return running
+
+
+def _close(listener) -> None:
+    if isinstance(listener, socket.socket):
+        listener.close()
+    else:
+        listener.server_close()
 
 
 def _start_thread(running: RunningSandbox, spec, server: BaseWSGIServer) -> None:
@@ -140,7 +159,14 @@ def _start_process(running: RunningSandbox, spec: ProcessSpec, listener: socket.
         )
     # The child holds the socket now; the parent's copy is closed by the `with` above.
     running._processes.append(process)
-    _wait_until_ready(process, url + command.ready_path, log_path, spec.name)
+    try:
+        _wait_until_ready(process, url + command.ready_path, log_path, spec.name)
+    except RuntimeError:
+        running._processes.remove(process)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+        raise
 
 
 def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path, name: str) -> None:

@@ -68,7 +68,12 @@ def protected_run(release_sandbox, environment="prod") -> int:
         REPO,
         "deploy.yml",
         "main",
-        {"service": SERVICE, "environment": environment, "version": newest_version()},
+        {
+            "service": SERVICE,
+            "environment": environment,
+            "version": newest_version(),
+            "release_id": "1",
+        },
     )
     wait_until(lambda: github_client().pending_deployments_list(REPO, run_id))
     return run_id
@@ -333,6 +338,7 @@ def paused_rollout(application: str, steps: str = "5,pause,100"):
             "service": SERVICE,
             "environment": environment,
             "version": newest_version(),
+            "release_id": "2",
             "strategy": "canary",
             "steps": steps,
         },

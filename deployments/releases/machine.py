@@ -48,16 +48,12 @@ def release_dispatch_run(*, release_id: int) -> None:
     repo = repository_slug(release.component)
     client = github_client()
     try:
-        # A dispatch whose answer was lost (worker killed) is found again by its run-name.
+        # A dispatch whose answer was lost (timeout, worker killed) is found by its run-name.
         run = client.workflow_run_find(repo, RELEASE_WORKFLOW, release.run_name)
-        run_id = (
-            run.id
-            if run
-            else client.workflow_dispatch(
-                repo, RELEASE_WORKFLOW, "main", _workflow_inputs(release), run_name=release.run_name
-            )
-        )
-        run = run or client.workflow_run_get(repo, run_id)
+        if run is None and release.dispatch_sent_at is not None:
+            _lost_dispatch_wait(release)  # never sent twice: wait for its run, or give up
+        if run is None:
+            run = client.workflow_run_get(repo, _dispatch_send(client, repo, release))
     except IntegrationError as exc:
         _dispatch_failed(release, exc)
         raise
@@ -74,6 +70,51 @@ def release_dispatch_run(*, release_id: int) -> None:
         poll_interval=2.0,
         observed_at=timezone.now(),
     )
+
+
+def _dispatch_send(client, repo: str, release: Release) -> int:
+    """Send the dispatch once; remember it was sent until GitHub certainly did not get it."""
+    Release.objects.filter(pk=release.pk, state=Release.State.DISPATCHING).update(
+        dispatch_sent_at=timezone.now()
+    )
+    try:
+        return client.workflow_dispatch(
+            repo, RELEASE_WORKFLOW, "main", _workflow_inputs(release), run_name=release.run_name
+        )
+    except IntegrationError as exc:
+        if exc.delivered is False:
+            Release.objects.filter(pk=release.pk).update(dispatch_sent_at=None)
+        raise
+
+
+def _lost_dispatch_wait(release: Release) -> None:
+    """A dispatch was sent but its answer lost, and no run carries its run-name yet.
+
+    Within GITHUB_DISPATCH_APPEAR_SECONDS the run may still appear: a transient error, so the
+    task retries and looks again. After that the release fails with what to check, never
+    dispatching a second run.
+    """
+    window = settings.GITHUB_DISPATCH_APPEAR_SECONDS
+    waited = (timezone.now() - release.dispatch_sent_at).total_seconds()
+    if waited < window:
+        raise IntegrationError(
+            f"the answer to the dispatch was lost; waiting up to {window:.0f}s for its run "
+            f"{release.run_name!r} to appear instead of dispatching again",
+            transient=True, system="github",
+        )  # fmt: skip
+    release_transition(
+        release_id=release.pk,
+        from_states=[Release.State.DISPATCHING],
+        to_state=Release.State.FAILED,
+        message="The dispatch was sent but no workflow run appeared for it",
+        last_error=f"GitHub did not answer the dispatch, and no run named {release.run_name!r} "
+        f"appeared within {window:.0f}s. Look at the repository's Actions runs: if none started, "
+        "release again; if one did, it runs without Switchyard following it.",
+    )
+    raise IntegrationError(
+        f"no run named {release.run_name!r} appeared after the lost dispatch",
+        transient=False, system="github",
+    )  # fmt: skip
 
 
 def _workflow_inputs(release: Release) -> dict:

@@ -65,6 +65,9 @@ class Release(models.Model):
 
     # What the outside world said last: workflow run, Argo CD application and its Rollout.
     workflow_run_id = models.BigIntegerField(null=True, blank=True)
+    # Set just before the dispatch is sent, cleared when GitHub certainly did not get it: while
+    # set, a retry looks for the run by its run-name and never dispatches again.
+    dispatch_sent_at = models.DateTimeField(null=True, blank=True)
     workflow_run_url = models.URLField(blank=True, max_length=400)
     sync_status = models.CharField(max_length=20, blank=True)
     health_status = models.CharField(max_length=20, blank=True)

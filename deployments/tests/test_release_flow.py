@@ -219,3 +219,73 @@ def test_error_rates_say_when_prometheus_is_down(shop, client, settings):
     client.force_login(shop["colleague"])
     html = client.get(f"/releases/{release.pk}/errors/").content.decode()
     assert "error rates are unknown" in html
+
+
+# ---- a dispatch whose answer was lost is never sent twice -----------------------------------
+
+DISPATCHES = f"/repos/{REPO}/actions/workflows/deploy.yml/dispatches"
+
+
+def queued(shop, capture):
+    with capture(execute=False):  # the test plays the dispatch task (and its retries) itself
+        return release_start(
+            actor=shop["owner"], component=shop["component"],
+            environment=shop["envs"]["staging"], version=newest_version(),
+        )  # fmt: skip
+
+
+def runs_of(release) -> list:
+    repo = github_client()._repo(REPO)
+    return [r for r in repo.get_workflow_runs() if f"(release {release.pk})" in r.display_title]
+
+
+def test_dispatch_timeout_makes_one_run_not_two(
+    shop, arm_fault, django_capture_on_commit_callbacks
+):
+    # GitHub holds the dispatch past the client's 5 s timeout, then starts the run anyway.
+    arm_fault("github", path=DISPATCHES, method="POST", kind="timeout", seconds=7, count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError, match="timed out") as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert raised.value.transient and raised.value.delivered is None
+    release.refresh_from_db()
+    assert release.state == "queued" and release.dispatch_sent_at is not None
+    # The retry comes before the run appears: it waits for it instead of dispatching again.
+    with pytest.raises(IntegrationError, match="instead of dispatching again"):
+        machine.release_dispatch_run(release_id=release.pk)
+    wait_until(lambda: runs_of(release), timeout=10, interval=0.2)
+    machine.release_dispatch_run(release_id=release.pk)
+    release.refresh_from_db()
+    [run] = runs_of(release)
+    assert (release.state, release.workflow_run_id) == ("workflow", run.id)
+    assert release.events.filter(state="workflow").count() == 1
+
+
+def test_lost_dispatch_whose_run_never_appears_fails_with_what_to_check(
+    shop, arm_fault, django_capture_on_commit_callbacks, settings
+):
+    settings.GITHUB_DISPATCH_APPEAR_SECONDS = 0  # the run would have appeared by now
+    arm_fault("github", path=DISPATCHES, method="POST", kind="error", status=502, count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError):
+        machine.release_dispatch_run(release_id=release.pk)
+    with pytest.raises(IntegrationError) as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert not raised.value.transient
+    release.refresh_from_db()
+    assert release.state == "failed" and "Actions runs" in release.last_error
+    assert runs_of(release) == []  # never dispatched a second time
+
+
+def test_refused_dispatch_is_sent_again(shop, arm_fault, django_capture_on_commit_callbacks):
+    # A rate-limit answer means GitHub did not take the dispatch: sending it again is safe.
+    arm_fault("github", path=DISPATCHES, method="POST", kind="rate_limit", count=1)
+    release = queued(shop, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrationError) as raised:
+        machine.release_dispatch_run(release_id=release.pk)
+    assert raised.value.delivered is False
+    release.refresh_from_db()
+    assert release.dispatch_sent_at is None
+    machine.release_dispatch_run(release_id=release.pk)
+    release.refresh_from_db()
+    assert release.state == "workflow" and len(runs_of(release)) == 1

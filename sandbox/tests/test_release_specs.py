@@ -69,7 +69,7 @@ def test_github_answers_match_the_rest_description(sandbox, github_spec):
         return _check(github_spec, session.request(method, base + path, timeout=5, **kwargs))
 
     assert call("GET", "/actions/workflows/deploy.yml").status_code == 200
-    inputs = {"service": SERVICE, "version": demo_versions(SERVICE)[-1]}
+    inputs = {"service": SERVICE, "version": demo_versions(SERVICE)[-1], "release_id": "5"}
     dispatched = call(
         "POST",
         "/actions/workflows/deploy.yml/dispatches",

@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--only", nargs="*", help="Start only these servers")
         parser.add_argument("--list", action="store_true", help="List the servers and exit")
+        parser.add_argument(
+            "--time-scale",
+            type=float,
+            default=1.0,
+            help="Multiply the simulations' durations (0.1: ten times the demo's pace)",
+        )
 
     def handle(self, *args, **options):
         specs = servers()
@@ -30,11 +36,16 @@ class Command(BaseCommand):
         running = start_sandbox(
             directory=settings.SANDBOX_DIR, names=options["only"], host=options["host"]
         )
+        running.state.shared["time_scale"] = options["time_scale"]
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
         # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.
         running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
         for name, url in sorted(running.endpoints.items()):
             self.stdout.write(f"sandbox {name:12} {url}")
+        for name, reason in sorted(running.failed.items()):
+            self.stderr.write(
+                f"sandbox {name:12} FAILED to start, the others run without it: {reason}"
+            )
         if not running.endpoints:
             self.stdout.write("sandbox: no servers are registered yet")
         self.stdout.write(
