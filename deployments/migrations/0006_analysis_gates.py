@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0004_catalog_version'),
-        ('deployments', '0004_release_observed_at'),
+        ('deployments', '0005_release_dispatch_sent_at'),
     ]
 
     operations = [

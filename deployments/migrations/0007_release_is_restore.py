@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0005_analysis_gates'),
+        ('deployments', '0006_analysis_gates'),
     ]
 
     operations = [
