@@ -165,24 +165,43 @@ def _verdict_record(step, slot: int, decision: Decision) -> AnalysisVerdict | No
 
 
 def _step_fail(step: AnalysisStep, decision: Decision) -> None:
-    from deployments.releases.services import release_abort
-
-    if not AnalysisStep.objects.filter(pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING).update(
+    if AnalysisStep.objects.filter(pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING).update(
         outcome=AnalysisStep.Outcome.FAILED, decided_at=timezone.now()
     ):
-        return
+        _abort(step, decision.message, decision.values)
+
+
+def _abort(step: AnalysisStep, message: str, values: dict) -> None:
+    """Abort the failed step's release; refused (Argo CD unreadable) leaves it for the next tick
+    (`analysis_aborts_retry`), so a failed canary is never left running."""
+    from deployments.releases.services import release_abort
+
     try:
         release_abort(
             actor=None,
             release=step.release,
-            reason=f"analysis failed at {step.weight}%: {decision.message}",
+            reason=f"analysis failed at {step.weight}%: {message}",
             machine=MACHINE,
-            evidence={"step": step.step, "weight": step.weight, **decision.values},
+            evidence={"step": step.step, "weight": step.weight, **values},
         )
-    except ReleaseRefused:
-        pass  # the release finished or was stopped meanwhile: nothing left to abort
+    except ReleaseRefused as exc:
+        logger.warning("analysis abort of release %s refused: %s", step.release_id, exc)
     # HOOK (notifications): tell the owners. Helper "evidence"'s notification outbox is not on
     # main yet; until it is, the timeline event and the audit row carry the abort and its values.
+
+
+def analysis_aborts_retry() -> int:
+    """Failed steps whose release is still active (the abort was refused): abort again."""
+    pending = AnalysisStep.objects.filter(
+        outcome=AnalysisStep.Outcome.FAILED, release__state__in=Release.ACTIVE_STATES
+    ).select_related("release__component", "release__environment")
+    count = 0
+    for step in pending:
+        failed = step.verdicts.filter(verdict=AnalysisVerdict.Verdict.FAIL).last()
+        if failed:
+            _abort(step, failed.message, failed.values)
+            count += 1
+    return count
 
 
 def analysis_step_proceed(*, step_id: int) -> bool:

@@ -196,3 +196,35 @@ def test_no_series_for_the_canary_is_inconclusive():
     decision = decide(values, _policy(), no_data_since=since)
     assert decision.verdict == "inconclusive"
     assert decision.message.startswith("inconclusive (no data since")
+
+
+def test_an_abort_refused_while_argo_cd_is_down_is_retried_by_the_next_tick(
+    shop, release_sandbox, arm_fault, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    policy_for(shop["envs"]["staging"], soak_seconds=600)
+    release = start(shop, "staging", capture, strategy="canary")
+    follow(release, {"paused"})
+    mark_bad(release_sandbox, release.version)
+    Release.objects.filter(pk=release.pk).update(observed_at=None)  # must be read again
+    arm_fault("argocd", path="/api/v1/applications", kind="error", status=503, count=1)
+    services.analysis_steps_open()
+    wait_until(lambda: _evaluate_once(release), timeout=20, interval=0.2)
+    release.refresh_from_db()
+    assert release.state == "paused"  # Argo CD could not be read: the abort was refused
+    with capture(execute=True):
+        assert services.analysis_aborts_retry() == 1
+    release.refresh_from_db()
+    assert (
+        release.state == "aborted"
+        and release.events.filter(message__startswith="machine:analysis aborted").count() == 1
+    )
+    assert services.analysis_aborts_retry() == 0
+
+
+def _evaluate_once(release) -> bool:
+    """One evaluation of the release's open step; True once it failed."""
+    AnalysisStep.objects.filter(release=release).update(next_evaluation_at=timezone.now())
+    for step_id, slot in services.analysis_steps_due():
+        services.analysis_step_evaluate(step_id=step_id, slot=slot)
+    return AnalysisStep.objects.filter(release=release, outcome="failed").exists()
