@@ -5,7 +5,7 @@ from deployments.releases.panels import ReleasePanel
 from portal.panels import APPROVAL, RELEASE, register
 
 from .models import AnalysisVerdict
-from .selectors import analysis_steps_of
+from .selectors import analysis_gate_open, analysis_steps_of
 
 CHART_WIDTH, CHART_HEIGHT = 160, 36
 VERDICT_CLASS = {"pass": "badge-ok", "inconclusive": "badge-warn", "fail": "badge-bad"}
@@ -97,4 +97,5 @@ class AnalysisPanel(ReleasePanel):
                     "values": verdict_values(verdicts[-1].values) if verdicts else [],
                 }
             )
-        return {"release": target, "policy": policy, "steps": steps}
+        gate = analysis_gate_open(target) if policy and target.state == "paused" else (True, "")
+        return {"release": target, "policy": policy, "steps": steps, "gate_message": gate[1]}

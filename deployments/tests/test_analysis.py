@@ -104,6 +104,7 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     html = panel_html(client, release)
     assert step.outcome == "analysing"  # soaking: a countdown, and no approval yet
     assert "soak" in html and "s left" in html
+    assert "left before the approval is offered" in html
     assert analysis_gate_open(release)[0] is False
     tick_until(release, capture, lambda: AnalysisStep.objects.get(pk=step.pk).outcome == "passed")
     verdict = AnalysisVerdict.objects.filter(step=step).last()
