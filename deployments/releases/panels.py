@@ -5,7 +5,7 @@ from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
 
 from .forms import ReasonForm
 from .models import Release
-from .selectors import restorable_versions, running_versions
+from .selectors import release_summary
 
 
 def service_targets(component: Component, page) -> list:
@@ -33,8 +33,7 @@ class ReleasesPanel(Panel):
             .select_related("environment", "requested_by", "component__owner")
             .order_by("environment__order")
         )
-        running = running_versions(target)
-        restorable = restorable_versions(target)
+        running, restorable = release_summary(target)
         rows = [
             {
                 "environment": t.environment,

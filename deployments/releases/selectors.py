@@ -34,18 +34,6 @@ def release_versions(component: Component) -> tuple[list, str]:
         return [], f"GitHub could not list versions ({exc}). Type the version, or try again later."
 
 
-def running_versions(component: Component) -> dict[int, Release]:
-    """Per environment id, the last release of `component` that succeeded there."""
-    latest: dict[int, Release] = {}
-    succeeded = Release.objects.filter(component=component, state="succeeded").order_by(
-        "environment_id", "-finished_at"
-    )
-    # Environments are few; their latest successes are among the most recent ones.
-    for release in succeeded.only("id", "environment_id", "version", "finished_at")[:200]:
-        latest.setdefault(release.environment_id, release)
-    return latest
-
-
 @dataclass(frozen=True)
 class Sparkline:
     label: str
@@ -120,18 +108,28 @@ def live_version(target) -> str:
     return tags.pop() if len(tags) == 1 else ""
 
 
-def restorable_versions(component) -> dict[int, str]:
-    """{environment id: the version Restore would bring back} (see restore.restore_plan): the
-    newest succeeded version that is not the latest release's, per environment (one query)."""
-    latest: dict[int, str] = {}
-    good: dict[int, str] = {}
-    rows = (
+def release_summary(component, *, window: int = 500) -> tuple[dict[int, Release], dict[int, str]]:
+    """In one query, per environment id: what runs (the last release that succeeded there) and
+    the version Restore would bring back (restore.restore_plan: the newest succeeded version that
+    is not the latest release's). Environments are few: their answers are among the component's
+    most recent `window` releases."""
+    rows = list(
         Release.objects.filter(component=component)
         .order_by("-created_at")
-        .values_list("environment_id", "version", "state")
+        .only("id", "environment_id", "version", "state", "created_at", "finished_at")[:window]
     )
-    for env_id, version, state in rows:
-        latest.setdefault(env_id, version)
-        if state == Release.State.SUCCEEDED and env_id not in good and version != latest[env_id]:
-            good[env_id] = version
-    return good
+    latest: dict[int, str] = {}
+    for release in rows:
+        latest.setdefault(release.environment_id, release.version)
+    succeeded = sorted(
+        (r for r in rows if r.state == Release.State.SUCCEEDED and r.finished_at),
+        key=lambda r: r.finished_at,
+        reverse=True,
+    )
+    running: dict[int, Release] = {}
+    restorable: dict[int, str] = {}
+    for release in succeeded:
+        running.setdefault(release.environment_id, release)
+        if release.version != latest[release.environment_id]:
+            restorable.setdefault(release.environment_id, release.version)
+    return running, restorable
