@@ -317,8 +317,8 @@ def poll_sweep(*, user, count: int = 500) -> SweepResult | str:
     )
 
 
-def _sandbox_process(directory: Path):
-    """`manage.py sandbox` for GitHub, Argo CD and Prometheus in a child process."""
+def _sandbox_process(directory: Path, names=("github", "argocd", "prometheus")):
+    """`manage.py sandbox` for `names` (GitHub, Argo CD and Prometheus) in a child process."""
     import json
     import os
     import subprocess
@@ -326,7 +326,7 @@ def _sandbox_process(directory: Path):
 
     env = {**os.environ, "SANDBOX_DIR": str(directory)}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", "--only", "github", "argocd", "prometheus"],
+        [sys.executable, "manage.py", "sandbox", "--only", *names],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,

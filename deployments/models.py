@@ -1,9 +1,13 @@
 """The app's models, declared in its two wings; the app label stays `deployments`."""
 
+from .analysis.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 from .controls.models import ControlAction, ControlPolicy, RuntimeToken, TuningKey, TuningValue
 from .releases.models import DeployFreeze, Release, ReleaseEvent
 
 __all__ = [
+    "AnalysisPolicy",
+    "AnalysisStep",
+    "AnalysisVerdict",
     "ControlAction",
     "ControlPolicy",
     "DeployFreeze",

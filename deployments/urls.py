@@ -1,8 +1,9 @@
 """The app's URLs (namespace `deployments`): release pages and the knobs/tuning wing."""
 
+from .analysis.urls import urlpatterns as analysis_urlpatterns
 from .controls.urls import urlpatterns as controls_urlpatterns
 from .releases.urls import urlpatterns as releases_urlpatterns
 
 app_name = "deployments"
 
-urlpatterns = releases_urlpatterns + controls_urlpatterns
+urlpatterns = releases_urlpatterns + analysis_urlpatterns + controls_urlpatterns

@@ -17,6 +17,11 @@ from .errors import IntegrationError
 
 SYSTEM = "prometheus"
 LABEL_VALUE = re.compile(r"^[\w.+-]+$")
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+REQUEST_RATE = "sum(rate(http_requests_total{{{labels}}}[{window}]))"
+LATENCY_QUANTILE = (
+    "histogram_quantile({quantile}, sum by (le) (rate({metric}_bucket{{{labels}}}[{window}])))"
+)
 ERROR_RATIO = (
     'sum(rate(http_requests_total{{{labels},code=~"5.."}}[1m])) / '
     "sum(rate(http_requests_total{{{labels}}}[1m]))"
@@ -39,15 +44,25 @@ class PrometheusClient(Protocol):
     ) -> list[Sample]: ...
 
 
-def error_ratio_query(service: str, version: str, environment: str | None = None) -> str:
-    """The PromQL for the 5xx share of `service` at `version` (values checked, not escaped)."""
-    pairs = [("service", service), ("version", version)]
-    if environment:
-        pairs.append(("environment", environment))
-    for name, value in pairs:
+def _matchers(**pairs: str | None) -> str:
+    """`service="x",version="y"` for the given labels (values checked, not escaped)."""
+    pairs = {name: value for name, value in pairs.items() if value is not None}
+    for name, value in pairs.items():
         if not LABEL_VALUE.match(value or ""):
             raise IntegrationError(f"{name} {value!r} cannot be a label value", transient=False)
-    return ERROR_RATIO.format(labels=",".join(f'{k}="{v}"' for k, v in pairs))
+    return ",".join(f'{k}="{v}"' for k, v in pairs.items())
+
+
+def _metric(metric: str) -> str:
+    if not METRIC_NAME.match(metric or ""):
+        raise IntegrationError(f"{metric!r} is not a metric name", transient=False)
+    return metric
+
+
+def error_ratio_query(service: str, version: str, environment: str | None = None) -> str:
+    """The PromQL for the 5xx share of `service` at `version` (values checked, not escaped)."""
+    labels = _matchers(service=service, version=version, environment=environment or None)
+    return ERROR_RATIO.format(labels=labels)
 
 
 class HttpPrometheusClient:
@@ -111,6 +126,46 @@ class HttpPrometheusClient:
         )
         result = data.get("result") or []
         return float(result[0]["value"][1]) if result else None
+
+    def _instant(self, query: str, doing: str) -> float | None:
+        data = self._query("/api/v1/query", {"query": query}, doing)
+        result = data.get("result") or []
+        return float(result[0]["value"][1]) if result else None
+
+    def request_rate_now(
+        self, service: str, version: str, *, environment: str | None = None, window: str = "1m"
+    ) -> float | None:
+        """Requests per second served by `version` over `window`, or None when it has none."""
+        labels = _matchers(service=service, version=version, environment=environment or None)
+        return self._instant(
+            REQUEST_RATE.format(labels=labels, window=window),
+            f"querying the request rate of {service} {version}",
+        )
+
+    def latency_quantile_now(
+        self,
+        service: str,
+        version: str,
+        *,
+        metric: str,
+        quantile: float = 0.99,
+        environment: str | None = None,
+        window: str = "1m",
+    ) -> float | None:
+        """The `quantile` of `metric` (a histogram, seconds) from its `_bucket` series."""
+        labels = _matchers(service=service, version=version, environment=environment or None)
+        query = LATENCY_QUANTILE.format(
+            quantile=quantile, metric=_metric(metric), labels=labels, window=window
+        )
+        return self._instant(query, f"querying the p{quantile * 100:g} latency of {service}")
+
+    def series_exist(self, metric: str, **labels: str) -> bool:
+        """Whether Prometheus has any series of `metric` with these labels (`/api/v1/series`)."""
+        selector = f"{_metric(metric)}{{{_matchers(**labels)}}}"
+        data = self._query(
+            "/api/v1/series", {"match[]": selector}, f"looking for the series {selector}"
+        )
+        return bool(data)
 
 
 def prometheus_client() -> HttpPrometheusClient:

@@ -27,6 +27,7 @@ import time
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .prometheus_latency import QUANTILE, evaluate_quantile, series
 from .prometheus_traffic import traffic
 from .registry import SandboxState, register
 from .web import FaultKnobs, json_response, request_json, time_scale, wsgi_app
@@ -93,6 +94,7 @@ class PrometheusSandbox:
             [
                 Rule("/api/v1/query", endpoint="query", methods=["GET", "POST"]),
                 Rule("/api/v1/query_range", endpoint="query_range", methods=["GET", "POST"]),
+                Rule("/api/v1/series", endpoint="series", methods=["GET", "POST"]),
                 Rule("/sandbox/bad-version", endpoint="bad", methods=["GET", "POST", "DELETE"]),
             ]
         )
@@ -112,7 +114,9 @@ class PrometheusSandbox:
             return self.do_bad(request)
         params = request.form if request.method == "POST" else request.args
         try:
-            if endpoint == "query":
+            if endpoint == "series":
+                data = series(self, params.getlist("match[]"))
+            elif endpoint == "query":
                 data = self.query(params)
             else:
                 data = self.query_range(params)
@@ -136,6 +140,16 @@ class PrometheusSandbox:
         service, version = labels["service"], labels.get("version", "")
         healthy = 0.002 + 0.008 * _unit(f"{service}|{version}|err")
         healthy *= 1 + 0.3 * (_unit(f"{service}|{version}@{int(at // 15)}") - 0.5)
+        progress = self.bad_progress(service, version, at)
+        if not progress:
+            return healthy
+        peak = 0.2 + 0.1 * _unit(f"{service}|{version}|peak")
+        if not version:  # the whole service: the bad version takes a share of the traffic
+            peak *= 0.3
+        return healthy + (peak - healthy) * progress
+
+    def bad_progress(self, service: str, version: str, at: float) -> float:
+        """0 for a healthy version, rising to 1 over the bad ramp once marked bad."""
         with self.lock:
             bad_since = [
                 since
@@ -143,22 +157,23 @@ class PrometheusSandbox:
                 if s == service and (not version or v == version)
             ]
         if not bad_since or at < min(bad_since):
-            return healthy
+            return 0.0
         ramp = BAD_RAMP_SECONDS * time_scale(self.state)
-        progress = min(1.0, (at - min(bad_since)) / ramp) if ramp > 0 else 1.0
-        peak = 0.2 + 0.1 * _unit(f"{service}|{version}|peak")
-        if not version:  # the whole service: the bad version takes a share of the traffic
-            peak *= 0.3
-        return healthy + (peak - healthy) * progress
+        return min(1.0, (at - min(bad_since)) / ramp) if ramp > 0 else 1.0
 
     def evaluate(self, query: str, at: float) -> list[tuple[dict, float]]:
         """[(labels of the result series, value)] for a supported query shape."""
+        latency = QUANTILE.match(query)
+        if latency:
+            world = traffic(self.state.shared.get("kubernetes"), *_service_env(latency["m"]))
+            return evaluate_quantile(self, latency, at, world)
         ratio = RATIO.match(query)
         single = SINGLE.match(query) if ratio is None else None
         if ratio is None and single is None:
             raise QueryError(
                 "the sandbox supports only the query shapes listed in "
-                "docs/release-sandboxes.md (error ratio, request rate, error rate)"
+                "docs/release-sandboxes.md (error ratio, request rate, error rate, latency "
+                "quantile)"
             )
         found = ratio or single
         numerator, num_errors = split_errors(parse_matchers(found["m1"]))
@@ -278,6 +293,11 @@ class PrometheusSandbox:
                 self.bad.setdefault((service, version), time.time())
                 self.seen.setdefault(service, set()).add(version)
         return json_response({"service": service, "version": version}, 200)
+
+
+def _service_env(matchers: str) -> tuple[str, str]:
+    labels, _ = split_errors(parse_matchers(matchers))
+    return labels["service"], labels.get("environment", "")
 
 
 def _unit(text: str) -> float:

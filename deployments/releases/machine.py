@@ -18,6 +18,7 @@ from catalog.models import ComponentEnvironment
 from integrations.errors import IntegrationError
 from portal.links import is_http_url
 
+from ..analysis.models import AnalysisPolicy
 from .models import Release, ReleaseEvent
 from .selectors import environment_gated, repository_slug
 from .transitions import release_aborted_status, release_poll_schedule, release_transition
@@ -143,11 +144,13 @@ def _workflow_inputs(release: Release) -> dict:
     if release.strategy == Release.Strategy.CANARY:
         # Argo Rollouts steps: the first weight waits for a person (promote, or an approval when
         # the environment has an approval policy); later ones pause for a while, then go on.
+        # With an analysis policy every pause waits: the analysis lets a soaked step go on.
+        analysed = AnalysisPolicy.objects.filter(environment=release.environment).exists()
         steps = []
         for index, weight in enumerate(release.steps):
             steps.append(str(weight))
             if weight < 100:
-                steps.append("pause" if index == 0 else f"pause:{CANARY_STEP_PAUSE}")
+                steps.append("pause" if index == 0 or analysed else f"pause:{CANARY_STEP_PAUSE}")
         inputs["steps"] = ",".join(steps)
         if environment_gated(release.environment):
             inputs["approval"] = "required"
@@ -355,6 +358,9 @@ def _argocd_state(release: Release, app) -> tuple[str | None, str]:
     rollout = app.rollout
     deployed = any(image.endswith(f":{release.version}") for image in app.images) or not app.images
     if app.sync_status != "Synced" or not deployed:
+        return None, ""
+    if rollout and rollout.aborted and release.is_restore:
+        # The abort of the canary this restore replaced: its own sync starts a new revision.
         return None, ""
     if rollout and rollout.aborted:
         return (

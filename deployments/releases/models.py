@@ -59,6 +59,9 @@ class Release(models.Model):
     rollback_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks"
     )
+    is_restore = models.BooleanField(
+        default=False, help_text="The last good version brought back by Restore"
+    )
 
     # What the outside world said last: workflow run, Argo CD application and its Rollout.
     workflow_run_id = models.BigIntegerField(null=True, blank=True)
@@ -159,6 +162,17 @@ class Release(models.Model):
         later canary step pauses for a while, then goes on; see machine.CANARY_STEP_PAUSE)."""
         start = 1 if self.current_step is None else self.current_step + 2
         return self.steps[start:]
+
+    @property
+    def seconds_to_healthy(self) -> int | None:
+        """From the click to live and healthy (a succeeded release), in whole seconds."""
+        if self.state != self.State.SUCCEEDED or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.created_at).total_seconds())
+
+    @property
+    def age_seconds(self) -> int:
+        return round((timezone.now() - self.created_at).total_seconds())
 
     @property
     def progress_percent(self) -> int:

@@ -5,7 +5,7 @@ from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
 
 from .forms import ReasonForm
 from .models import Release
-from .selectors import running_versions
+from .selectors import release_summary
 
 
 def service_targets(component: Component, page) -> list:
@@ -33,12 +33,13 @@ class ReleasesPanel(Panel):
             .select_related("environment", "requested_by", "component__owner")
             .order_by("environment__order")
         )
-        running = running_versions(target)
+        running, restorable = release_summary(target)
         rows = [
             {
                 "environment": t.environment,
                 "running": running.get(t.environment_id),
                 "active": next((r for r in active if r.environment_id == t.environment_id), None),
+                "restore_to": restorable.get(t.environment_id, ""),
             }
             for t in service_targets(target, page)
         ]

@@ -27,6 +27,7 @@ rules.add_perm("deployments.start_release", can_release)
 rules.add_perm("deployments.promote_release", can_release & ~is_gated)
 rules.add_perm("deployments.abort_release", can_release | is_requester)
 rules.add_perm("deployments.rollback_release", can_release)
+rules.add_perm("deployments.restore_release", can_release)
 
 # Deploy freezes are set in the admin by SREs and platform admins (audited by RulesAdminMixin).
 for _verb in ("view", "add", "change", "delete"):

@@ -34,18 +34,6 @@ def release_versions(component: Component) -> tuple[list, str]:
         return [], f"GitHub could not list versions ({exc}). Type the version, or try again later."
 
 
-def running_versions(component: Component) -> dict[int, Release]:
-    """Per environment id, the last release of `component` that succeeded there."""
-    latest: dict[int, Release] = {}
-    succeeded = Release.objects.filter(component=component, state="succeeded").order_by(
-        "environment_id", "-finished_at"
-    )
-    # Environments are few; their latest successes are among the most recent ones.
-    for release in succeeded.only("id", "environment_id", "version", "finished_at")[:200]:
-        latest.setdefault(release.environment_id, release)
-    return latest
-
-
 @dataclass(frozen=True)
 class Sparkline:
     label: str
@@ -127,3 +115,30 @@ def environment_gated(environment) -> bool:
     from catalog.models import Environment
 
     return Environment.objects.filter(pk=environment.pk, approval_policy__isnull=False).exists()
+
+
+def release_summary(component, *, window: int = 500) -> tuple[dict[int, Release], dict[int, str]]:
+    """In one query, per environment id: what runs (the last release that succeeded there) and
+    the version Restore would bring back (restore.restore_plan: the newest succeeded version that
+    is not the latest release's). Environments are few: their answers are among the component's
+    most recent `window` releases."""
+    rows = list(
+        Release.objects.filter(component=component)
+        .order_by("-created_at")
+        .only("id", "environment_id", "version", "state", "created_at", "finished_at")[:window]
+    )
+    latest: dict[int, str] = {}
+    for release in rows:
+        latest.setdefault(release.environment_id, release.version)
+    succeeded = sorted(
+        (r for r in rows if r.state == Release.State.SUCCEEDED and r.finished_at),
+        key=lambda r: r.finished_at,
+        reverse=True,
+    )
+    running: dict[int, Release] = {}
+    restorable: dict[int, str] = {}
+    for release in succeeded:
+        running.setdefault(release.environment_id, release)
+        if release.version != latest[release.environment_id]:
+            restorable.setdefault(release.environment_id, release.version)
+    return running, restorable

@@ -60,13 +60,17 @@ def release_start(
     canary_steps: list[int] | None = None,
     reason: str = "",
     rollback_of: Release | None = None,
+    restore: bool = False,
     context: AuditContext | None = None,
 ) -> Release:
-    """Queue a release of `version` of `component` to `environment`; workflow starts on commit."""
+    """Queue a release of `version` of `component` to `environment`; workflow starts on commit.
+
+    `restore`: the last good version, brought back by `release_restore` (audited as such)."""
     target = ComponentEnvironment.objects.filter(
         component=component, environment=environment
     ).first()
     action = "release.rollback" if rollback_of else "release.start"
+    action = "release.restore" if restore else action
     permission_require(
         actor=actor,
         perm="deployments.start_release",
@@ -106,6 +110,7 @@ def release_start(
         steps=steps,
         reason=reason,
         rollback_of=rollback_of,
+        is_restore=restore,
         action=action,
         context=context,
     )
@@ -122,6 +127,7 @@ def _release_create(
     steps,
     reason,
     rollback_of,
+    is_restore=False,
     action,
     context,
 ) -> Release:
@@ -137,6 +143,7 @@ def _release_create(
                 requested_by=actor,
                 reason=reason,
                 rollback_of=rollback_of,
+                is_restore=is_restore,
             )
             ReleaseEvent.objects.create(
                 release=release,
@@ -244,18 +251,30 @@ def _fresh_or_refused(release: Release, seen_step) -> Release:
 
 
 def release_abort(
-    *, actor, release: Release, reason: str, context: AuditContext | None = None
+    *,
+    actor,
+    release: Release,
+    reason: str,
+    context: AuditContext | None = None,
+    machine: str = "",
+    evidence: dict | None = None,
 ) -> Release:
-    """Stop a release: traffic goes back to the stable version; the timeline says why."""
-    permission_require(
-        actor=actor,
-        perm="deployments.abort_release",
-        obj=release,
-        action="release.abort",
-        component=release.component,
-        environment=release.environment.name,
-        context=context,
-    )
+    """Stop a release: traffic goes back to the stable version; the timeline says why.
+
+    `machine` (e.g. "machine:analysis", with `actor=None`): our own beat decided, on `evidence`
+    (the values behind the decision, kept in the timeline and audit log). Abort is a safety
+    action, so a machine needs no person's permission to take it.
+    """
+    if not machine:
+        permission_require(
+            actor=actor,
+            perm="deployments.abort_release",
+            obj=release,
+            action="release.abort",
+            component=release.component,
+            environment=release.environment.name,
+            context=context,
+        )
     if not reason.strip():
         raise ReleaseRefused("Say why you abort: the reason goes into the timeline and audit log.")
     from .freshness import release_fresh
@@ -271,7 +290,8 @@ def release_abort(
             release_id=release.pk,
             from_states=Release.ACTIVE_STATES,
             to_state=Release.State.ABORTED,
-            message=f"{actor.get_username()} aborted: {reason}",
+            message=f"{machine or actor.get_username()} aborted: {reason}",
+            data={"evidence": evidence} if evidence else None,
             status_message=(
                 release_aborted_status(release)
                 if reached_cluster
@@ -282,11 +302,13 @@ def release_abort(
             release.refresh_from_db()
             raise ReleaseRefused(f"This release already {release.get_state_display().lower()}.")
         audit_record(
-            actor=actor,
+            actor=None if machine else actor,
+            actor_label=machine,
             action="release.abort",
             target=release,
             component=release.component,
             environment=release.environment.name,
+            after=evidence,
             reason=reason,
             context=context,
         )

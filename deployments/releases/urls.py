@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:pk>/promote/", views.release_promote, name="release_promote"),
     path("<int:pk>/abort/", views.release_abort, name="release_abort"),
     path("<int:pk>/rollback/", views.release_rollback, name="release_rollback"),
+    path(
+        "restore/<int:component_id>/<str:environment>/",
+        views.release_restore,
+        name="release_restore",
+    ),
     # Panel fragments (portal/panels.py; the panels are in deployments/releases/panels.py).
     path("<int:pk>/panels/rollout/", panel_fragment, {"panel": "rollout"}, name="panel_rollout"),
     path(

@@ -11,7 +11,7 @@ from portal.decorators import mutating, mutating_form
 from portal.errors import PermissionDenied, PortalError
 from portal.panels import RELEASE, panels_for
 
-from . import services
+from . import restore, services
 from .forms import ReasonForm, ReleaseStartForm
 from .freshness import release_observed_age, release_stale_reason
 from .models import Release
@@ -206,3 +206,23 @@ def release_errors(request, pk):
             "height": SPARK_HEIGHT,
         },
     )
+
+
+@mutating
+def release_restore(request, component_id, environment):
+    """Restore the last good version of the component in `environment` (service page button)."""
+    component = get_object_or_404(Component.objects.select_related("owner"), pk=component_id)
+    target = get_object_or_404(Environment, name=environment)
+    try:
+        release = restore.release_restore(
+            actor=request.user,
+            component=component,
+            environment=target,
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect(component)
+    messages.success(request, f"Restoring {release.version} in {target}.")
+    return redirect(release)

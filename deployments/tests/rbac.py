@@ -38,6 +38,18 @@ def _release(state, **extra):
     return setup
 
 
+def _restorable(w):
+    """prod ran v1.9.0 (succeeded), then v2.0.0 is a canary in flight: Restore brings v1.9.0."""
+    Release.objects.create(
+        component=w.component,
+        environment=w.production,
+        version="v1.9.0",
+        state="succeeded",
+        finished_at=timezone.now(),
+    )
+    _release("paused", current_step=0, set_weight=5)(w)
+
+
 def _url(name):
     return lambda w: reverse(name, args=[w.extra["release"].pk])
 
@@ -210,5 +222,12 @@ RBAC_CASES += [
         "url_name": "deployments:runtime_token_issue",
         "url": lambda w: reverse("deployments:runtime_token_issue", args=[w.component.pk]),
         "allowed": TUNERS,
+    },
+    {
+        "url_name": "deployments:release_restore",
+        "url": lambda w: reverse("deployments:release_restore", args=[w.component.pk, "prod"]),
+        "data": lambda w: {"reason": "v2.0.0 breaks exports"},
+        "setup": _restorable,
+        "allowed": RELEASERS,
     },
 ]

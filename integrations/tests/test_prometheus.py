@@ -70,3 +70,44 @@ def test_server_error_is_transient(release_sandbox, arm_fault):
         prometheus_client().error_rate_series("a", "1.0.0", 5)
     assert caught.value.transient
     assert prometheus_client().error_rate_series("a", "1.0.0", 5)
+
+
+def test_latency_p99_comes_from_the_histogram_and_climbs_for_a_bad_version(release_sandbox):
+    client = prometheus_client()
+    bad, good = _running(release_sandbox, "dev"), _running(release_sandbox, "staging")
+    p99 = client.latency_quantile_now(
+        SERVICE, bad, metric="http_request_duration_seconds", environment="dev"
+    )
+    assert 0.05 < p99 < 0.25
+    requests.post(
+        f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
+        json={"service": SERVICE, "version": bad},
+        timeout=5,
+    ).raise_for_status()
+    slow = wait_until(
+        lambda: (
+            (
+                v := client.latency_quantile_now(
+                    SERVICE, bad, metric="http_request_duration_seconds", environment="dev"
+                )
+            )
+            > 5 * p99
+            and v
+        )  # fmt: skip
+    )
+    assert slow < 3
+    assert (
+        client.latency_quantile_now(
+            SERVICE, good, metric="http_request_duration_seconds", environment="staging"
+        )
+        < 0.25
+    )
+    assert client.request_rate_now(SERVICE, bad, environment="dev") > 5
+
+
+def test_series_exist_only_for_metrics_prometheus_has(release_sandbox):
+    client = prometheus_client()
+    assert client.series_exist("http_request_duration_seconds_bucket", environment="prod")
+    assert not client.series_exist("grpc_server_handling_seconds_bucket", environment="prod")
+    with pytest.raises(IntegrationError):
+        client.series_exist("not a metric")

@@ -31,7 +31,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "shared", "release", "load", "poll")
+PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore")
 ALIASES = {"import": "shared"}  # the import is measured on the shared catalog
 
 
@@ -94,6 +94,10 @@ class Command(BaseCommand):
             self._bench_load(options)
         if "poll" in parts:
             self._bench_poll()
+        if "analysis" in parts:
+            self._bench_analysis()
+        if "restore" in parts:
+            self._bench_restore()
 
     # --- catalog pages ---------------------------------------------------------------------
 
@@ -404,3 +408,43 @@ class Command(BaseCommand):
             f"states after the last sweep: {results[-1].states}",
         ]
         self.stdout.write("\n".join(lines))
+
+    def _bench_analysis(self) -> None:
+        from bench.analysis import analysis_sweep_bench
+
+        user, _ = get_user_model().objects.get_or_create(username="bench-user")
+        result = analysis_sweep_bench(user=user, count=500)
+        if isinstance(result, str):
+            self.stdout.write(f"\nanalysis sweep: {result}")
+            return
+        met = "met" if result.sweep_s <= 5 else "NOT met"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "| one worker, one analysis tick | canaries | sweep s | ms/canary "
+                    "| queries/canary | target (5 s) |",
+                    "|---|---:|---:|---:|---:|---|",
+                    f"| analysis_sweep, sandbox Prometheus process | {result.claimed} "
+                    f"| {result.sweep_s:.2f} | {result.per_canary_ms:.1f} "
+                    f"| {result.queries_per_canary} | {met} ({result.sweep_s / 5:.2f}× of 5 s) |",
+                    f"verdicts: {result.verdicts}",
+                ]
+            )
+        )
+
+    def _bench_restore(self) -> None:
+        from bench.restore import restore_bench
+
+        user, _ = get_user_model().objects.get_or_create(username="bench-user")
+        result = restore_bench(user=user)
+        if isinstance(result, str):
+            self.stdout.write(f"\nrestore: {result}")
+            return
+        met = "met" if result["p95_s"] <= 90 else "NOT met"
+        self.stdout.write(
+            "\n| Restore, click to healthy (sandbox world, demo pace) | runs | p50 s | p95 s "
+            "| target (p95 <= 90 s) |\n|---|---:|---:|---:|---|\n"
+            f"| release_restore -> workflow -> GitOps -> Argo CD -> healthy | {result['runs']} "
+            f"| {result['p50_s']} | {result['p95_s']} | {met} |\nall runs (s): {result['all']}"
+        )

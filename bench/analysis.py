@@ -1,0 +1,102 @@
+"""`make bench`, analysis part: one worker evaluates the analysis of 500 active canaries.
+
+Seeds paused canary releases in environments with an analysis policy, opens their steps and
+claims them as beat's tick does, then times `analysis_sweep` against the Prometheus sandbox in a
+process of its own. Target: within one 5 s tick.
+"""
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.models import Component, Environment
+from deployments.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict, Release
+
+from .releases import _sandbox_process
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    canaries: int
+    claimed: int
+    sweep_s: float
+    per_canary_ms: float
+    queries_per_canary: int
+    verdicts: dict
+
+
+def _seed(components: list[Component], count: int, user) -> list[Release]:
+    envs = list(Environment.objects.order_by("order", "name"))
+    for env in envs:
+        AnalysisPolicy.objects.update_or_create(
+            environment=env,
+            defaults={"min_requests": 1, "soak_seconds": 3600, "max_p99_latency_ms": 900},
+        )
+    releases = [
+        Release(
+            component=component,
+            environment=env,
+            version="v2.0.0",
+            previous_version="v1.9.0",
+            strategy=Release.Strategy.CANARY,
+            canary_steps=[5, 25, 50, 100],
+            state=Release.State.PAUSED,
+            requested_by=user,
+            current_step=0,
+            set_weight=5,
+            actual_weight=5,
+        )
+        for component in components
+        for env in envs
+    ][:count]
+    return Release.objects.bulk_create(releases)
+
+
+def analysis_sweep_bench(*, user, count: int = 500) -> AnalysisResult | str:
+    from deployments.analysis import services
+
+    envs = Environment.objects.count()
+    components = list(Component.objects.filter(parent__isnull=True)[: -(-count // max(1, envs))])
+    if not envs or len(components) * envs < count:
+        return f"skipped: {len(components)} components × {envs} environments < {count}"
+    Release.objects.all().delete()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        running = _sandbox_process(Path(tmp))
+        saved = getattr(settings, "INTEGRATION_URLS", {})
+        try:
+            settings.INTEGRATION_URLS = dict(running.endpoints)
+            _seed(components, count, user)
+            services.analysis_steps_open(now=timezone.now() - timedelta(seconds=60))
+            claimed = services.analysis_steps_due()
+            with CaptureQueriesContext(connection) as ctx:
+                services.analysis_step_evaluate(step_id=claimed[0][0], slot=claimed[0][1])
+            started = time.perf_counter()
+            services.analysis_sweep(claimed[1:])
+            sweep = time.perf_counter() - started
+            verdicts = dict(
+                AnalysisVerdict.objects.order_by().values_list("verdict").annotate(n=Count("pk"))
+            )
+        finally:
+            settings.INTEGRATION_URLS = saved
+            running.terminate()
+            running.wait(timeout=30)
+            AnalysisStep.objects.all().delete()
+            Release.objects.all().delete()
+    return AnalysisResult(
+        canaries=len(claimed),
+        claimed=len(claimed) - 1,
+        sweep_s=sweep,
+        per_canary_ms=1000 * sweep / max(1, len(claimed) - 1),
+        queries_per_canary=len(ctx.captured_queries),
+        verdicts=verdicts,
+    )
