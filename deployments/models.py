@@ -2,6 +2,7 @@
 
 from .controls.models import ControlAction, ControlPolicy, RuntimeToken, TuningKey, TuningValue
 from .releases.models import DeployFreeze, Release, ReleaseEvent
+from .trains.models import Train, TrainEvent, TrainService
 
 __all__ = [
     "ControlAction",
@@ -11,5 +12,8 @@ __all__ = [
     "ReleaseEvent",
     "RuntimeToken",
     "TuningKey",
+    "TrainEvent",
+    "TrainService",
+    "Train",
     "TuningValue",
 ]

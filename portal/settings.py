@@ -247,6 +247,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
+    "trains-tick": {"task": "deployments.trains_tick", "schedule": 2.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
     "controls-recover": {"task": "deployments.control_actions_recover", "schedule": 60.0},
