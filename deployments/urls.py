@@ -2,7 +2,8 @@
 
 from .controls.urls import urlpatterns as controls_urlpatterns
 from .releases.urls import urlpatterns as releases_urlpatterns
+from .trains.urls import urlpatterns as trains_urlpatterns
 
 app_name = "deployments"
 
-urlpatterns = releases_urlpatterns + controls_urlpatterns
+urlpatterns = trains_urlpatterns + releases_urlpatterns + controls_urlpatterns
