@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from bench import releases as bench_releases
 from bench.figures import Figure, combine, format_table, measure, page_getter
+from bench.trains import trains_bench
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Namespace
 from catalog.selectors import blast_radius
@@ -31,7 +32,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "import", "release", "load", "poll")
+PARTS = ("catalog", "import", "release", "load", "poll", "train")
 BACKSTAGE_INGEST = "121–143 s"
 
 
@@ -74,15 +75,24 @@ class Command(BaseCommand):
             self.stdout.write(format_table(figures))
         if "import" in parts:
             self._bench_import()
-        if parts & {"release", "load", "poll"} and ("import" in parts or "catalog" not in parts):
+        label = ""
+        if parts & {"release", "load", "poll", "train"} and (
+            "import" in parts or "catalog" not in parts
+        ):
             # Releases are measured on the demo organisation (the sandbox knows its services).
-            self._seed(int(options["scales"].split(",")[-1]))
+            label = self._seed(int(options["scales"].split(",")[-1]))
         if "release" in parts:
             self.stdout.write(format_table(self._bench_fragment()))
         if "load" in parts:
             self._bench_load(options)
         if "poll" in parts:
             self._bench_poll()
+        if "train" in parts:
+            # On the largest catalog: the one seeded last by the catalog part, or just above.
+            figures = trains_bench(
+                label=label or "largest scale", repeat=self.repeat, runs=self.runs
+            )
+            self.stdout.write(format_table(figures))
 
     # --- catalog pages ---------------------------------------------------------------------
 
