@@ -176,3 +176,55 @@ def test_a_component_in_a_running_train_cannot_be_released_on_its_own(
             environment=yard["env"],
             version=version_of(yard["parts"]["web"]),
         )
+
+
+def test_a_duplicate_tick_starts_each_release_once(yard, django_capture_on_commit_callbacks):
+    train = plan(yard, ["api", "web"])
+    with django_capture_on_commit_callbacks(execute=True):
+        train_start(actor=yard["owner"], train=train)  # its tick runs on commit
+        machine.train_tick_run(train_id=train.pk)  # ... and is delivered twice
+    assert Release.objects.filter(component=yard["parts"]["api"]).count() == 1
+    assert not Release.objects.filter(component=yard["parts"]["web"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_wave_waits_for_the_approval_of_its_components_owners(
+    yard, live_server, release_sandbox, settings, make_user, django_capture_on_commit_callbacks
+):
+    from approvals.models import ApprovalPolicy, ApprovalRequest
+    from approvals.services import approval_decide
+    from sandbox.switchyard import sandbox_machine_credentials
+
+    settings.SITE_URL = live_server.url
+    prod = Environment.objects.create(name="prod", order=3, is_production=True)
+    release_sandbox.state.shared["switchyard_machine"] = sandbox_machine_credentials()
+    ApprovalPolicy.objects.create(environment=prod, default_ttl_minutes=30)
+    api, web = yard["parts"]["api"], yard["parts"]["web"]
+    for component in (api, web):
+        ComponentEnvironment.objects.create(
+            component=component, environment=prod, argocd_application=f"{component.name}-prod"
+        )
+    colleague = make_user("camila")
+    TeamMembership.objects.create(user=colleague, team=api.owner)
+    train = train_create(
+        actor=yard["owner"],
+        environment=prod,
+        title="prod train",
+        items=[(api, version_of(api)), (web, version_of(web))],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        train_start(actor=yard["owner"], train=train)
+    for component in (api, web):
+        drive(
+            train,
+            django_capture_on_commit_callbacks,
+            done=lambda c=component: ApprovalRequest.objects.filter(
+                release__component=c, state="pending"
+            ).exists(),
+        )
+        # The other wave has not started while this one waits for its approval.
+        assert Release.objects.filter(environment=prod).count() == (1 if component == api else 2)
+        approval = ApprovalRequest.objects.get(release__component=component, state="pending")
+        with django_capture_on_commit_callbacks(execute=True):
+            approval_decide(actor=colleague, approval=approval, decision="approve")
+    assert drive(train, django_capture_on_commit_callbacks, {"succeeded"}, timeout=90)
