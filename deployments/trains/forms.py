@@ -10,6 +10,14 @@ class TrainPlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="One service a line: name and version, e.g. “orders v2.3.0”",
     )
+    strategy = forms.ChoiceField(
+        choices=[
+            ("rolling", "Rolling update"),
+            ("canary", "Canary (each wave's canaries paused for promotion)"),
+        ],
+        initial="canary",
+        required=False,
+    )
     respect_event = forms.BooleanField(required=False, label="Order by event-driven edges")
     respect_data = forms.BooleanField(required=False, label="Order by data edges")
 

@@ -29,6 +29,7 @@ def train_create(
     items: list[tuple[Component, str]],
     respect_event: bool = False,
     respect_data: bool = False,
+    strategy: str = "canary",
     context: AuditContext | None = None,
 ) -> Train:
     """Plan a train of (component, version) pairs to `environment`; refused on a cycle."""
@@ -41,6 +42,8 @@ def train_create(
         message="Only members of a team and SREs may plan trains.",
     )
     _check_items(items)
+    if strategy not in Release.Strategy.values:
+        raise TrainRefused(f"Unknown strategy “{strategy}”.")
     kinds = tuple(k for k, on in (("event", respect_event), ("data", respect_data)) if on)
     ids = [component.pk for component, _ in items]
     plan = plan_waves(nodes=ids, edges=train_edges(ids), kinds=kinds)
@@ -53,6 +56,7 @@ def train_create(
             title=title.strip() or f"Train to {environment}",
             respect_event=respect_event,
             respect_data=respect_data,
+            strategy=strategy,
             created_by=actor,
         )
         TrainService.objects.bulk_create(
@@ -68,7 +72,11 @@ def train_create(
             action="train.create",
             target=train,
             environment=environment.name,
-            after={"services": {c.name: v for c, v in items}, "kinds": list(kinds)},
+            after={
+                "services": {c.name: v for c, v in items},
+                "kinds": list(kinds),
+                "strategy": strategy,
+            },
             context=context,
         )
     return train

@@ -35,6 +35,7 @@ def train_new(request):
                 items=data["services"],
                 respect_event=data["respect_event"],
                 respect_data=data["respect_data"],
+                strategy=data["strategy"] or "canary",
                 context=AuditContext.from_request(request),
             )
         except PortalError as exc:
