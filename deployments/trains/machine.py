@@ -5,6 +5,8 @@ tick changes nothing. Each service goes out through `release_start`, the one doo
 so the environment's approvals, canary steps and gates apply to it as to any release.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from ..releases.services import release_abort, release_start
 from .models import Train, TrainEvent, TrainService
 
 S = TrainService.State
+STARTING_GRACE = timedelta(seconds=60)
 
 
 def train_tick_run(*, train_id: int) -> str:
@@ -48,9 +51,30 @@ def _transition(train: Train, *, from_state, to_state, message, where=None, data
 def _service_move(service: TrainService, from_state, to_state, **fields) -> bool:
     return bool(
         TrainService.objects.filter(pk=service.pk, state=from_state).update(
-            state=to_state, **fields
+            state=to_state, changed_at=timezone.now(), **fields
         )
     )
+
+
+def _recover_starting(train: Train, service: TrainService) -> None:
+    """A worker died between claiming a service and recording its release: adopt the release
+    it made (found by the train's reason), or give the service back to the next tick."""
+    if timezone.now() - service.changed_at < STARTING_GRACE:
+        return
+    made = (
+        Release.objects.filter(
+            component=service.component,
+            environment=train.environment,
+            created_at__gte=train.started_at,
+            reason__startswith=f"Train “{train.title}”",
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if made:
+        _service_move(service, S.STARTING, S.RELEASING, release=made)
+    else:
+        _service_move(service, S.STARTING, S.PENDING)
 
 
 def _note(train: Train, message: str, data: dict | None = None) -> None:
@@ -70,6 +94,8 @@ def _run_wave(train: Train) -> None:
             _release_one(train, service)
         elif service.state == S.RELEASING:
             _observe(train, service)
+        elif service.state == S.STARTING:
+            _recover_starting(train, service)
     states = list(train.services.filter(wave=wave).values_list("state", flat=True))
     failed = train.services.filter(wave=wave, state=S.FAILED).select_related("component").first()
     if failed:
@@ -141,11 +167,13 @@ def _observe(train: Train, service: TrainService) -> None:
 def _roll_back(train: Train) -> None:
     """Abort what is in flight, then restore the released waves from the last to the first."""
     failing = train.current_wave
-    train.services.filter(state=S.PENDING).update(state=S.NOT_RUN, message="Not run: rolled back")
     for service in train.services.filter(wave=failing, state=S.RELEASING).select_related(
         "release", "component"
     ):
         _abort_one(train, service)
+    for service in train.services.filter(state=S.STARTING).select_related("component"):
+        _recover_starting(train, service)  # then aborted (released) or not run (pending)
+    train.services.filter(state=S.PENDING).update(state=S.NOT_RUN, message="Not run: rolled back")
     restorable = train.services.filter(state__in=[S.SUCCEEDED, S.RESTORING])
     top = restorable.order_by("-wave").values_list("wave", flat=True).first()
     if top is None:

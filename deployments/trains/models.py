@@ -116,6 +116,7 @@ class TrainService(models.Model):
         "deployments.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     message = models.CharField(max_length=500, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now, help_text="Last state change")
 
     class Meta:
         ordering = ["wave", "component__name"]

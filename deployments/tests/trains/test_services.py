@@ -109,3 +109,30 @@ def test_an_outsider_cannot_start_or_move_a_train(outsider, owner, shop, environ
         train_move(actor=outsider, train=train, service=train.services.get(), wave=2)
     train.refresh_from_db()
     assert train.state == "planning" and waves(train) == {"ledger": 0}
+
+
+def test_a_service_left_starting_by_a_dead_worker_is_picked_up_again(owner, shop, environments):
+    from deployments.models import Release
+    from deployments.trains import machine
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    long_ago = timezone.now() - timedelta(minutes=5)
+    Train.objects.filter(pk=train.pk).update(state="running", started_at=long_ago, started_by=owner)
+    ledger = TrainService.objects.get(train=train, component__name="ledger")
+    TrainService.objects.filter(pk=ledger.pk).update(state="starting", changed_at=long_ago)
+    machine.train_tick_run(train_id=train.pk)
+    ledger.refresh_from_db()
+    assert ledger.state == "pending" and not Release.objects.exists()
+    # This time the worker had made the release before dying: it is adopted, not made twice.
+    made = Release.objects.create(
+        component=shop["ledger"],
+        environment=environments["staging"],
+        version="v2.0.0",
+        reason="Train “shop”, wave 1",
+        requested_by=owner,
+    )
+    TrainService.objects.filter(pk=ledger.pk).update(state="starting", changed_at=long_ago)
+    machine.train_tick_run(train_id=train.pk)
+    ledger.refresh_from_db()
+    assert (ledger.state, ledger.release) == ("releasing", made)
+    assert Release.objects.count() == 1
