@@ -3,6 +3,7 @@
 from .analysis.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 from .controls.models import ControlAction, ControlPolicy, RuntimeToken, TuningKey, TuningValue
 from .releases.models import DeployFreeze, Release, ReleaseEvent
+from .trains.models import Train, TrainEvent, TrainService
 
 __all__ = [
     "AnalysisPolicy",
@@ -15,5 +16,8 @@ __all__ = [
     "ReleaseEvent",
     "RuntimeToken",
     "TuningKey",
+    "TrainEvent",
+    "TrainService",
+    "Train",
     "TuningValue",
 ]

@@ -4,3 +4,4 @@
 from .analysis import rules as analysis_rules  # noqa: F401
 from .controls import rules as controls_rules  # noqa: F401
 from .releases import rules as releases_rules  # noqa: F401
+from .trains import rules as trains_rules  # noqa: F401

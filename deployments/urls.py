@@ -3,7 +3,10 @@
 from .analysis.urls import urlpatterns as analysis_urlpatterns
 from .controls.urls import urlpatterns as controls_urlpatterns
 from .releases.urls import urlpatterns as releases_urlpatterns
+from .trains.urls import urlpatterns as trains_urlpatterns
 
 app_name = "deployments"
 
-urlpatterns = releases_urlpatterns + analysis_urlpatterns + controls_urlpatterns
+urlpatterns = (
+    trains_urlpatterns + releases_urlpatterns + analysis_urlpatterns + controls_urlpatterns
+)

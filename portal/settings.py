@@ -292,6 +292,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 30.0},
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
     "analysis-tick": {"task": "deployments.analysis_tick", "schedule": 2.0},
+    "trains-tick": {"task": "deployments.trains_tick", "schedule": 2.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint", "schedule": 300.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},

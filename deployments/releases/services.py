@@ -62,10 +62,13 @@ def release_start(
     rollback_of: Release | None = None,
     restore: bool = False,
     context: AuditContext | None = None,
+    train=None,
 ) -> Release:
     """Queue a release of `version` of `component` to `environment`; workflow starts on commit.
 
-    `restore`: the last good version, brought back by `release_restore` (audited as such)."""
+    `restore`: the last good version, brought back by `release_restore` (audited as such).
+
+    `train`: the train releasing it; a component in a running train is released by it only."""
     target = ComponentEnvironment.objects.filter(
         component=component, environment=environment
     ).first()
@@ -99,6 +102,14 @@ def release_start(
         raise ReleaseRefused(
             f"Releases to {environment} are frozen until {freeze.ends_at:%Y-%m-%d %H:%M} UTC: "
             f"{freeze.reason}"
+        )
+    from ..trains.selectors import train_holding
+
+    holder = train_holding(component=component, environment=environment)
+    if holder and holder != train:
+        raise ReleaseRefused(
+            f"{component} is part of the running train “{holder.title}” in {environment}: it is "
+            "released by the train, not on its own."
         )
     return _release_create(
         previous_version=_running_version(target),

@@ -231,3 +231,54 @@ RBAC_CASES += [
         "allowed": RELEASERS,
     },
 ]
+
+
+# -- Release trains (issue 17) ----------------------------------------------------------------
+
+
+def _train(w):
+    from catalog.models import Component, ComponentEnvironment
+    from deployments.models import Train, TrainService
+
+    reports = Component.objects.create(name="reports", owner=w.owner_team)
+    ComponentEnvironment.objects.create(component=reports, environment=w.staging)
+    train = Train.objects.create(
+        environment=w.staging, title="ledger 2", created_by=w.users["owner_member"]
+    )
+    TrainService.objects.create(train=train, component=w.component, version="v2.0.0")
+    TrainService.objects.create(train=train, component=reports, version="v1.1.0")
+    w.extra["train"] = train
+
+
+def _train_url(name):
+    return lambda w: reverse(name, args=[w.extra["train"].pk])
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:train_new",
+        "url": lambda w: reverse("deployments:train_new"),
+        "data": lambda w: {
+            "environment": w.staging.pk,
+            "title": "ledger 2",
+            "services": "ledger v2.0.0",
+        },
+        "allowed": {"owner_member", "owner_lead", "other_team_member", "sre"},
+    },
+    {
+        "url_name": "deployments:train_move",
+        "url": _train_url("deployments:train_move"),
+        "setup": _train,
+        "data": lambda w: {
+            "service": w.extra["train"].services.get(component=w.component).pk,
+            "wave": "2",
+        },
+        "allowed": {"owner_member", "sre"},
+    },
+    {
+        "url_name": "deployments:train_start",
+        "url": _train_url("deployments:train_start"),
+        "setup": _train,
+        "allowed": {"owner_member", "sre"},
+    },
+]

@@ -16,6 +16,7 @@ from bench import peer as bench_peer
 from bench import releases as bench_releases
 from bench import shared
 from bench.figures import Figure, combine, format_table, measure, page_getter
+from bench.trains import trains_bench
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Namespace
 from catalog.selectors import blast_radius
@@ -31,7 +32,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore")
+PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore", "train")
 ALIASES = {"import": "shared"}  # the import is measured on the shared catalog
 
 
@@ -85,9 +86,12 @@ class Command(BaseCommand):
         if "shared" in parts:
             for n in [int(s) for s in options["shared_sizes"].split(",")]:
                 self._bench_shared(n, options["peer"])
-        if parts & {"release", "load", "poll"} and ("shared" in parts or "catalog" not in parts):
+        label = ""
+        if parts & {"release", "load", "poll", "train"} and (
+            "shared" in parts or "catalog" not in parts
+        ):
             # Releases are measured on the demo organisation (the sandbox knows its services).
-            self._seed(int(options["scales"].split(",")[-1]))
+            label = self._seed(int(options["scales"].split(",")[-1]))
         if "release" in parts:
             self.stdout.write(format_table(self._bench_fragment()))
         if "load" in parts:
@@ -98,6 +102,12 @@ class Command(BaseCommand):
             self._bench_analysis()
         if "restore" in parts:
             self._bench_restore()
+        if "train" in parts:
+            # On the largest catalog: the one seeded last by the catalog part, or just above.
+            figures = trains_bench(
+                label=label or "largest scale", repeat=self.repeat, runs=self.runs
+            )
+            self.stdout.write(format_table(figures))
 
     # --- catalog pages ---------------------------------------------------------------------
 

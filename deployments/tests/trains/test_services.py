@@ -1,0 +1,138 @@
+"""Train services: planning, moves, and the guardrails of starting (no sandbox needed)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.models import Dependency
+from deployments.models import DeployFreeze, Train, TrainService
+from deployments.trains.errors import TrainRefused
+from deployments.trains.services import train_create, train_move, train_start
+from portal.errors import PermissionDenied
+from portal.models import AuditEvent
+
+
+def plan(actor, shop, env, names, **extra):
+    items = [(shop[n], "v2.0.0") for n in names]
+    return train_create(actor=actor, environment=env, title="shop", items=items, **extra)
+
+
+def waves(train):
+    return dict(train.services.values_list("component__name", "wave"))
+
+
+def test_providers_go_before_consumers_and_event_edges_only_when_asked(owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["invoices", "billing", "ledger", "audit"])
+    assert waves(train) == {"ledger": 0, "audit": 0, "billing": 1, "invoices": 2}
+    respecting = plan(owner, shop, environments["staging"], ["ledger", "audit"], respect_event=True)
+    assert waves(respecting) == {"ledger": 0, "audit": 1}
+
+
+def test_a_cycle_is_refused_naming_the_services_that_form_it(owner, shop, environments):
+    Dependency.objects.create(source=shop["ledger"], target=shop["invoices"], kind="sync")
+    with pytest.raises(TrainRefused, match="in a circle") as refused:
+        plan(owner, shop, environments["staging"], ["invoices", "billing", "ledger"])
+    assert all(name in refused.value.message for name in ("invoices", "billing", "ledger"))
+    assert not Train.objects.exists()
+
+
+def test_moving_before_a_provider_is_refused_and_changes_nothing(owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    billing = train.services.get(component__name="billing")
+    with pytest.raises(TrainRefused, match="billing depends on ledger"):
+        train_move(actor=owner, train=train, service=billing, wave=0)
+    assert waves(train) == {"ledger": 0, "billing": 1}
+
+
+def test_moving_a_provider_later_takes_its_consumers_along(owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger", "audit"])
+    ledger = train.services.get(component__name="ledger")
+    train_move(actor=owner, train=train, service=ledger, wave=1)
+    assert waves(train) == {"audit": 0, "ledger": 1, "billing": 2}
+
+
+def test_starting_needs_release_permission_on_every_component_and_names_the_missing(
+    owner, shop, environments, django_capture_on_commit_callbacks
+):
+    train = plan(owner, shop, environments["staging"], ["billing", "invoices", "ledger"])
+    with pytest.raises(PermissionDenied, match="You may not release invoices:"):
+        train_start(actor=owner, train=train)
+    train.refresh_from_db()
+    assert train.state == "planning"
+    assert AuditEvent.objects.filter(action="train.start", outcome="denied").count() == 1
+
+
+def test_a_freeze_on_one_component_holds_the_train(owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    now = timezone.now()
+    DeployFreeze.objects.create(
+        environment=environments["staging"],
+        component=shop["billing"],
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        reason="quarter close",
+    )
+    with pytest.raises(TrainRefused, match="billing is frozen .* quarter close"):
+        train_start(actor=owner, train=train)
+    train.refresh_from_db()
+    assert train.state == "planning"
+
+
+def test_one_train_per_environment_at_a_time(owner, shop, environments):
+    first = plan(owner, shop, environments["staging"], ["ledger"])
+    second = plan(owner, shop, environments["staging"], ["billing"])
+    Train.objects.filter(pk=first.pk).update(state="running")
+    with pytest.raises(TrainRefused, match="Another train is running in staging"):
+        train_start(actor=owner, train=second)
+    second.refresh_from_db()
+    assert second.state == "planning"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Train.objects.filter(pk=second.pk).update(state="rollingback")
+
+
+def test_a_started_train_cannot_be_reordered(owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    Train.objects.filter(pk=train.pk).update(state="running")
+    billing = TrainService.objects.get(train=train, component__name="billing")
+    with pytest.raises(TrainRefused, match="has started"):
+        train_move(actor=owner, train=train, service=billing, wave=3)
+    assert waves(train) == {"ledger": 0, "billing": 1}
+
+
+def test_an_outsider_cannot_start_or_move_a_train(outsider, owner, shop, environments):
+    train = plan(owner, shop, environments["staging"], ["ledger"])
+    with pytest.raises(PermissionDenied):
+        train_start(actor=outsider, train=train)
+    with pytest.raises(PermissionDenied):
+        train_move(actor=outsider, train=train, service=train.services.get(), wave=2)
+    train.refresh_from_db()
+    assert train.state == "planning" and waves(train) == {"ledger": 0}
+
+
+def test_a_service_left_starting_by_a_dead_worker_is_picked_up_again(owner, shop, environments):
+    from deployments.models import Release
+    from deployments.trains import machine
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    long_ago = timezone.now() - timedelta(minutes=5)
+    Train.objects.filter(pk=train.pk).update(state="running", started_at=long_ago, started_by=owner)
+    ledger = TrainService.objects.get(train=train, component__name="ledger")
+    TrainService.objects.filter(pk=ledger.pk).update(state="starting", changed_at=long_ago)
+    machine.train_tick_run(train_id=train.pk)
+    ledger.refresh_from_db()
+    assert ledger.state == "pending" and not Release.objects.exists()
+    # This time the worker had made the release before dying: it is adopted, not made twice.
+    made = Release.objects.create(
+        component=shop["ledger"],
+        environment=environments["staging"],
+        version="v2.0.0",
+        reason="Train “shop”, wave 1",
+        requested_by=owner,
+    )
+    TrainService.objects.filter(pk=ledger.pk).update(state="starting", changed_at=long_ago)
+    machine.train_tick_run(train_id=train.pk)
+    ledger.refresh_from_db()
+    assert (ledger.state, ledger.release) == ("releasing", made)
+    assert Release.objects.count() == 1

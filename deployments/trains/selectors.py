@@ -1,0 +1,72 @@
+"""Reads for trains: the plan (edges from the catalog, waves from the planner), the picture's
+data (owners and blast radius per wave), and the running train holding a component."""
+
+from dataclasses import dataclass, field
+
+from catalog.models import Component, Dependency
+from catalog.selectors import blast_radius
+
+from .models import Train, TrainService
+from .planner import Edge, Plan, plan_waves
+
+
+def train_edges(component_ids: list[int]) -> list[Edge]:
+    """Typed edges among the train's components: one query on the unique edge index."""
+    rows = Dependency.objects.filter(
+        source_id__in=component_ids, target_id__in=component_ids
+    ).values_list("source_id", "target_id", "kind")
+    return [Edge(consumer=s, provider=t, kind=k) for s, t, k in rows]
+
+
+def train_plan(train: Train, services: list[TrainService] | None = None) -> Plan:
+    """The train's waves with its pins, or the cycles that prevent a plan."""
+    services = services if services is not None else list(train.services.all())
+    ids = [s.component_id for s in services]
+    return plan_waves(
+        nodes=ids,
+        edges=train_edges(ids),
+        kinds=train.edge_kinds,
+        pins={s.component_id: s.pin for s in services},
+    )
+
+
+@dataclass
+class WaveView:
+    number: int
+    services: list[TrainService] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    affected: int = 0
+    affected_teams: int = 0
+
+
+def train_waves(train: Train) -> list[WaveView]:
+    """Waves as stored on the services, with owners and blast radius (cached per component)."""
+    services = list(train.services.select_related("component__owner", "release"))
+    waves: dict[int, WaveView] = {}
+    for service in services:
+        waves.setdefault(service.wave, WaveView(number=service.wave + 1)).services.append(service)
+    for view in waves.values():
+        members = {s.component_id for s in view.services}
+        affected: set[int] = set()
+        teams = 0
+        for service in view.services:
+            radius = blast_radius(service.component)
+            affected |= {node.id for node in radius.components}
+            teams = max(teams, radius.team_count)
+        view.affected = len(affected - members)
+        view.affected_teams = teams
+        view.owners = sorted({str(s.component.owner) for s in view.services if s.component.owner})
+    return [waves[key] for key in sorted(waves)]
+
+
+def train_holding(*, component: Component, environment) -> Train | None:
+    """The running train that has `component` in `environment`, if any."""
+    return (
+        Train.objects.filter(
+            environment=environment,
+            state__in=Train.ACTIVE_STATES,
+            services__component=component,
+        )
+        .only("pk", "title")
+        .first()
+    )

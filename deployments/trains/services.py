@@ -1,0 +1,259 @@
+"""Every write on trains made by a person: plan, move a service, start, cancel. Each checks
+permission, writes the audit row in the same transaction and schedules work on commit."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.models import Component, ComponentEnvironment, Environment
+from portal.audit import AuditContext, audit_record
+from portal.errors import PermissionDenied
+from portal.models import AuditEvent
+from portal.permissions import permission_require
+
+from ..releases.models import Release
+from ..releases.services import VERSION_RE, _active_freeze
+from . import tasks
+from .errors import TrainRefused
+from .models import Train, TrainEvent, TrainService
+from .planner import MoveRefused, plan_move, plan_waves
+from .selectors import train_edges, train_plan
+
+MAX_SERVICES = 500
+
+
+def train_create(
+    *,
+    actor,
+    environment: Environment,
+    title: str,
+    items: list[tuple[Component, str]],
+    respect_event: bool = False,
+    respect_data: bool = False,
+    strategy: str = "canary",
+    context: AuditContext | None = None,
+) -> Train:
+    """Plan a train of (component, version) pairs to `environment`; refused on a cycle."""
+    permission_require(
+        actor=actor,
+        perm="deployments.add_train",
+        action="train.create",
+        environment=environment.name,
+        context=context,
+        message="Only members of a team and SREs may plan trains.",
+    )
+    _check_items(items)
+    if strategy not in Release.Strategy.values:
+        raise TrainRefused(f"Unknown strategy “{strategy}”.")
+    kinds = tuple(k for k, on in (("event", respect_event), ("data", respect_data)) if on)
+    ids = [component.pk for component, _ in items]
+    plan = plan_waves(nodes=ids, edges=train_edges(ids), kinds=kinds)
+    if not plan.ok:
+        raise TrainRefused(_cycles_message(plan, {c.pk: c.name for c, _ in items}))
+    wave_of = plan.wave_of()
+    with transaction.atomic():
+        train = Train.objects.create(
+            environment=environment,
+            title=title.strip() or f"Train to {environment}",
+            respect_event=respect_event,
+            respect_data=respect_data,
+            strategy=strategy,
+            created_by=actor,
+        )
+        TrainService.objects.bulk_create(
+            TrainService(train=train, component=c, version=v.strip(), wave=wave_of[c.pk])
+            for c, v in items
+        )
+        _event(
+            train,
+            f"{actor.get_username()} planned {len(items)} services in {len(plan.waves)} waves",
+        )
+        audit_record(
+            actor=actor,
+            action="train.create",
+            target=train,
+            environment=environment.name,
+            after={
+                "services": {c.name: v for c, v in items},
+                "kinds": list(kinds),
+                "strategy": strategy,
+            },
+            context=context,
+        )
+    return train
+
+
+def _check_items(items) -> None:
+    if not items:
+        raise TrainRefused("A train needs at least one service.")
+    if len(items) > MAX_SERVICES:
+        raise TrainRefused(f"A train holds at most {MAX_SERVICES} services.")
+    seen = set()
+    for component, version in items:
+        if component.pk in seen:
+            raise TrainRefused(f"{component} is in the train twice: keep one version.")
+        seen.add(component.pk)
+        if not VERSION_RE.match((version or "").strip()):
+            raise TrainRefused(f"“{version}” is not a version for {component}: use a tag.")
+
+
+def _cycles_message(plan, names) -> str:
+    loops = [
+        " → ".join([names.get(c[0].provider, "?")] + [names.get(e.consumer, "?") for e in c])
+        for c in plan.cycles
+    ]
+    return (
+        "These services depend on each other in a circle, so no order releases providers "
+        "first: " + "; ".join(loops) + ". Ignore event or data edges, or split the train."
+    )
+
+
+def _event(train: Train, message: str, data: dict | None = None) -> None:
+    TrainEvent.objects.create(
+        train=train, state=train.state, message=message[:500], data=data or {}
+    )
+
+
+def train_move(
+    *, actor, train: Train, service: TrainService, wave: int, context: AuditContext | None = None
+) -> Train:
+    """Put `service` in `wave` (0-based). Later is allowed (its consumers follow); earlier than
+    one of its providers is refused with the reason. Only while the train is being planned."""
+    permission_require(
+        actor=actor,
+        perm="deployments.change_train",
+        obj=train,
+        action="train.move",
+        environment=train.environment.name,
+        context=context,
+        message="Only whoever planned this train and SREs may reorder it.",
+    )
+    services = list(train.services.select_related("component"))
+    plan = train_plan(train, services)
+    names = {s.component_id: s.component.name for s in services}
+    try:
+        pins = plan_move(plan=plan, node=service.component_id, wave=wave, names=names)
+    except MoveRefused as exc:
+        raise TrainRefused(str(exc)) from None
+    moved = plan_waves(nodes=names, edges=plan.edges, kinds=train.edge_kinds, pins=pins)
+    wave_of = moved.wave_of()
+    with transaction.atomic():
+        if not Train.objects.filter(pk=train.pk, state=Train.State.PLANNING).exists():
+            raise TrainRefused("This train has started: its plan can no longer change.")
+        for s in services:
+            s.pin, s.wave = pins[s.component_id], wave_of[s.component_id]
+        TrainService.objects.bulk_update(services, ["pin", "wave"])
+        _event(train, f"{actor.get_username()} moved {service.component} to wave {wave + 1}")
+        audit_record(
+            actor=actor,
+            action="train.move",
+            target=train,
+            component=service.component,
+            environment=train.environment.name,
+            before={"wave": service.wave + 1},
+            after={"wave": wave_of[service.component_id] + 1},
+            context=context,
+        )
+    return train
+
+
+def train_start(*, actor, train: Train, context: AuditContext | None = None) -> Train:
+    """Start the train: needs release permission on every component (refused naming those
+    missing), no freeze on any, and no other train running in the environment."""
+    permission_require(
+        actor=actor,
+        perm="deployments.start_train",
+        obj=train,
+        action="train.start",
+        environment=train.environment.name,
+        context=context,
+        message="Only whoever planned this train and SREs may start it.",
+    )
+    services = list(train.services.select_related("component__owner"))
+    _check_release_permission(actor, train, services, context)
+    _check_startable(train, services)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            moved = Train.objects.filter(pk=train.pk, state=Train.State.PLANNING).update(
+                state=Train.State.RUNNING, started_by=actor, started_at=now, current_wave=0
+            )
+            if not moved:
+                raise TrainRefused("This train was started already.")
+            train.refresh_from_db()
+            _event(train, f"{actor.get_username()} started the train")
+            audit_record(
+                actor=actor,
+                action="train.start",
+                target=train,
+                environment=train.environment.name,
+                context=context,
+            )
+            transaction.on_commit(lambda: tasks.train_tick.delay(train.pk))
+    except IntegrityError:
+        other = Train.objects.filter(
+            environment=train.environment, state__in=Train.ACTIVE_STATES
+        ).first()
+        raise TrainRefused(
+            f"Another train is running in {train.environment}"
+            + (f" (“{other.title}”)" if other else "")
+            + ": one train per environment at a time."
+        ) from None
+    return train
+
+
+def _check_release_permission(actor, train, services, context) -> None:
+    """Refused, naming them, unless `actor` may release every component of the train."""
+    missing = [
+        str(s.component)
+        for s in services
+        if not actor.has_perm("deployments.start_release", s.component)
+    ]
+    if not missing:
+        return
+    message = (
+        f"You may not release {', '.join(missing)}: ask their owners or an SRE to start the train."
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="train.start",
+            target=train,
+            outcome=AuditEvent.Outcome.DENIED,
+            environment=train.environment.name,
+            reason=message,
+            context=context,
+        )
+    raise PermissionDenied(message)
+
+
+def _check_startable(train: Train, services: list[TrainService]) -> None:
+    plan = train_plan(train, services)
+    if not plan.ok:
+        raise TrainRefused(
+            _cycles_message(plan, {s.component_id: str(s.component) for s in services})
+        )
+    targets = set(
+        ComponentEnvironment.objects.filter(
+            environment=train.environment, component__in=[s.component_id for s in services]
+        ).values_list("component_id", flat=True)
+    )
+    for service in services:
+        if service.component_id not in targets:
+            raise TrainRefused(f"{service.component} does not run in {train.environment}.")
+        freeze = _active_freeze(service.component, train.environment)
+        if freeze:
+            raise TrainRefused(
+                f"{service.component} is frozen in {train.environment} until "
+                f"{freeze.ends_at:%Y-%m-%d %H:%M} UTC: {freeze.reason}"
+            )
+    busy = (
+        Release.objects.filter(
+            environment=train.environment,
+            component__in=[s.component_id for s in services],
+            state__in=Release.ACTIVE_STATES,
+        )
+        .select_related("component")
+        .first()
+    )
+    if busy:
+        raise TrainRefused(f"{busy.component} has a release in progress: wait for it first.")

@@ -1,0 +1,13 @@
+"""Train pages (mounted under /releases/trains/ by deployments/urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("trains/", views.train_list, name="train_list"),
+    path("trains/new/", views.train_new, name="train_new"),
+    path("trains/<int:pk>/", views.train_detail, name="train_detail"),
+    path("trains/<int:pk>/move/", views.train_move, name="train_move"),
+    path("trains/<int:pk>/start/", views.train_start, name="train_start"),
+]

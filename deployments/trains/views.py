@@ -1,0 +1,101 @@
+"""Train pages: plan, the plan's picture and live progress (htmx), move a service, start."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django_htmx.http import HttpResponseStopPolling
+
+from portal.audit import AuditContext
+from portal.decorators import mutating, mutating_form
+from portal.errors import PermissionDenied, PortalError
+
+from . import services
+from .forms import TrainMoveForm, TrainPlanForm
+from .models import Train, TrainService
+from .picture import train_picture
+from .selectors import train_edges, train_waves
+
+
+def train_list(request):
+    trains = Train.objects.select_related("environment", "created_by")[:100]
+    return render(request, "deployments/trains/train_list.html", {"trains": trains})
+
+
+@mutating_form
+def train_new(request):
+    if request.method == "GET" and not request.user.has_perm("deployments.add_train"):
+        raise PermissionDenied("Only members of a team and SREs may plan trains.")
+    form = TrainPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            train = services.train_create(
+                actor=request.user,
+                environment=data["environment"],
+                title=data["title"],
+                items=data["services"],
+                respect_event=data["respect_event"],
+                respect_data=data["respect_data"],
+                strategy=data["strategy"] or "canary",
+                context=AuditContext.from_request(request),
+            )
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(train)
+    return render(request, "deployments/trains/train_new.html", {"form": form})
+
+
+def _train(pk) -> Train:
+    return get_object_or_404(Train.objects.select_related("environment", "created_by"), pk=pk)
+
+
+def train_detail(request, pk):
+    train = _train(pk)
+    waves = train_waves(train)
+    ids = [s.component_id for wave in waves for s in wave.services]
+    edges = [e for e in train_edges(ids) if e.kind == "sync" or e.kind in train.edge_kinds]
+    context = {
+        "train": train,
+        "waves": waves,
+        "picture": train_picture(waves, edges),
+        "can_change": request.user.has_perm("deployments.change_train", train),
+    }
+    if request.htmx:
+        response = render(request, "deployments/trains/train_detail.html#progress", context)
+        if train.is_terminal:
+            return HttpResponseStopPolling(response.content)
+        return response
+    return render(request, "deployments/trains/train_detail.html", context)
+
+
+@mutating
+def train_move(request, pk):
+    train = _train(pk)
+    form = TrainMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a service and a wave number.")
+        return redirect(train)
+    service = get_object_or_404(TrainService, train=train, pk=form.cleaned_data["service"])
+    try:
+        services.train_move(
+            actor=request.user,
+            train=train,
+            service=service,
+            wave=form.cleaned_data["wave"] - 1,
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_start(request, pk):
+    train = _train(pk)
+    try:
+        services.train_start(
+            actor=request.user, train=train, context=AuditContext.from_request(request)
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
