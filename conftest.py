@@ -15,7 +15,10 @@ def pytest_runtest_makereport(item, call):
     """With SWITCHYARD_NO_SKIP=1 (set by .ci/run) a skipped test is a failed test."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("SWITCHYARD_NO_SKIP") == "1":
+    # An expected failure (xfail, with its reason, printed in the summary) is a known open
+    # defect, not a skip: it stays visible and is counted apart.
+    expected_failure = hasattr(report, "wasxfail")
+    if report.skipped and not expected_failure and os.environ.get("SWITCHYARD_NO_SKIP") == "1":
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and skips are failures in CI (SWITCHYARD_NO_SKIP=1): {reason}"

@@ -13,7 +13,12 @@ def _unread_for_everyone(w):
                                         title="Approve?", state="sent")  # fmt: skip
 
 
-SIGNED_IN = {"owner_member", "owner_lead", "other_team_member", "sre", "platform_admin", "viewer"}
+# A person's own notifications and preferences: every signed-in person, the superuser included
+# (as a person, not by the flag: "personal" rows are about one's own data, not a grant).
+SIGNED_IN = {
+    "owner_member", "owner_lead", "other_team_member", "sre", "platform_admin", "viewer",
+    "requester", "superuser",
+}  # fmt: skip
 
 RBAC_CASES = [
     {
@@ -21,6 +26,7 @@ RBAC_CASES = [
         "url": lambda w: reverse("notifications:read_all"),
         "setup": _unread_for_everyone,
         "allowed": SIGNED_IN,
+        "personal": True,
         "audits_denial": False,
     },
     {
@@ -28,6 +34,7 @@ RBAC_CASES = [
         "url": lambda w: reverse("notifications:preferences"),
         "data": lambda w: {"approval.requested|portal": "on"},
         "allowed": SIGNED_IN,
+        "personal": True,
         "audits_denial": False,
     },
 ]

@@ -151,7 +151,9 @@ def test_an_approval_created_by_the_workflow_is_announced_with_it(
     from approvals.models import MachineClient
     from approvals.services import approval_create
 
-    client = MachineClient.objects.create(name="gha", token_sha256="x" * 64, signing_secret="s")
+    client = MachineClient.objects.create(
+        name="gha", token_sha256="x" * 64, signing_secret="s", all_components=True
+    )
     client.environments.add(environments["prod"])
     data = {"service": "ledger", "environment": "prod", "rollout_phase": "canary 5%",
             "actor": "olivia", "to_version": "1.5.0"}  # fmt: skip
