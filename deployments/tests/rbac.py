@@ -273,12 +273,16 @@ RBAC_CASES += [
             "service": w.extra["train"].services.get(component=w.component).pk,
             "wave": "2",
         },
+        # The train's creator (owner_member made it) and SREs: another member of the team
+        # (the requester persona) did not plan it.
         "allowed": {"owner_member", "sre"},
+        "request_scoped": True,
     },
     {
         "url_name": "deployments:train_start",
         "url": _train_url("deployments:train_start"),
         "setup": _train,
         "allowed": {"owner_member", "sre"},
+        "request_scoped": True,
     },
 ]

@@ -10,6 +10,7 @@ def test_sign_in_and_see_dashboard(login_page, make_user, live_server):
     assert page.locator("nav.mainnav").inner_text().split() == [
         "Catalog",
         "Releases",
+        "Trains",
         "Approvals",
         "APIs",
     ]
