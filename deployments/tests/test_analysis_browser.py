@@ -2,15 +2,13 @@
 version errors (the Prometheus sandbox's bad-version knob) is aborted by itself with the values
 shown; a healthy one soaks, passes and waits for the approval."""
 
-import threading
-
 import pytest
 import requests
-from django.db import connections
 
 from deployments.analysis.tasks import analysis_tick
 from deployments.models import AnalysisPolicy, Release
 from deployments.releases.tasks import releases_tick
+from deployments.tests.beat import beat_running
 
 from . import test_browser
 
@@ -26,19 +24,8 @@ def beat():
 
     if connection.vendor != "postgresql":
         pytest.skip("several threads write at once here: run with DATABASE_URL=postgres://...")
-    stop = threading.Event()
-
-    def run():
-        while not stop.wait(0.5):
-            releases_tick()
-            analysis_tick()
-        connections.close_all()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with beat_running(releases_tick, analysis_tick):
+        yield
 
 
 def analysis_policy(name: str, **extra) -> None:

@@ -4,14 +4,12 @@ A background thread plays beat (`releases_tick` every half second), the Celery t
 after commit, and the sandbox speeds its clock up twentyfold.
 """
 
-import threading
-
 import pytest
-from django.db import connections
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
 from catalog.models import Component, ComponentEnvironment, Environment, Team
 from deployments.releases.tasks import releases_tick
+from deployments.tests.beat import beat_running
 from portal.models import TeamMembership
 from sandbox.demo import demo_service_names
 
@@ -21,18 +19,8 @@ SERVICE = demo_service_names(8)[0]
 
 @pytest.fixture
 def beat():
-    stop = threading.Event()
-
-    def run():
-        while not stop.wait(0.5):
-            releases_tick()
-        connections.close_all()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with beat_running(releases_tick):
+        yield
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ A background thread plays beat (releases_tick and trains_tick every half second)
 eagerly after commit.
 """
 
-import threading
-
 import pytest
-from django.db import connections
 
 from catalog.models import Component, ComponentEnvironment, Dependency, Environment, Team
 from deployments.models import Train
 from deployments.releases.tasks import releases_tick
+from deployments.tests.beat import beat_running
 from deployments.trains.tasks import trains_tick
 from integrations.github import github_client
 from portal.models import TeamMembership
@@ -28,19 +26,8 @@ def beat():
 
     if connection.vendor != "postgresql":
         pytest.skip("several threads write at once here: run with DATABASE_URL=postgres://...")
-    stop = threading.Event()
-
-    def run():
-        while not stop.wait(0.5):
-            releases_tick()
-            trains_tick()
-        connections.close_all()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with beat_running(releases_tick, trains_tick):
+        yield
 
 
 @pytest.fixture
