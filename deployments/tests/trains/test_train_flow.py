@@ -215,11 +215,13 @@ def test_each_wave_waits_for_the_approval_of_its_components_owners(
     with django_capture_on_commit_callbacks(execute=True):
         train_start(actor=yard["owner"], train=train)
     for component in (api, web):
+        # The workflow asks as soon as it has committed to GitOps, before the Rollout pauses:
+        # wait for both, the request and the release paused at the step it is about.
         drive(
             train,
             django_capture_on_commit_callbacks,
             done=lambda c=component: ApprovalRequest.objects.filter(
-                release__component=c, state="pending"
+                release__component=c, release__state="paused", state="pending"
             ).exists(),
         )
         # The other wave has not started while this one waits for its approval.
