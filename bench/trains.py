@@ -1,7 +1,8 @@
 """`make bench`, train part: planning a 200-service train on the seeded catalog.
 
 Planning is what `train_create` and the plan page do before anything is written: read the typed
-edges among the train's components (one query) and compute the waves with networkx.
+edges among the train's components and those implied through services outside it (two
+queries), and compute the waves with networkx.
 """
 
 import random
@@ -48,7 +49,7 @@ def trains_bench(*, label: str, repeat: int, runs: int) -> list[Figure]:
 
     def plan(index: int):
         ids = samples[index % len(samples)]
-        edges = train_edges(ids)
+        edges = train_edges(ids, ("event", "data"))
         edges_seen.append(len(edges))
         result = plan_waves(nodes=ids, edges=edges, kinds=("event", "data"))
         outcomes.append(len(result.waves) if result.ok else -len(result.cycles))

@@ -3,19 +3,48 @@ data (owners and blast radius per wave), and the running train holding a compone
 
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from catalog.models import Component, Dependency
 from catalog.selectors import blast_radius
 
 from .models import Train, TrainService
-from .planner import Edge, Plan, plan_waves
+from .planner import SYNC, Edge, Plan, plan_waves, through_outside
 
 
-def train_edges(component_ids: list[int]) -> list[Edge]:
-    """Typed edges among the train's components: one query on the unique edge index."""
+def train_edges(component_ids: list[int], kinds=()) -> list[Edge]:
+    """Typed edges among the train's components (every kind: one query on the unique edge
+    index), and the edges implied by paths through services outside the train along the
+    respected kinds (synchronous and `kinds`; one more query, a recursive walk)."""
     rows = Dependency.objects.filter(
         source_id__in=component_ids, target_id__in=component_ids
     ).values_list("source_id", "target_id", "kind")
-    return [Edge(consumer=s, provider=t, kind=k) for s, t, k in rows]
+    direct = [Edge(consumer=s, provider=t, kind=k) for s, t, k in rows]
+    around = _edges_around(component_ids, (SYNC, *kinds))
+    return direct + through_outside(members=component_ids, edges=around, kinds=kinds)
+
+
+def _edges_around(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
+    """The respected edges out of the members and, transitively, out of the outside services
+    they reach: the walk stops at members (what lies behind one is its own business)."""
+    if not ids:
+        return []
+    members = ", ".join(["%s"] * len(ids))
+    kind_in = ", ".join(["%s"] * len(kinds))
+    sql = f"""WITH RECURSIVE reach(id, start) AS (
+            SELECT id, 1 FROM catalog_component WHERE id IN ({members})
+            UNION
+            SELECT d.target_id, 0 FROM catalog_dependency d JOIN reach r ON d.source_id = r.id
+            WHERE d.kind IN ({kind_in}) AND (r.start = 1 OR r.id NOT IN ({members}))
+        )
+        SELECT d.source_id, d.target_id, d.kind FROM catalog_dependency d
+        WHERE d.kind IN ({kind_in}) AND d.source_id IN (
+            SELECT id FROM reach WHERE start = 1 OR id NOT IN ({members}))
+        AND d.source_id <> d.target_id"""  # noqa: S608 - placeholders only; values are parameters
+    params = [*ids, *kinds, *ids, *kinds, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Edge(consumer=s, provider=t, kind=k) for s, t, k in cursor.fetchall()]
 
 
 def train_plan(train: Train, services: list[TrainService] | None = None) -> Plan:
@@ -24,7 +53,7 @@ def train_plan(train: Train, services: list[TrainService] | None = None) -> Plan
     ids = [s.component_id for s in services]
     return plan_waves(
         nodes=ids,
-        edges=train_edges(ids),
+        edges=train_edges(ids, train.edge_kinds),
         kinds=train.edge_kinds,
         pins={s.component_id: s.pin for s in services},
     )

@@ -46,7 +46,7 @@ def train_create(
         raise TrainRefused(f"Unknown strategy “{strategy}”.")
     kinds = tuple(k for k, on in (("event", respect_event), ("data", respect_data)) if on)
     ids = [component.pk for component, _ in items]
-    plan = plan_waves(nodes=ids, edges=train_edges(ids), kinds=kinds)
+    plan = plan_waves(nodes=ids, edges=train_edges(ids, kinds), kinds=kinds)
     if not plan.ok:
         raise TrainRefused(_cycles_message(plan, {c.pk: c.name for c, _ in items}))
     wave_of = plan.wave_of()
@@ -97,14 +97,25 @@ def _check_items(items) -> None:
 
 
 def _cycles_message(plan, names) -> str:
+    names = {**_via_names(plan.cycles), **names}
+
+    def step(edge) -> str:
+        via = f" (through {names.get(edge.via, '?')})" if edge.via is not None else ""
+        return f"{names.get(edge.consumer, '?')}{via}"
+
     loops = [
-        " → ".join([names.get(c[0].provider, "?")] + [names.get(e.consumer, "?") for e in c])
-        for c in plan.cycles
+        " → ".join([names.get(c[0].provider, "?")] + [step(e) for e in c]) for c in plan.cycles
     ]
     return (
         "These services depend on each other in a circle, so no order releases providers "
         "first: " + "; ".join(loops) + ". Ignore event or data edges, or split the train."
     )
+
+
+def _via_names(groups) -> dict[int, str]:
+    """Names of the outside services that implied edges pass through (one query)."""
+    ids = {edge.via for group in groups for edge in group if edge.via is not None}
+    return dict(Component.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
 def _event(train: Train, message: str, data: dict | None = None) -> None:
@@ -129,12 +140,13 @@ def train_move(
     )
     services = list(train.services.select_related("component"))
     plan = train_plan(train, services)
-    names = {s.component_id: s.component.name for s in services}
+    names = {**_via_names([plan.edges]), **{s.component_id: s.component.name for s in services}}
     try:
         pins = plan_move(plan=plan, node=service.component_id, wave=wave, names=names)
     except MoveRefused as exc:
         raise TrainRefused(str(exc)) from None
-    moved = plan_waves(nodes=names, edges=plan.edges, kinds=train.edge_kinds, pins=pins)
+    ids = [s.component_id for s in services]
+    moved = plan_waves(nodes=ids, edges=plan.edges, kinds=train.edge_kinds, pins=pins)
     wave_of = moved.wave_of()
     with transaction.atomic():
         if not Train.objects.filter(pk=train.pk, state=Train.State.PLANNING).exists():

@@ -53,7 +53,8 @@ def train_detail(request, pk):
     train = _train(pk)
     waves = train_waves(train)
     ids = [s.component_id for wave in waves for s in wave.services]
-    edges = [e for e in train_edges(ids) if e.kind == "sync" or e.kind in train.edge_kinds]
+    kinds = train.edge_kinds
+    edges = [e for e in train_edges(ids, kinds) if e.kind == "sync" or e.kind in kinds]
     context = {
         "train": train,
         "waves": waves,

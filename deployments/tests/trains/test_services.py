@@ -136,3 +136,19 @@ def test_a_service_left_starting_by_a_dead_worker_is_picked_up_again(owner, shop
     ledger.refresh_from_db()
     assert (ledger.state, ledger.release) == ("releasing", made)
     assert Release.objects.count() == 1
+
+
+def test_a_service_outside_the_train_still_orders_its_members(owner, shop, environments):
+    # invoices -> billing -> ledger, and billing is not in the train.
+    train = plan(owner, shop, environments["staging"], ["invoices", "ledger"])
+    assert waves(train) == {"ledger": 0, "invoices": 1}
+    invoices = train.services.get(component__name="invoices")
+    with pytest.raises(TrainRefused, match="invoices depends on ledger"):
+        train_move(actor=owner, train=train, service=invoices, wave=0)
+
+
+def test_a_cycle_through_an_outside_service_is_refused(owner, shop, environments):
+    Dependency.objects.create(source=shop["ledger"], target=shop["invoices"], kind="sync")
+    with pytest.raises(TrainRefused, match="in a circle") as refused:
+        plan(owner, shop, environments["staging"], ["invoices", "ledger"])
+    assert "billing" in refused.value.message
