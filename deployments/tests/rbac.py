@@ -286,3 +286,35 @@ RBAC_CASES += [
         "request_scoped": True,
     },
 ]
+
+
+def _running_train(w):
+    from deployments.models import Train
+
+    _train(w)
+    Train.objects.filter(pk=w.extra["train"].pk).update(
+        state="running", started_by=w.users["owner_member"]
+    )
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:train_cancel",
+        "url": _train_url("deployments:train_cancel"),
+        "setup": _train,
+        "data": lambda w: {"reason": "wrong versions"},
+        # Before it starts: whoever planned it and SREs.
+        "allowed": {"owner_member", "sre"},
+        "request_scoped": True,
+    },
+    {
+        "url_name": "deployments:train_cancel",
+        "url": _train_url("deployments:train_cancel"),
+        "setup": _running_train,
+        "data": lambda w: {"reason": "incident"},
+        # Running, cancelling is a safety action (abort with restore): the owning teams of its
+        # services too, as for aborting a release.
+        "allowed": {"owner_member", "owner_lead", "requester", "sre"},
+        "request_scoped": True,
+    },
+]

@@ -59,51 +59,91 @@ def through_outside(*, members: Iterable[int], edges: Iterable[Edge], kinds=()) 
     those outside, transitively). A path consumer -> outside ... -> provider whose edges are all
     respected gives one Edge(consumer, provider, kind of its first hop, via=first outside one).
     Reachability is a bit set of members per outside service, computed once per strongly
-    connected knot of the outside graph, so a large outside graph costs one pass.
+    connected knot of the outside graph: one linear pass, however large the outside graph.
     """
     members = list(dict.fromkeys(members))
     bit = {node: 1 << index for index, node in enumerate(members)}
-    outside = nx.DiGraph()  # outside consumer -> outside provider
+    providers: dict[int, list[int]] = {}  # outside consumer -> outside providers
     hits: dict[int, int] = {}  # outside node -> members it depends on directly
     first_hops: dict[int, list[Edge]] = {}  # member -> its edges to outside providers
     for edge in respected(edges, kinds=kinds):
         if edge.consumer in bit:
             if edge.provider not in bit:
                 first_hops.setdefault(edge.consumer, []).append(edge)
-                outside.add_node(edge.provider)
         elif edge.provider in bit:
             hits[edge.consumer] = hits.get(edge.consumer, 0) | bit[edge.provider]
-            outside.add_node(edge.consumer)
         else:
-            outside.add_edge(edge.consumer, edge.provider)
-    reach = _outside_reach(outside, hits)
+            providers.setdefault(edge.consumer, []).append(edge.provider)
+    reach = _outside_reach(providers, hits, [e.provider for h in first_hops.values() for e in h])
     implied = []
     for consumer, hops in first_hops.items():
         found = bit[consumer]  # itself: a loop back through outside orders nothing
         for hop in hops:
             new = reach.get(hop.provider, 0) & ~found
             found |= new
-            implied += [
-                Edge(consumer=consumer, provider=node, kind=hop.kind, via=hop.provider)
-                for node in members
-                if new & bit[node]
-            ]
+            while new:
+                lowest = new & -new
+                new ^= lowest
+                implied.append(
+                    Edge(
+                        consumer=consumer,
+                        provider=members[lowest.bit_length() - 1],
+                        kind=hop.kind,
+                        via=hop.provider,
+                    )
+                )
     return implied
 
 
-def _outside_reach(outside: nx.DiGraph, hits: dict[int, int]) -> dict[int, int]:
-    """Per outside node, the members reachable from it through outside nodes (a bit set)."""
-    knots = nx.condensation(outside)
-    members_of = knots.graph["mapping"]  # node -> knot
-    knot_reach: dict[int, int] = {}
-    for knot in reversed(list(nx.topological_sort(knots))):  # providers first
-        value = 0
-        for node in knots.nodes[knot]["members"]:
-            value |= hits.get(node, 0)
-        for after in knots.successors(knot):
-            value |= knot_reach[after]
-        knot_reach[knot] = value
-    return {node: knot_reach[knot] for node, knot in members_of.items()}
+def _outside_reach(providers: dict[int, list[int]], hits: dict[int, int], starts) -> dict:
+    """Per outside node reachable from `starts`, the members it reaches through outside nodes
+    (a bit set). Iterative Tarjan: a knot is complete only after every knot it reaches, so its
+    value is its own hits and what its members' providers outside the knot reach."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    reach: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    for start in starts:
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, at = work.pop()
+            if at == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            after = providers.get(node, ())
+            while at < len(after):
+                nxt = after[at]
+                at += 1
+                if nxt not in index:
+                    work.append((node, at))
+                    work.append((nxt, 0))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                if low[node] == index[node]:
+                    knot = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        knot.append(member)
+                        if member == node:
+                            break
+                    value = 0
+                    for member in knot:
+                        value |= hits.get(member, 0)
+                        for nxt in providers.get(member, ()):
+                            value |= reach.get(nxt, 0)
+                    for member in knot:
+                        reach[member] = value
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+    return reach
 
 
 def _graph(nodes: Iterable[int], edges: list[Edge]) -> nx.DiGraph:

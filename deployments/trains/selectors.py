@@ -29,19 +29,21 @@ def _edges_around(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
     they reach: the walk stops at members (what lies behind one is its own business)."""
     if not ids:
         return []
-    members = ", ".join(["%s"] * len(ids))
+    members = ", ".join(["(%s)"] * len(ids))
     kind_in = ", ".join(["%s"] * len(kinds))
-    sql = f"""WITH RECURSIVE reach(id, start) AS (
-            SELECT id, 1 FROM catalog_component WHERE id IN ({members})
+    sql = f"""WITH RECURSIVE m(id) AS (VALUES {members}),
+        reach(id) AS (
+            SELECT d.target_id FROM catalog_dependency d
+            WHERE d.source_id IN (SELECT id FROM m) AND d.kind IN ({kind_in})
+              AND d.target_id NOT IN (SELECT id FROM m)
             UNION
-            SELECT d.target_id, 0 FROM catalog_dependency d JOIN reach r ON d.source_id = r.id
-            WHERE d.kind IN ({kind_in}) AND (r.start = 1 OR r.id NOT IN ({members}))
+            SELECT d.target_id FROM catalog_dependency d JOIN reach r ON d.source_id = r.id
+            WHERE d.kind IN ({kind_in}) AND d.target_id NOT IN (SELECT id FROM m)
         )
         SELECT d.source_id, d.target_id, d.kind FROM catalog_dependency d
-        WHERE d.kind IN ({kind_in}) AND d.source_id IN (
-            SELECT id FROM reach WHERE start = 1 OR id NOT IN ({members}))
-        AND d.source_id <> d.target_id"""  # noqa: S608 - placeholders only; values are parameters
-    params = [*ids, *kinds, *ids, *kinds, *ids]
+        WHERE d.kind IN ({kind_in}) AND d.source_id <> d.target_id
+          AND (d.source_id IN (SELECT id FROM m) OR d.source_id IN (SELECT id FROM reach))"""  # noqa: S608 - placeholders only; values are parameters
+    params = [*ids, *kinds, *kinds, *kinds]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Edge(consumer=s, provider=t, kind=k) for s, t, k in cursor.fetchall()]

@@ -269,3 +269,57 @@ def _check_startable(train: Train, services: list[TrainService]) -> None:
     )
     if busy:
         raise TrainRefused(f"{busy.component} has a release in progress: wait for it first.")
+
+
+def train_cancel(
+    *, actor, train: Train, reason: str = "", context: AuditContext | None = None
+) -> Train:
+    """Cancel a train. Before it starts, nothing was released: it ends "cancelled". Running,
+    it is stopped like a failed wave: the canaries in flight are aborted and the waves already
+    released restored in reverse order; it ends "rolled back" with the reason."""
+    permission_require(
+        actor=actor,
+        perm="deployments.cancel_train",
+        obj=train,
+        action="train.cancel",
+        environment=train.environment.name,
+        context=context,
+        message="Only whoever planned or started this train, SREs and, while it runs, the "
+        "owning teams of its services may cancel it.",
+    )
+    reason = (reason or "").replace("\x00", "").strip()[:300]
+    who = actor.get_username()
+    because = f": {reason}" if reason else ""
+    with transaction.atomic():
+        before = Train.objects.select_for_update().get(pk=train.pk).state
+        if before == Train.State.PLANNING:
+            Train.objects.filter(pk=train.pk, state=before).update(
+                state=Train.State.CANCELLED, finished_at=timezone.now(), reason=reason
+            )
+            message = f"{who} cancelled the train before it started{because}"
+        elif before == Train.State.RUNNING:
+            Train.objects.filter(pk=train.pk, state=before).update(
+                state=Train.State.ROLLING_BACK,
+                reason=reason,
+                failure_reason=f"Cancelled by {who}{because}",
+            )
+            message = f"{who} cancelled the train{because}; rolling back"
+        elif before == Train.State.ROLLING_BACK:
+            raise TrainRefused("This train is rolling back already.")
+        else:
+            raise TrainRefused(f"This train is {train.get_state_display().lower()}: it is over.")
+        train.refresh_from_db()
+        _event(train, message)
+        audit_record(
+            actor=actor,
+            action="train.cancel",
+            target=train,
+            environment=train.environment.name,
+            before={"state": before},
+            after={"state": train.state},
+            reason=reason,
+            context=context,
+        )
+        if train.state == Train.State.ROLLING_BACK:
+            transaction.on_commit(lambda: tasks.train_tick.delay(train.pk))
+    return train

@@ -1,4 +1,5 @@
-"""Train pages: plan, the plan's picture and live progress (htmx), move a service, start."""
+"""Train pages: plan, the plan's picture and live progress (htmx), move a service, start,
+cancel."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -60,6 +61,8 @@ def train_detail(request, pk):
         "waves": waves,
         "picture": train_picture(waves, edges),
         "can_change": request.user.has_perm("deployments.change_train", train),
+        "can_cancel": not train.is_terminal
+        and request.user.has_perm("deployments.cancel_train", train),
     }
     if request.htmx:
         response = render(request, "deployments/trains/train_detail.html#progress", context)
@@ -96,6 +99,21 @@ def train_start(request, pk):
     try:
         services.train_start(
             actor=request.user, train=train, context=AuditContext.from_request(request)
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_cancel(request, pk):
+    train = _train(pk)
+    try:
+        services.train_cancel(
+            actor=request.user,
+            train=train,
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
         )
     except PortalError as exc:
         messages.error(request, exc.message)

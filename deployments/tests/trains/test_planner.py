@@ -143,3 +143,12 @@ def test_a_cycle_through_outside_services_is_reported():
     plan = plan_waves(nodes=[1, 2], edges=edges + implied)
     assert not plan.ok
     assert {(e.consumer, e.provider, e.via) for e in plan.cycles[0]} == {(1, 2, 5), (2, 1, None)}
+
+
+def test_a_knot_of_outside_services_still_orders_the_members_behind_it():
+    # 1 -> 5 <-> 6 -> 2, and 6 -> 7 -> 5 (5, 6, 7 outside, depending on each other)
+    pairs = [(1, 5), (5, 6), (6, 5), (6, 7), (7, 5), (6, 2), (3, 7)]
+    edges = [Edge(consumer=c, provider=p, kind="sync") for c, p in pairs]
+    implied = through_outside(members=[1, 2, 3], edges=edges)
+    assert {(e.consumer, e.provider) for e in implied} == {(1, 2), (3, 2)}
+    assert plan_waves(nodes=[1, 2, 3], edges=edges + implied).waves == [[2], [1, 3]]

@@ -152,3 +152,52 @@ def test_a_cycle_through_an_outside_service_is_refused(owner, shop, environments
     with pytest.raises(TrainRefused, match="in a circle") as refused:
         plan(owner, shop, environments["staging"], ["invoices", "ledger"])
     assert "billing" in refused.value.message
+
+
+def test_cancelling_before_the_start_ends_the_train_and_releases_nothing(owner, shop, environments):
+    from deployments.models import Release
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    train_cancel(actor=owner, train=train, reason="wrong versions")
+    train.refresh_from_db()
+    assert train.state == "cancelled" and train.finished_at is not None
+    assert "cancelled the train before it started: wrong versions" in train.events.last().message
+    assert AuditEvent.objects.filter(action="train.cancel", outcome="done").count() == 1
+    assert not Release.objects.exists()
+    with pytest.raises(TrainRefused, match="it is over"):
+        train_cancel(actor=owner, train=train)
+    with pytest.raises(TrainRefused, match="started already"):
+        train_start(actor=owner, train=train)
+
+
+def test_cancelling_a_running_train_rolls_it_back_with_the_reason(
+    owner, shop, environments, django_capture_on_commit_callbacks
+):
+    from deployments.trains import machine
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    Train.objects.filter(pk=train.pk).update(state="running", started_by=owner)
+    train.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        train_cancel(actor=owner, train=train, reason="incident in payments")
+    assert len(callbacks) == 1  # the train's tick, on commit
+    train.refresh_from_db()
+    assert train.state == "rollingback"
+    assert machine.train_tick_run(train_id=train.pk) == "rolledback"
+    train.refresh_from_db()
+    assert train.failure_reason == "Cancelled by olivia: incident in payments"
+    assert set(train.services.values_list("state", flat=True)) == {"notrun"}
+    assert train.events.last().message.startswith("Rolled back")
+
+
+def test_an_outsider_cannot_cancel_a_train(outsider, owner, shop, environments):
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["ledger"])
+    with pytest.raises(PermissionDenied):
+        train_cancel(actor=outsider, train=train)
+    train.refresh_from_db()
+    assert train.state == "planning"
+    assert AuditEvent.objects.filter(action="train.cancel", outcome="denied").count() == 1

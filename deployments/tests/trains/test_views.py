@@ -100,3 +100,23 @@ def test_the_train_list_costs_the_same_queries_for_one_train_or_many(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(reverse("deployments:train_list"))
     assert page.content.decode().count("shop</a>") == 6
+
+
+def test_the_planner_cancels_from_the_page_and_the_timeline_says_why(
+    client, owner, outsider, shop, environments
+):
+    train = planned(owner, shop, environments)
+    client.force_login(outsider)
+    assert "Cancel the train" not in client.get(train.get_absolute_url()).content.decode()
+    client.force_login(owner)
+    assert "Cancel the train" in client.get(train.get_absolute_url()).content.decode()
+    response = client.post(
+        reverse("deployments:train_cancel", args=[train.pk]),
+        {"reason": "wrong ledger"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Cancelled" in page and "cancelled the train before it started: wrong ledger" in page
+    assert "Cancel the train" not in page and "Start the train" not in page
+    train.refresh_from_db()
+    assert train.state == "cancelled"
