@@ -15,6 +15,13 @@ from portal.errors import PermissionDenied, PortalError
 from ..releases.models import Release
 from ..releases.services import release_abort, release_start
 from .models import Train, TrainEvent, TrainService
+from .parts import (
+    approver_of,
+    release_authoriser,
+    service_cleared,
+    train_parts_close,
+    train_release_paused,
+)
 
 S = TrainService.State
 STARTING_GRACE = timedelta(seconds=60)
@@ -45,6 +52,8 @@ def _transition(train: Train, *, from_state, to_state, message, where=None, data
             TrainEvent.objects.create(
                 train=train, state=to_state, message=message[:500], data=data or {}
             )
+            if to_state in Train.TERMINAL_STATES:
+                train_parts_close(train)
     return bool(moved)
 
 
@@ -89,11 +98,14 @@ def _note(train: Train, message: str, data: dict | None = None) -> None:
 def _run_wave(train: Train) -> None:
     wave = train.current_wave
     services = list(train.services.filter(wave=wave).select_related("component", "release"))
+    parts = list(train.approvals.select_related("decided_by", "team"))
     for service in services:
-        if service.state == S.PENDING and _service_move(service, S.PENDING, S.STARTING):
-            _release_one(train, service)
+        if service.state == S.PENDING:
+            # Each service waits for its owners' approval of their part (policy or permission).
+            if service_cleared(parts, service) and _service_move(service, S.PENDING, S.STARTING):
+                _release_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RELEASING:
-            _observe(train, service)
+            _observe(train, service, parts)
         elif service.state == S.STARTING:
             _recover_starting(train, service)
     states = list(train.services.filter(wave=wave).values_list("state", flat=True))
@@ -132,8 +144,9 @@ def _wave_done(train: Train, wave: int) -> None:
         )
 
 
-def _release_one(train: Train, service: TrainService) -> None:
-    """Release one service of the wave (claimed as STARTING by the caller)."""
+def _release_one(train: Train, service: TrainService, authoriser=None) -> None:
+    """Release one service of the wave (claimed as STARTING by the caller); `authoriser`: the
+    owner whose approval lets the starter release it."""
     try:
         release = release_start(
             actor=train.started_by,
@@ -143,6 +156,7 @@ def _release_one(train: Train, service: TrainService) -> None:
             strategy=train.strategy,
             reason=f"Train “{train.title}”, wave {service.wave + 1}",
             train=train,
+            authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
         _service_move(service, S.STARTING, S.FAILED, message=str(exc)[:500])
@@ -150,8 +164,16 @@ def _release_one(train: Train, service: TrainService) -> None:
     _service_move(service, S.STARTING, S.RELEASING, release=release)
 
 
-def _observe(train: Train, service: TrainService) -> None:
+def _observe(train: Train, service: TrainService, parts) -> None:
     release = service.release
+    if release is not None and release.state == Release.State.PAUSED and train.approval_mode:
+        approver = approver_of(parts, service)
+        if approver is not None:
+            said = train_release_paused(
+                train=train, service=service, release=release, approver=approver
+            )
+            if said and said != service.message:
+                TrainService.objects.filter(pk=service.pk).update(message=said[:500])
     if release is None or release.state == Release.State.SUCCEEDED:
         _service_move(service, S.RELEASING, S.SUCCEEDED, message="Released")
     elif release.state in (Release.State.FAILED, Release.State.ABORTED):
@@ -180,11 +202,12 @@ def _roll_back(train: Train) -> None:
         if not train.services.filter(state__in=[S.STARTING, S.ABORTING]).exists():
             _finish_rollback(train)
         return
+    parts = list(train.approvals.select_related("decided_by"))
     for service in restorable.filter(wave=top).select_related(
         "release", "restore_release", "component"
     ):
         if service.state == S.SUCCEEDED and _service_move(service, S.SUCCEEDED, S.RESTORING):
-            _restore_one(train, service)
+            _restore_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RESTORING:
             _observe_restore(train, service)
 
@@ -206,7 +229,7 @@ def _abort_one(train: Train, service: TrainService) -> None:
     _note(train, f"Aborted the canary of {service.component} {service.version}")
 
 
-def _restore_one(train: Train, service: TrainService) -> None:
+def _restore_one(train: Train, service: TrainService, authoriser=None) -> None:
     """Release the version that ran before, through the same release service and GitOps path."""
     previous = service.release.previous_version if service.release else ""
     if not previous:
@@ -222,6 +245,7 @@ def _restore_one(train: Train, service: TrainService) -> None:
             reason=f"Train “{train.title}” rolled back: restore {previous}",
             rollback_of=service.release,
             train=train,
+            authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
         _service_move(service, S.RESTORING, S.FAILED, message=f"Restore refused: {exc}"[:500])

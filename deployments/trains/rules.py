@@ -35,3 +35,17 @@ rules.add_perm(
     "deployments.cancel_train",
     is_train_creator | is_train_starter | is_sre | is_running_train_owner,
 )
+
+
+@rules.predicate
+def is_part_approver(user, part) -> bool:
+    """Eligible for this team's part: a member (a lead, when the policy says leads) of the
+    team, or an SRE; never whoever started the train (one does not approve one's own ask)."""
+    if part is None or not user.is_authenticated or part.train.started_by_id == user.pk:
+        return False
+    if is_sre(user):
+        return True
+    return part.team_id in _team_ids(user, leads_only=part.approvers == "leads")
+
+
+rules.add_perm("deployments.decide_trainapproval", is_part_approver)

@@ -6,15 +6,14 @@ from django.utils import timezone
 
 from catalog.models import Component, ComponentEnvironment, Environment
 from portal.audit import AuditContext, audit_record
-from portal.errors import PermissionDenied
-from portal.models import AuditEvent
 from portal.permissions import permission_require
 
 from ..releases.models import Release
 from ..releases.services import VERSION_RE, _active_freeze
 from . import tasks
 from .errors import TrainRefused
-from .models import Train, TrainEvent, TrainService
+from .models import Train, TrainApproval, TrainEvent, TrainService
+from .parts import train_approval_mode, train_parts_build
 from .planner import MoveRefused, plan_move, plan_waves
 from .selectors import train_edges, train_plan
 
@@ -30,9 +29,11 @@ def train_create(
     respect_event: bool = False,
     respect_data: bool = False,
     strategy: str = "canary",
+    approval_mode: str = "",
     context: AuditContext | None = None,
 ) -> Train:
-    """Plan a train of (component, version) pairs to `environment`; refused on a cycle."""
+    """Plan a train of (component, version) pairs to `environment`; refused on a cycle.
+    `approval_mode` ("train" or "wave") is a choice where the environment's policy allows it."""
     permission_require(
         actor=actor,
         perm="deployments.add_train",
@@ -44,6 +45,7 @@ def train_create(
     _check_items(items)
     if strategy not in Release.Strategy.values:
         raise TrainRefused(f"Unknown strategy “{strategy}”.")
+    mode = train_approval_mode(environment, approval_mode)
     kinds = tuple(k for k, on in (("event", respect_event), ("data", respect_data)) if on)
     ids = [component.pk for component, _ in items]
     plan = plan_waves(nodes=ids, edges=train_edges(ids, kinds), kinds=kinds)
@@ -57,6 +59,7 @@ def train_create(
             respect_event=respect_event,
             respect_data=respect_data,
             strategy=strategy,
+            approval_mode=mode,
             created_by=actor,
         )
         TrainService.objects.bulk_create(
@@ -76,6 +79,7 @@ def train_create(
                 "services": {c.name: v for c, v in items},
                 "kinds": list(kinds),
                 "strategy": strategy,
+                "approvals": mode,
             },
             context=context,
         )
@@ -169,8 +173,9 @@ def train_move(
 
 
 def train_start(*, actor, train: Train, context: AuditContext | None = None) -> Train:
-    """Start the train: needs release permission on every component (refused naming those
-    missing), no freeze on any, and no other train running in the environment."""
+    """Start the train: no freeze on any component and no other train running in the
+    environment. Services the starter may not release wait for their owners to approve their
+    part, as every service does under the environment's approval policy (`parts`)."""
     permission_require(
         actor=actor,
         perm="deployments.start_train",
@@ -181,7 +186,7 @@ def train_start(*, actor, train: Train, context: AuditContext | None = None) -> 
         message="Only whoever planned this train and SREs may start it.",
     )
     services = list(train.services.select_related("component__owner"))
-    _check_release_permission(actor, train, services, context)
+    parts = train_parts_build(actor=actor, train=train, services=services, context=context)
     _check_startable(train, services)
     now = timezone.now()
     try:
@@ -192,12 +197,14 @@ def train_start(*, actor, train: Train, context: AuditContext | None = None) -> 
             if not moved:
                 raise TrainRefused("This train was started already.")
             train.refresh_from_db()
-            _event(train, f"{actor.get_username()} started the train")
+            TrainApproval.objects.bulk_create(parts)
+            _event(train, f"{actor.get_username()} started the train" + _asks(parts))
             audit_record(
                 actor=actor,
                 action="train.start",
                 target=train,
                 environment=train.environment.name,
+                after={"approvals": [f"{p.team.name}: {p.scope}" for p in parts]},
                 context=context,
             )
             transaction.on_commit(lambda: tasks.train_tick.delay(train.pk))
@@ -213,29 +220,11 @@ def train_start(*, actor, train: Train, context: AuditContext | None = None) -> 
     return train
 
 
-def _check_release_permission(actor, train, services, context) -> None:
-    """Refused, naming them, unless `actor` may release every component of the train."""
-    missing = [
-        str(s.component)
-        for s in services
-        if not actor.has_perm("deployments.start_release", s.component)
-    ]
-    if not missing:
-        return
-    message = (
-        f"You may not release {', '.join(missing)}: ask their owners or an SRE to start the train."
-    )
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="train.start",
-            target=train,
-            outcome=AuditEvent.Outcome.DENIED,
-            environment=train.environment.name,
-            reason=message,
-            context=context,
-        )
-    raise PermissionDenied(message)
+def _asks(parts) -> str:
+    if not parts:
+        return ""
+    teams = sorted({str(part.team) for part in parts})
+    return f"; waiting for the approval of {', '.join(teams)} for their parts"
 
 
 def _check_startable(train: Train, services: list[TrainService]) -> None:

@@ -11,7 +11,8 @@ from portal.errors import PermissionDenied, PortalError
 
 from . import services
 from .forms import TrainMoveForm, TrainPlanForm
-from .models import Train, TrainService
+from .models import Train, TrainApproval, TrainService
+from .parts import train_approval_decide
 from .picture import train_picture
 from .selectors import train_edges, train_waves
 
@@ -37,6 +38,7 @@ def train_new(request):
                 respect_event=data["respect_event"],
                 respect_data=data["respect_data"],
                 strategy=data["strategy"] or "canary",
+                approval_mode=data["approval_mode"],
                 context=AuditContext.from_request(request),
             )
         except PortalError as exc:
@@ -56,8 +58,15 @@ def train_detail(request, pk):
     ids = [s.component_id for wave in waves for s in wave.services]
     kinds = train.edge_kinds
     edges = [e for e in train_edges(ids, kinds) if e.kind == "sync" or e.kind in kinds]
+    parts = list(train.approvals.select_related("team", "decided_by"))
+    for part in parts:
+        part.train = train
+        part.may_decide = part.state == "pending" and request.user.has_perm(
+            "deployments.decide_trainapproval", part
+        )
     context = {
         "train": train,
+        "parts": parts,
         "waves": waves,
         "picture": train_picture(waves, edges),
         "can_change": request.user.has_perm("deployments.change_train", train),
@@ -113,6 +122,24 @@ def train_cancel(request, pk):
             actor=request.user,
             train=train,
             reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_approval(request, pk, part):
+    train = _train(pk)
+    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=part)
+    part.train = train
+    try:
+        train_approval_decide(
+            actor=request.user,
+            part=part,
+            decision=request.POST.get("decision", ""),
+            comment=request.POST.get("comment", ""),
             context=AuditContext.from_request(request),
         )
     except PortalError as exc:
