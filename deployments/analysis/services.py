@@ -186,6 +186,10 @@ def _abort(step: AnalysisStep, message: str, values: dict) -> None:
         )
     except ReleaseRefused as exc:
         logger.warning("analysis abort of release %s refused: %s", step.release_id, exc)
+        return
+    from deployments.trains.machine import train_release_aborted
+
+    train_release_aborted(release_id=step.release_id)
     # HOOK (notifications): tell the owners. Helper "evidence"'s notification outbox is not on
     # main yet; until it is, the timeline event and the audit row carry the abort and its values.
 

@@ -32,9 +32,22 @@ def train_tick_run(*, train_id: int) -> str:
     train = Train.objects.select_related("environment", "started_by").get(pk=train_id)
     if train.state == Train.State.RUNNING:
         _run_wave(train)
-    elif train.state == Train.State.ROLLING_BACK:
+        train.refresh_from_db(fields=["state", "current_wave", "failure_reason"])
+    if train.state == Train.State.ROLLING_BACK:
+        # In the same tick as the failure: the other canaries in flight are aborted at once.
         _roll_back(train)
     return Train.objects.values_list("state", flat=True).get(pk=train_id)
+
+
+def train_release_aborted(*, release_id: int) -> None:
+    """A release was aborted by the machine (an analysis gate): the train holding it takes its
+    step at once, so the rest of its wave is aborted in the same analysis tick."""
+    from . import tasks
+
+    for train_id in TrainService.objects.filter(
+        release_id=release_id, train__state=Train.State.RUNNING
+    ).values_list("train_id", flat=True):
+        transaction.on_commit(lambda pk=train_id: tasks.train_tick.delay(pk))
 
 
 def trains_active() -> list[int]:
@@ -177,7 +190,14 @@ def _observe(train: Train, service: TrainService, parts) -> None:
     if release is None or release.state == Release.State.SUCCEEDED:
         _service_move(service, S.RELEASING, S.SUCCEEDED, message="Released")
     elif release.state in (Release.State.FAILED, Release.State.ABORTED):
-        why = release.last_error or release.status_message or release.get_state_display()
+        # Who aborted and why (an analysis gate, with its numbers) is the abort's own line.
+        aborted = release.events.filter(state=Release.State.ABORTED).values_list("message")
+        why = (
+            (aborted.last() or [""])[0]
+            or release.last_error
+            or release.status_message
+            or release.get_state_display()
+        )
         _service_move(
             service, S.RELEASING, S.FAILED, message=f"release {release.state}: {why}"[:500]
         )
