@@ -29,6 +29,13 @@ def _edges_around(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
     they reach: the walk stops at members (what lies behind one is its own business)."""
     if not ids:
         return []
+    if connection.vendor == "postgresql":
+        return _edges_around_postgres(ids, kinds)
+    return _edges_around_generic(ids, kinds)
+
+
+def _edges_around_generic(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
+    """The walk as a recursive join (SQLite; PostgreSQL would hash the whole edge table)."""
     members = ", ".join(["(%s)"] * len(ids))
     kind_in = ", ".join(["%s"] * len(kinds))
     sql = f"""WITH RECURSIVE m(id) AS (VALUES {members}),
@@ -46,6 +53,28 @@ def _edges_around(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
     params = [*ids, *kinds, *kinds, *kinds]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return [Edge(consumer=s, provider=t, kind=k) for s, t, k in cursor.fetchall()]
+
+
+def _edges_around_postgres(ids: list[int], kinds: tuple[str, ...]) -> list[Edge]:
+    """The same walk level by level over arrays (as catalog's blast radius walks): each level
+    is one index scan of its frontier, where a recursive join would hash the edge table."""
+    sql = """WITH RECURSIVE walk(frontier, seen) AS (
+            SELECT %(ids)s::bigint[], %(ids)s::bigint[]
+            UNION ALL
+            SELECT ARRAY(SELECT d.target_id FROM catalog_dependency d
+                         WHERE d.source_id = ANY(w.frontier) AND d.kind = ANY(%(kinds)s)
+                         EXCEPT SELECT unnest(w.seen)),
+                   w.seen || ARRAY(SELECT d.target_id FROM catalog_dependency d
+                         WHERE d.source_id = ANY(w.frontier) AND d.kind = ANY(%(kinds)s)
+                         EXCEPT SELECT unnest(w.seen))
+            FROM walk w WHERE cardinality(w.frontier) > 0
+        )
+        SELECT d.source_id, d.target_id, d.kind FROM catalog_dependency d
+        WHERE d.source_id = ANY(ARRAY(SELECT unnest(frontier) FROM walk))
+          AND d.kind = ANY(%(kinds)s) AND d.source_id <> d.target_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": list(ids), "kinds": list(kinds)})
         return [Edge(consumer=s, provider=t, kind=k) for s, t, k in cursor.fetchall()]
 
 

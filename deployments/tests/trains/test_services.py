@@ -190,3 +190,27 @@ def test_an_outsider_cannot_cancel_a_train(outsider, owner, shop, environments):
     train.refresh_from_db()
     assert train.state == "planning"
     assert AuditEvent.objects.filter(action="train.cancel", outcome="denied").count() == 1
+
+
+def test_the_walk_around_the_members_is_the_same_on_both_sql_paths(db):
+    """PostgreSQL walks over arrays, SQLite with a recursive join: the same edges."""
+    import random
+
+    from django.db import connection
+
+    from catalog.models import Component
+    from deployments.trains.selectors import _edges_around_generic, _edges_around_postgres
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compares the PostgreSQL walk with the generic one")
+    rng = random.Random(5)
+    nodes = [Component.objects.create(name=f"s{i}") for i in range(60)]
+    Dependency.objects.bulk_create(
+        Dependency(source=a, target=b, kind=rng.choice(["sync", "event", "data"]))
+        for a, b in {(rng.choice(nodes), rng.choice(nodes)) for _ in range(150)}
+        if a != b
+    )
+    members = [c.pk for c in rng.sample(nodes, 12)]
+    for kinds in (("sync",), ("sync", "event", "data")):
+        generic = set(_edges_around_generic(members, kinds))
+        assert generic and set(_edges_around_postgres(members, kinds)) == generic
