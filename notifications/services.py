@@ -20,6 +20,7 @@ EVENTS = {
     "release.failed": "A release failed",
     "release.aborted": "A release was aborted",
     "override.reverting": "A temporary runtime override is about to revert",
+    "train.part_requested": "A release train waits for your team's approval of its part",
 }
 
 

@@ -1,21 +1,44 @@
 """Reads for trains: the plan (edges from the catalog, waves from the planner), the picture's
 data (owners and blast radius per wave), and the running train holding a component."""
 
+import hashlib
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection
 
 from catalog.models import Component, Dependency
-from catalog.selectors import blast_radius
+from catalog.selectors import BLAST_CACHE_SECONDS, blast_radius, catalog_version
 
 from .models import Train, TrainService
 from .planner import SYNC, Edge, Plan, plan_waves, through_outside
 
 
-def train_edges(component_ids: list[int], kinds=()) -> list[Edge]:
+def train_edges(component_ids: list[int], kinds=(), *, cached: bool = True) -> list[Edge]:
     """Typed edges among the train's components (every kind: one query on the unique edge
     index), and the edges implied by paths through services outside the train along the
-    respected kinds (synchronous and `kinds`; one more query, a recursive walk)."""
+    respected kinds (synchronous and `kinds`; one more query, a recursive walk).
+
+    Cached under the catalog version (one query), as the blast radius is: any write to the
+    graph gives a new version, so a cached answer is never stale. The train page asks on every
+    poll of its progress; the walk runs once per catalog version."""
+    version = catalog_version() if cached else None
+    key = ""
+    if version is not None:
+        digest = hashlib.sha1(  # noqa: S324 - a cache key, not a secret
+            ",".join(map(str, sorted(component_ids))).encode()
+        ).hexdigest()
+        key = f"trains:edges:{version}:{digest}:{'.'.join(sorted(kinds))}"
+        found = cache.get(key)
+        if found is not None:
+            return found
+    edges = _train_edges_read(component_ids, kinds)
+    if key:
+        cache.set(key, edges, BLAST_CACHE_SECONDS)
+    return edges
+
+
+def _train_edges_read(component_ids: list[int], kinds) -> list[Edge]:
     rows = Dependency.objects.filter(
         source_id__in=component_ids, target_id__in=component_ids
     ).values_list("source_id", "target_id", "kind")

@@ -208,6 +208,10 @@ def train_start(*, actor, train: Train, context: AuditContext | None = None) -> 
                 context=context,
             )
             transaction.on_commit(lambda: tasks.train_tick.delay(train.pk))
+            if parts:
+                # The approvers are told once the start is committed; a failure there never
+                # fails the start (the page and the train list show the parts anyway).
+                transaction.on_commit(lambda: _parts_notify(parts), robust=True)
     except IntegrityError:
         other = Train.objects.filter(
             environment=train.environment, state__in=Train.ACTIVE_STATES
@@ -218,6 +222,12 @@ def train_start(*, actor, train: Train, context: AuditContext | None = None) -> 
             + ": one train per environment at a time."
         ) from None
     return train
+
+
+def _parts_notify(parts) -> None:
+    from notifications.events import train_parts_requested_notify
+
+    train_parts_requested_notify(parts)
 
 
 def _asks(parts) -> str:

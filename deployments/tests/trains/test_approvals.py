@@ -56,9 +56,21 @@ def tick(train, capture):
 def test_a_service_the_starter_may_not_release_waits_for_its_owners_approval(
     owner, fin_member, shop, environments, django_capture_on_commit_callbacks
 ):
+    from notifications.models import Notification
+
     train = plan(owner, shop, environments["staging"], ["billing", "invoices", "ledger"])
     assert train.approval_mode == ""  # staging has no approval policy
-    train_start(actor=owner, train=train)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        train_start(actor=owner, train=train)
+    tick_task, tell = callbacks  # the train's first tick is stepped below, by hand
+    tell()
+    # fin's people are told (the starter is not: they may not decide it).
+    told = set(
+        Notification.objects.filter(event="train.part_requested").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told == {"fiona"}
     train.refresh_from_db()
     assert train.state == "running"
     assert parts(train) == [("fin", None, "permission", "pending")]

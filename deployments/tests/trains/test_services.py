@@ -214,3 +214,16 @@ def test_the_walk_around_the_members_is_the_same_on_both_sql_paths(db):
     for kinds in (("sync",), ("sync", "event", "data")):
         generic = set(_edges_around_generic(members, kinds))
         assert generic and set(_edges_around_postgres(members, kinds)) == generic
+
+
+def test_the_plan_edges_are_read_once_per_catalog_version(
+    owner, shop, environments, django_assert_num_queries
+):
+    from deployments.trains.selectors import train_edges
+
+    ids = [shop["invoices"].pk, shop["ledger"].pk]
+    first = train_edges(ids)
+    with django_assert_num_queries(1):  # the catalog version only
+        assert train_edges(ids) == first
+    Dependency.objects.filter(source=shop["billing"]).delete()  # a new version: read again
+    assert train_edges(ids) == []
