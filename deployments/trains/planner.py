@@ -52,12 +52,28 @@ def respected(edges: Iterable[Edge], *, kinds: Iterable[str]) -> list[Edge]:
     return [edge for edge in edges if edge.kind in keep and edge.consumer != edge.provider]
 
 
+Around = dict[int, tuple[list[int], list[str] | None]]  # source -> (providers, their kinds)
+
+
 def through_outside(*, members: Iterable[int], edges: Iterable[Edge], kinds=()) -> list[Edge]:
     """Edges between members implied by paths through services outside the train.
 
     `edges` are the catalog's edges around the members (their providers, and the providers of
     those outside, transitively). A path consumer -> outside ... -> provider whose edges are all
     respected gives one Edge(consumer, provider, kind of its first hop, via=first outside one).
+    """
+    around: dict[int, tuple[list[int], list[str]]] = {}
+    for edge in respected(edges, kinds=kinds):
+        targets, edge_kinds = around.setdefault(edge.consumer, ([], []))
+        targets.append(edge.provider)
+        edge_kinds.append(edge.kind)
+    return implied_edges(members=members, around=around)
+
+
+def implied_edges(*, members: Iterable[int], around: Around) -> list[Edge]:
+    """`through_outside` over the walk's answer as it comes from the database: per source, its
+    respected providers (and their kinds, needed for the members' own edges only).
+
     Reachability is a bit set of members per outside service, computed once per strongly
     connected knot of the outside graph: one linear pass, however large the outside graph.
     """
@@ -65,33 +81,36 @@ def through_outside(*, members: Iterable[int], edges: Iterable[Edge], kinds=()) 
     bit = {node: 1 << index for index, node in enumerate(members)}
     providers: dict[int, list[int]] = {}  # outside consumer -> outside providers
     hits: dict[int, int] = {}  # outside node -> members it depends on directly
-    first_hops: dict[int, list[Edge]] = {}  # member -> its edges to outside providers
-    for edge in respected(edges, kinds=kinds):
-        if edge.consumer in bit:
-            if edge.provider not in bit:
-                first_hops.setdefault(edge.consumer, []).append(edge)
-        elif edge.provider in bit:
-            hits[edge.consumer] = hits.get(edge.consumer, 0) | bit[edge.provider]
-        else:
-            providers.setdefault(edge.consumer, []).append(edge.provider)
-    reach = _outside_reach(providers, hits, [e.provider for h in first_hops.values() for e in h])
+    first_hops: dict[int, list[tuple[int, str]]] = {}  # member -> (outside provider, kind)
+    for source, (targets, kinds) in around.items():
+        if source in bit:
+            first_hops[source] = [
+                (t, k) for t, k in zip(targets, kinds or (), strict=True) if t not in bit
+            ]
+            continue
+        hit, outside = 0, []
+        for target in targets:
+            if target in bit:
+                hit |= bit[target]
+            else:
+                outside.append(target)
+        if hit:
+            hits[source] = hit
+        if outside:
+            providers[source] = outside
+    starts = [target for hops in first_hops.values() for target, _ in hops]
+    reach = _outside_reach(providers, hits, starts)
     implied = []
     for consumer, hops in first_hops.items():
         found = bit[consumer]  # itself: a loop back through outside orders nothing
-        for hop in hops:
-            new = reach.get(hop.provider, 0) & ~found
+        for via, kind in hops:
+            new = reach.get(via, 0) & ~found
             found |= new
             while new:
                 lowest = new & -new
                 new ^= lowest
-                implied.append(
-                    Edge(
-                        consumer=consumer,
-                        provider=members[lowest.bit_length() - 1],
-                        kind=hop.kind,
-                        via=hop.provider,
-                    )
-                )
+                provider = members[lowest.bit_length() - 1]
+                implied.append(Edge(consumer=consumer, provider=provider, kind=kind, via=via))
     return implied
 
 

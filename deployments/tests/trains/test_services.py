@@ -212,8 +212,20 @@ def test_the_walk_around_the_members_is_the_same_on_both_sql_paths(db):
     )
     members = [c.pk for c in rng.sample(nodes, 12)]
     for kinds in (("sync",), ("sync", "event", "data")):
-        generic = set(_edges_around_generic(members, kinds))
-        assert generic and set(_edges_around_postgres(members, kinds)) == generic
+        generic = {(e.consumer, e.provider) for e in _edges_around_generic(members, kinds)}
+        around = _edges_around_postgres(members, kinds)
+        assert generic and {(s, t) for s, (ts, _) in around.items() for t in ts} == generic
+        member_kinds = {
+            (e.consumer, e.provider, e.kind)
+            for e in _edges_around_generic(members, kinds)
+            if e.consumer in members
+        }
+        assert {
+            (s, t, k)
+            for s, (ts, ks) in around.items()
+            if s in members
+            for t, k in zip(ts, ks, strict=True)
+        } == member_kinds
 
 
 def test_the_plan_edges_are_read_once_per_catalog_version(
