@@ -115,7 +115,9 @@ def _run_wave(train: Train) -> None:
     for service in services:
         if service.state == S.PENDING:
             # Each service waits for its owners' approval of their part (policy or permission).
-            if service_cleared(parts, service) and _service_move(service, S.PENDING, S.STARTING):
+            if not service_cleared(parts, service):
+                _say(service, f"Waits for {service.component.owner}'s approval of its part")
+            elif _service_move(service, S.PENDING, S.STARTING):
                 _release_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RELEASING:
             _observe(train, service, parts)
@@ -134,6 +136,11 @@ def _run_wave(train: Train) -> None:
         )
     elif states and all(state == S.SUCCEEDED for state in states):
         _wave_done(train, wave)
+
+
+def _say(service: TrainService, message: str) -> None:
+    if service.message != message:
+        TrainService.objects.filter(pk=service.pk).update(message=message[:500])
 
 
 def _wave_done(train: Train, wave: int) -> None:
@@ -174,7 +181,7 @@ def _release_one(train: Train, service: TrainService, authoriser=None) -> None:
     except (PortalError, PermissionDenied) as exc:
         _service_move(service, S.STARTING, S.FAILED, message=str(exc)[:500])
         return
-    _service_move(service, S.STARTING, S.RELEASING, release=release)
+    _service_move(service, S.STARTING, S.RELEASING, release=release, message="")
 
 
 def _observe(train: Train, service: TrainService, parts) -> None:
@@ -185,8 +192,7 @@ def _observe(train: Train, service: TrainService, parts) -> None:
             said = train_release_paused(
                 train=train, service=service, release=release, approver=approver
             )
-            if said and said != service.message:
-                TrainService.objects.filter(pk=service.pk).update(message=said[:500])
+            _say(service, said or "")
     if release is None or release.state == Release.State.SUCCEEDED:
         _service_move(service, S.RELEASING, S.SUCCEEDED, message="Released")
     elif release.state in (Release.State.FAILED, Release.State.ABORTED):

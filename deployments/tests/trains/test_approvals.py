@@ -82,6 +82,8 @@ def test_a_service_the_starter_may_not_release_waits_for_its_owners_approval(
     Train.objects.filter(pk=train.pk).update(current_wave=2)
     assert tick(train, django_capture_on_commit_callbacks) == "running"
     assert not Release.objects.filter(component=shop["invoices"]).exists()
+    waiting = train.services.get(component=shop["invoices"])
+    assert (waiting.state, waiting.message) == ("pending", "Waits for fin's approval of its part")
     part = train.approvals.get()
     with pytest.raises(PermissionDenied, match="never whoever started it"):
         train_approval_decide(actor=owner, part=part, decision="approve")
