@@ -66,6 +66,7 @@ def test_approval_policy_quorum_change_is_audited(root_client, environments):
     response = root_client.post(url, {
         "environment": environments["prod"].pk, "quorum": 3, "on_expiry": policy.on_expiry,
         "default_ttl_minutes": 60, "approvers": policy.approvers,
+        "train_approvals": policy.train_approvals,
     })  # fmt: skip
     assert response.status_code == 302
     event = _last("approvals.policy.admin_change")
