@@ -69,13 +69,25 @@ def compare_url(approval: ApprovalRequest) -> str:
     return web_url(f"{slug}/compare/{approval.from_version}...{approval.to_version}")
 
 
+def decided_message(approval: ApprovalRequest) -> str:
+    """What a person is told after deciding, from the request as it stands now."""
+    if approval.signal_state == ApprovalRequest.SignalState.HELD:
+        return (
+            f"Decision recorded. The rollout has not reached {approval.rollout_phase} yet: "
+            "the decision is held and sent when it pauses there."
+        )
+    if approval.state == ApprovalRequest.State.PENDING:
+        return "Vote recorded; the request needs more approvals before anything moves."
+    return "Decision recorded; the waiting workflow is being told."
+
+
 @mutating
 def approval_decide(request, pk):
     approval = get_object_or_404(
         ApprovalRequest.objects.select_related("component__owner", "environment"), pk=pk
     )
     try:
-        services.approval_decide(
+        decided = services.approval_decide(
             actor=request.user,
             approval=approval,
             decision=request.POST.get("decision", ""),
@@ -85,7 +97,7 @@ def approval_decide(request, pk):
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded; the waiting workflow is being told.")
+        messages.success(request, decided_message(decided))
     return _back(request, approval)
 
 
@@ -116,7 +128,7 @@ def release_promote(request, pk):
 
     release = get_object_or_404(Release.objects.select_related("component", "environment"), pk=pk)
     try:
-        services.approval_release_promote(
+        decided = services.approval_release_promote(
             actor=request.user,
             release=release,
             full=request.POST.get("full") == "1",
@@ -125,5 +137,5 @@ def release_promote(request, pk):
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded on the release's approval.")
+        messages.success(request, decided_message(decided))
     return redirect(release.get_absolute_url())

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Release, ReleaseEvent
+from .signals import release_paused
 
 
 def release_transition(
@@ -41,6 +42,11 @@ def release_transition(
                 from notifications.events import release_finished_notify
 
                 release_finished_notify(release_id, to_state)
+            if to_state == Release.State.PAUSED:
+                transaction.on_commit(
+                    lambda: release_paused.send(sender=Release, release_id=release_id),
+                    robust=True,
+                )
             if to_state == Release.State.DISPATCHING or to_state in Release.TERMINAL_STATES:
                 # robust: a broker or PagerDuty failure is logged, never raised into the machine
                 transaction.on_commit(lambda: _announce(release_id, to_state), robust=True)
