@@ -12,16 +12,10 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.environment import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_DIR = Path(os.environ.get("SANDBOX_DIR") or BASE_DIR / ".sandbox")
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    """Read NAME from the environment, or from the file named by NAME_FILE."""
-    file_name = os.environ.get(f"{name}_FILE")
-    if file_name:
-        return Path(file_name).read_text().strip()
-    return os.environ.get(name, default)
 
 
 def env_bool(name: str, default: bool) -> bool:
