@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import rules
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -173,7 +174,7 @@ def _rate_limit_claim(actor, target, request, audit) -> None:
     limit = target.policy.calls_per_minute
     since = timezone.now() - RATE_WINDOW
     with transaction.atomic():
-        list(type(actor).objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+        list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
         call = TryItCall.objects.create(
             user=actor,
             definition=target.definition,
