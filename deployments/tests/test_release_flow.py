@@ -74,6 +74,16 @@ def follow(release, until, timeout=30):
     return wait_until(step, timeout=timeout, interval=0.05)
 
 
+def test_starting_the_workflow_records_when_the_version_was_committed(
+    shop, django_capture_on_commit_callbacks
+):
+    version = newest_version()
+    release = start(shop, "staging", django_capture_on_commit_callbacks, version=version)
+    release.refresh_from_db()
+    assert release.committed_at == github_client().version_committed_at(REPO, version)
+    assert release.committed_at < release.created_at
+
+
 def test_rolling_release_to_staging_goes_live(shop, django_capture_on_commit_callbacks):
     release = start(shop, "staging", django_capture_on_commit_callbacks)
     assert release.state == "queued"
