@@ -1,0 +1,62 @@
+"""The CloudEvents HTTP binding against the sandbox sink: both modes, and its faults."""
+
+import uuid
+
+import pytest
+
+from integrations.cdevents import cdevent_sender
+from integrations.errors import IntegrationError
+
+
+def _event(kind="dev.cdevents.pipelinerun.queued.0.3.0"):
+    return {
+        "context": {
+            "specversion": "0.5.1",
+            "id": str(uuid.uuid4()),
+            "source": "http://127.0.0.1:8000/releases/1/",
+            "type": kind,
+            "timestamp": "2026-11-30T10:00:00.123456Z",
+        },
+        "subject": {"id": "release-1", "content": {"pipelineName": "deploy cart"}},
+    }
+
+
+@pytest.mark.parametrize("mode", ["binary", "structured"])
+def test_an_event_arrives_as_a_cloudevent_carrying_the_cdevent(cdevents_world, mode):
+    event = _event()
+    assert cdevent_sender().send("", event, mode=mode).status == 202
+    (received,) = cdevents_world.events()
+    assert received["mode"] == mode
+    assert received["id"] == event["context"]["id"]
+    assert received["type"] == event["context"]["type"]
+    assert received["source"] == event["context"]["source"]
+    assert received["data"] == event
+
+
+def test_a_sink_that_is_down_is_a_transient_failure(cdevents_world):
+    cdevents_world.down(503)
+    with pytest.raises(IntegrationError) as caught:
+        cdevent_sender().send("", _event())
+    assert caught.value.transient and caught.value.status == 503
+    assert cdevents_world.events() == []
+
+
+def test_a_refusal_is_not_transient(cdevents_world):
+    cdevents_world.down(400)
+    with pytest.raises(IntegrationError) as caught:
+        cdevent_sender().send("", _event())
+    assert not caught.value.transient
+
+
+def test_nobody_listening_is_transient(cdevents_world):
+    with pytest.raises(IntegrationError) as caught:
+        cdevent_sender().send("http://127.0.0.1:9/events", _event())
+    assert caught.value.transient
+
+
+def test_the_same_event_twice_is_recorded_once(cdevents_world):
+    event = _event()
+    sender = cdevent_sender()
+    sender.send("", event)
+    sender.send("", event)
+    assert len(cdevents_world.events()) == 1 and cdevents_world.duplicates() == 1
