@@ -294,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     "analysis-tick": {"task": "deployments.analysis_tick", "schedule": 2.0},
     "trains-tick": {"task": "deployments.trains_tick", "schedule": 2.0},
     "cdevents-sweep": {"task": "deployments.cdevents_sweep", "schedule": 5.0},
+    "oncall-incidents": {"task": "oncall.incidents_sync", "schedule": 60.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint", "schedule": 300.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
