@@ -67,7 +67,7 @@ class HttpCDEventSender:
         headers = dict(message.headers)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        target = url or endpoint(SYSTEM) + "/events"
+        target = url or _default_url()
         try:
             response = self._session.post(
                 target, data=message.body, headers=headers, timeout=self._timeout
@@ -88,6 +88,15 @@ class HttpCDEventSender:
             system=SYSTEM,
             status=status,
         )
+
+
+def _default_url() -> str:
+    """CDEVENTS_URL, else the sandbox's sink; not configured yet (the sandbox starting) is
+    transient, so the outbox keeps the event and tries again."""
+    try:
+        return endpoint(SYSTEM) + "/events"
+    except IntegrationError as exc:
+        raise IntegrationError(exc.message, transient=True, system=SYSTEM) from exc
 
 
 def cdevent_sender() -> HttpCDEventSender:

@@ -60,3 +60,10 @@ def test_the_same_event_twice_is_recorded_once(cdevents_world):
     sender.send("", event)
     sender.send("", event)
     assert len(cdevents_world.events()) == 1 and cdevents_world.duplicates() == 1
+
+
+def test_no_address_for_the_default_sink_yet_is_transient(settings):
+    settings.INTEGRATION_URLS = {}
+    with pytest.raises(IntegrationError) as caught:
+        cdevent_sender().send("", _event())
+    assert caught.value.transient and "CDEVENTS_URL" in caught.value.message
