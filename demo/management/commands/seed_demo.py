@@ -76,8 +76,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components ({summary.services} "
-            f"services and their subcomponents), {summary.edges} edges, {len(apis)} published APIs, "
-            f"{history['releases']} past production releases and {history['incidents']} "
+            f"services and their subcomponents), {summary.edges} edges, {len(apis)} published "
+            f"APIs, {history['releases']} past production releases and {history['incidents']} "
             "incidents (the DORA charts)."
         )
 
