@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
 from catalog.models import Component
@@ -16,8 +18,19 @@ DEFAULT_WEEKS = 12
 MAX_WEEKS = 52
 # A release that finished in the window started at most this long before it.
 LONGEST_RELEASE = timedelta(days=2)
-COLUMNS = ("id", "component_id", "environment_id", "state", "finished_at", "committed_at",
-           "rollback_of_id")  # fmt: skip
+TIMES = ("finished_at", "committed_at")
+
+
+def _seconds(name: str):
+    """A time column as POSIX seconds: PostgreSQL sends floats, which are read ten times faster
+    than timestamps with a time zone; other databases send the timestamp (converted below)."""
+    if connection.vendor == "postgresql":
+        return Cast(Extract(name, "epoch"), FloatField())
+    return F(name)
+
+
+def _as_seconds(value):
+    return value.timestamp() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True)
@@ -47,23 +60,40 @@ def dora_for(scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None =
     """The four keys of `scope`'s production releases, week by week (two queries)."""
     now = now or timezone.now()
     start = week_start(now) - timedelta(weeks=weeks - 1)
-    rows = [
-        ReleaseRow(*values)
-        for values in Release.objects.filter(
+    found = (
+        Release.objects.filter(
             scope.releases_filter(),
             environment__is_production=True,
             created_at__gte=start - LONGEST_RELEASE,
         )
         .order_by()
-        .values_list(*COLUMNS)
-    ]
-    incidents: dict[int, list[datetime]] = {}
+        .annotate(**{f"{name}_s": _seconds(name) for name in TIMES})
+        .values_list(
+            "id",
+            "component_id",
+            "environment_id",
+            "state",
+            "finished_at_s",
+            "committed_at_s",
+            "rollback_of_id",
+        )  # fmt: skip
+    )
+    if connection.vendor == "postgresql":
+        # Straight from the cursor: ten thousand rows need none of the ORM's converters.
+        sql, params = found.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        rows = [ReleaseRow(*v[:4], _as_seconds(v[4]), _as_seconds(v[5]), v[6]) for v in found]
+    incidents: dict[int, list[float]] = {}
     if rows:
         found = Incident.objects.filter(
             urgency="high", created_at__gte=start, created_at__lte=now + INCIDENT_WINDOW
         )
         if scope.components is not None:
             found = found.filter(component__in=_components(scope.components))
-        for component_id, created in found.order_by().values_list("component_id", "created_at"):
-            incidents.setdefault(component_id, []).append(created)
+        times = found.order_by().annotate(at=_seconds("created_at"))
+        for component_id, created in times.values_list("component_id", "at"):
+            incidents.setdefault(component_id, []).append(_as_seconds(created))
     return dora_compute(rows, incidents, weeks=weeks, now=now)

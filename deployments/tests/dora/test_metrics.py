@@ -9,7 +9,12 @@ MONDAY = week_start(NOW)
 
 
 def row(pk, state="succeeded", *, finished, committed=None, component=1, rollback_of=None):
-    return ReleaseRow(pk, component, 10, state, finished, committed, rollback_of)
+    committed = committed.timestamp() if committed else None
+    return ReleaseRow(pk, component, 10, state, finished.timestamp(), committed, rollback_of)
+
+
+def seconds(incidents: dict) -> dict:
+    return {component: [t.timestamp() for t in times] for component, times in incidents.items()}
 
 
 def test_weeks_start_on_monday_and_the_current_week_is_last():
@@ -51,7 +56,7 @@ def test_aborted_rolled_back_and_incident_followed_releases_are_failed_changes()
         row(6, finished=t + timedelta(hours=30), component=2),  # restores 4
     ]
     incidents = {2: [t + timedelta(hours=5)], 3: [t + timedelta(hours=4 + 25)]}
-    week = dora_compute(rows, incidents, weeks=1, now=NOW).weeks[0]
+    week = dora_compute(rows, seconds(incidents), weeks=1, now=NOW).weeks[0]
     assert week.changes == 6 and week.deployments == 5
     assert week.failures == 3  # 1 aborted, 2 rolled back, 4 incident
     assert week.failure_rate == 50.0
