@@ -5,7 +5,7 @@ from django.db.models import Q
 from catalog.models import Component
 from portal.panels import SERVICE, Panel, register
 
-from .selectors import Scope, dora_for
+from .selectors import Scope, dora_cached
 
 
 @register
@@ -20,5 +20,5 @@ class DeliveryPanel(Panel):
     pages = {SERVICE: ("main", 25)}
 
     def context(self, request, target, page) -> dict:
-        scope = Scope("service", str(target), Q(pk=target.pk))
-        return {"component": target, "dora": dora_for(scope)}
+        scope = Scope("service", str(target), Q(pk=target.pk), key=f"service:{target.pk}")
+        return {"component": target, "dora": dora_cached(scope)}

@@ -11,7 +11,7 @@ from catalog.models import Component, Namespace, Team
 
 from .charts import bar_chart, format_value
 from .metrics import DEFINITIONS, Dora
-from .selectors import Scope, dora_for, weeks_param
+from .selectors import Scope, dora_cached, weeks_param
 
 CSV_COLUMNS = ["week_start", "deployments", "changes", "failed_changes",
                "change_failure_rate_percent", "lead_time_median_hours",
@@ -47,7 +47,7 @@ def dora_charts(dora: Dora) -> list:
 
 def _answer(request, scope: Scope, *, export: bool, subject=None):
     weeks = weeks_param(request.GET.get("weeks"))
-    dora = dora_for(scope, weeks=weeks)
+    dora = dora_cached(scope, weeks=weeks)
     if export:
         return _csv(scope, dora)
     context = {
@@ -82,21 +82,23 @@ def _blank(value) -> str:
 
 
 def dora_organisation(request, export=False):
-    return _answer(request, Scope("organisation", "Organisation", None), export=export)
+    scope = Scope("organisation", "Organisation", None, key="organisation")
+    return _answer(request, scope, export=export)
 
 
 def dora_namespace(request, mns, name, export=False):
     namespace = get_object_or_404(Namespace, metadata_namespace=mns, name=name)
-    scope = Scope("namespace", str(namespace), Q(namespace=namespace))
+    scope = Scope("namespace", str(namespace), Q(namespace=namespace), f"namespace:{namespace.pk}")
     return _answer(request, scope, export=export, subject=namespace)
 
 
 def dora_team(request, mns, name, export=False):
     team = get_object_or_404(Team, metadata_namespace=mns, name=name)
-    return _answer(request, Scope("team", str(team), Q(owner=team)), export=export, subject=team)
+    scope = Scope("team", str(team), Q(owner=team), key=f"team:{team.pk}")
+    return _answer(request, scope, export=export, subject=team)
 
 
 def dora_service(request, pk, export=False):
     component = get_object_or_404(Component, pk=pk)
-    scope = Scope("service", str(component), Q(pk=component.pk))
+    scope = Scope("service", str(component), Q(pk=component.pk), key=f"service:{component.pk}")
     return _answer(request, scope, export=export, subject=component)

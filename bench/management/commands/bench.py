@@ -426,7 +426,7 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def _bench_dora(self, options) -> None:
-        from bench.dora import dora_bench
+        from bench.dora import cpu_ms_per_request, dora_bench
 
         if Component.objects.filter(parent__isnull=True, kind="service").count() < 100:
             self._seed(660)  # the demo organisation: 220 services
@@ -435,8 +435,12 @@ class Command(BaseCommand):
             client=self._client(), repeat=self.repeat, runs=self.runs,
             releases=options["dora_releases"],
         )  # fmt: skip
-        self.stdout.write(f"\nDORA (load average {load:.2f} before)")
+        self.stdout.write(
+            f"\nDORA (load average {load:.2f} before, {os.getloadavg()[0]:.2f} after)"
+        )
         self.stdout.write(format_table(figures))
+        cpu = cpu_ms_per_request(self._client(), reverse("deployments:dora_organisation"))
+        self.stdout.write(f"organisation page not cached, web process CPU (p50): {cpu:.1f} ms")
 
     def _bench_analysis(self) -> None:
         from bench.analysis import analysis_sweep_bench

@@ -135,10 +135,10 @@ def test_organisation_page_costs_the_same_queries_with_more_history(
     )
     assert seeded["releases"] >= services * 12
     client.force_login(user)
-    with django_assert_max_num_queries(6):  # session, user, releases, incidents (+ savepoints)
+    with django_assert_max_num_queries(8):  # session, user, stamp (2), releases, incidents
         response = client.get(reverse("deployments:dora_organisation"))
     assert response.status_code == 200
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         team = components[0].owner
         client.get(reverse("deployments:dora_team", args=[team.metadata_namespace, team.name]))
 
@@ -152,3 +152,25 @@ def test_seeded_history_has_failures_restores_and_lead_times(client, user, envir
     assert sum(int(r["failed_changes"]) for r in rows) > 10
     assert any(r["time_to_restore_median_hours"] for r in rows)
     assert all(r["lead_time_median_hours"] for r in rows[1:])
+
+
+def test_a_page_read_again_comes_from_the_cache_until_the_ledger_moves(
+    client, user, ledger, environments, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    from deployments.releases.transitions import release_transition
+
+    cache.clear()
+    _released(ledger, environments["prod"], days_ago=0)
+    client.force_login(user)
+    url = reverse("deployments:dora_organisation_csv") + "?weeks=1"
+    assert _csv_rows(client.get(url))[0]["deployments"] == "1"
+    with django_assert_max_num_queries(4):  # (session,) user, the two stamp aggregates: no rows
+        assert _csv_rows(client.get(url))[0]["deployments"] == "1"
+    moving = Release.objects.create(
+        component=ledger, environment=environments["prod"], version="1.0.1", state="progressing"
+    )
+    release_transition(release_id=moving.pk, from_states=["progressing"], to_state="succeeded",
+                       message="done")  # fmt: skip
+    assert _csv_rows(client.get(url))[0]["deployments"] == "2"
