@@ -67,3 +67,28 @@ def test_no_address_for_the_default_sink_yet_is_transient(settings):
     with pytest.raises(IntegrationError) as caught:
         cdevent_sender().send("", _event())
     assert caught.value.transient and "CDEVENTS_URL" in caught.value.message
+
+
+def test_both_modes_follow_the_cloudevents_http_binding(shared_dir):
+    """Structured mode is a CloudEvents JSON document (checked against the v1.0.2 schema);
+    binary mode carries the attributes as ce-* headers and the CDEvent as a JSON body."""
+    import json
+
+    from cloudevents.core.bindings import http as ce_http
+    from jsonschema import Draft7Validator
+
+    from integrations.cdevents import cloudevent_of
+
+    event = _event()
+    schema = json.loads((shared_dir / "specs/cloudevents/cloudevents.json").read_text())
+    structured = ce_http.to_structured_event(cloudevent_of(event))
+    document = json.loads(structured.body)
+    assert list(Draft7Validator(schema).iter_errors(document)) == []
+    assert structured.headers["content-type"].startswith("application/cloudevents+json")
+    assert document["data"] == event and document["specversion"] == "1.0"
+    binary = ce_http.to_binary_event(cloudevent_of(event))
+    headers = {k.lower(): v for k, v in binary.headers.items()}
+    assert headers["ce-type"] == event["context"]["type"]
+    assert headers["ce-id"] == event["context"]["id"] and headers["ce-specversion"] == "1.0"
+    assert headers["content-type"] == "application/json"
+    assert json.loads(binary.body) == event
