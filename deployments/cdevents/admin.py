@@ -8,7 +8,7 @@ from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from portal.audit import AuditContext
 
 from .models import CDEvent, CDEventDelivery, EventSink
-from .services import _sink_values, event_sink_delete, event_sink_save
+from .services import event_sink_delete, event_sink_save, sink_values
 
 
 class EventSinkForm(forms.ModelForm):
@@ -35,7 +35,7 @@ class EventSinkAdmin(RulesAdminMixin, admin.ModelAdmin):
     list_filter = ["enabled", "mode"]
 
     def save_model(self, request, obj, form, change):
-        before = _sink_values(EventSink.objects.get(pk=obj.pk)) if change else None
+        before = sink_values(EventSink.objects.get(pk=obj.pk)) if change else None
         event_sink_save(
             actor=request.user, sink=obj, before=before, context=AuditContext.from_request(request)
         )

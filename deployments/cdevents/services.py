@@ -8,14 +8,16 @@ from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
 from ..releases.models import Release, ReleaseEvent
-from .events import ReleaseFacts, incident_cdevent, release_cdevents
+from . import tasks
+from .events import ReleaseFacts, incident_cdevent, release_cdevents, site
 from .models import CDEvent, CDEventDelivery, EventSink
 
 SINK_FIELDS = ("name", "url", "mode", "enabled")  # the token is never audited
 
 
-def _sink_values(sink: EventSink) -> dict:
-    values = {k: v for k, v in model_to_dict(sink, fields=SINK_FIELDS).items()}
+def sink_values(sink: EventSink) -> dict:
+    """The audited fields of a sink; the token only as whether one is set."""
+    values = model_to_dict(sink, fields=SINK_FIELDS)
     values["token"] = "(set)" if sink.token else ""
     return values
 
@@ -24,7 +26,7 @@ def event_sink_save(
     *, actor, sink: EventSink, before: dict | None, context: AuditContext | None = None
 ) -> EventSink:
     """Create or change a sink (platform admins); audited with the fields before and after.
-    `before`: the stored values of a changed sink (`_sink_values`), None for a new one."""
+    `before`: the stored values of a changed sink (`sink_values`), None for a new one."""
     creating = sink.pk is None
     permission_require(
         actor=actor,
@@ -43,7 +45,7 @@ def event_sink_save(
             action="cdevents.sink_add" if creating else "cdevents.sink_change",
             target=sink,
             before=before,
-            after=_sink_values(sink),
+            after=sink_values(sink),
             context=context,
         )
     return sink
@@ -64,7 +66,7 @@ def event_sink_delete(*, actor, sink: EventSink, context: AuditContext | None = 
             actor=actor,
             action="cdevents.sink_delete",
             target=sink,
-            before=_sink_values(sink),
+            before=sink_values(sink),
             context=context,
         )
         sink.delete()
@@ -76,8 +78,6 @@ def _enabled_sinks() -> list[int]:
 
 def _outbox_write(*, stream: str, events: list[dict], sinks: list[int], release_id=None) -> None:
     """Store `events` and one delivery per sink, then wake the senders when this commits."""
-    from . import tasks
-
     rows = CDEvent.objects.bulk_create(
         [
             CDEvent(
@@ -134,7 +134,7 @@ def cdevents_release_record(*, release_id: int, state: str) -> None:
         rollback=bool(release.rollback_of_id) or release.is_restore,
         reached_cluster=reached,
         error=release.last_error,
-        url=_absolute(release.get_absolute_url()),
+        url=site(release.get_absolute_url()),
     )
     events = release_cdevents(facts, state)
     if events:
@@ -156,9 +156,3 @@ def cdevents_incident_record(*, incident, environment: str) -> None:
         url=incident.url,
     )
     _outbox_write(stream=f"incident:{incident.pagerduty_id}", events=[event], sinks=sinks)
-
-
-def _absolute(path: str) -> str:
-    from .events import site
-
-    return site(path)
