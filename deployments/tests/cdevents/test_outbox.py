@@ -170,3 +170,18 @@ def test_an_abort_after_the_cluster_was_reached_is_a_rollback(
     types = [e["type"] for e in cdevents_world.events()]
     assert types[-2:] == [TYPES["pipelinerun.finished"], TYPES["service.rolledback"]]
     assert Release.objects.get(pk=release.pk).state == "aborted"
+
+
+def test_beat_moves_on_an_event_whose_worker_died_while_sending(
+    sink, cdevents_world, owner, ledger, environments, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    cdevents_world.down(503)
+    release = _release(owner, ledger, environments["prod"], capture)
+    cdevents_world.up()
+    CDEventDelivery.objects.filter(state="pending").update(  # claimed, then the worker died
+        next_attempt_at=timezone.now(), claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert tasks.cdevents_sweep() == 1
+    assert [e["type"] for e in cdevents_world.events()] == [TYPES["pipelinerun.queued"]]
+    assert release.cdevents.get().deliveries.get().state == "delivered"
