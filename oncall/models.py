@@ -34,3 +34,32 @@ class IncidentGateOverride(models.Model):
 
     def __str__(self):
         return f"override of approval {self.approval_id} by {self.actor}"
+
+
+class Incident(models.Model):
+    """A PagerDuty incident on a component's service, recorded when beat first sees it: the
+    release ledger's DORA change failure rate asks whether one followed a production release,
+    and its detection is emitted as a CDEvent. PagerDuty stays the source; this is our copy."""
+
+    pagerduty_id = models.CharField(max_length=40, unique=True)
+    component = models.ForeignKey(
+        "catalog.Component", on_delete=models.CASCADE, related_name="incidents"
+    )
+    number = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    urgency = models.CharField(max_length=10)  # high, low
+    status = models.CharField(max_length=20)  # triggered, acknowledged, resolved
+    created_at = models.DateTimeField(help_text="When PagerDuty opened it")
+    url = models.URLField(max_length=400, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["component", "created_at"])]
+
+    def __str__(self):
+        return f"#{self.number} {self.title} ({self.urgency})"
+
+    @property
+    def high(self) -> bool:
+        return self.urgency == "high"

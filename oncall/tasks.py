@@ -18,3 +18,11 @@ def release_change_event(self, release_id: int, state: str) -> None:
     except IntegrationError as exc:
         if exc.transient and self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=min(120, 2 ** (self.request.retries + 1)))
+
+
+@shared_task(name="oncall.incidents_sync", ignore_result=True)
+def incidents_sync() -> int:
+    """Beat: copy new PagerDuty incidents into the ledger (DORA, CDEvents)."""
+    from .incidents import incidents_sync as sync
+
+    return sync()

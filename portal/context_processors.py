@@ -8,6 +8,8 @@ def navigation(request):
         "approvals": "approvals",
         "apidocs": "apis",
     }.get(namespace, "")
+    if match and match.url_name and match.url_name.startswith("dora_"):
+        section = "delivery"
     return {"nav_section": section, "can_open_admin": lambda: _can_open_admin(request)}
 
 

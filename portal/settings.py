@@ -287,6 +287,8 @@ CELERY_BEAT_SCHEDULE = {
     "releases-tick": {"task": "deployments.releases_tick", "schedule": 2.0},
     "analysis-tick": {"task": "deployments.analysis_tick", "schedule": 2.0},
     "trains-tick": {"task": "deployments.trains_tick", "schedule": 2.0},
+    "cdevents-sweep": {"task": "deployments.cdevents_sweep", "schedule": 5.0},
+    "oncall-incidents": {"task": "oncall.incidents_sync", "schedule": 60.0},
     "approvals-expire": {"task": "approvals.approvals_expire", "schedule": 15.0},
     "audit-checkpoint": {"task": "portal.tasks.audit_checkpoint", "schedule": 300.0},
     "catalog-blast-warm": {"task": "catalog.blast_radius_warm", "schedule": 30.0},
@@ -301,7 +303,16 @@ CELERY_BEAT_SCHEDULE = {
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
 INTEGRATION_URLS = {
     system: url
-    for system in ("kubernetes", "github", "argocd", "prometheus", "oidc", "loki", "pagerduty")
+    for system in (
+        "kubernetes",
+        "github",
+        "argocd",
+        "prometheus",
+        "oidc",
+        "loki",
+        "pagerduty",
+        "cdevents",
+    )
     if (url := env(f"{system.upper()}_URL"))
 }
 # Argon2id first (portal/hashers.py says why); older hashes are upgraded when people sign in.

@@ -60,6 +60,7 @@ def release_dispatch_run(*, release_id: int) -> None:
     )
     repo = repository_slug(release.component)
     client = github_client()
+    _commit_time_record(client, repo, release)
     try:
         # A dispatch whose answer was lost (timeout, worker killed) is found by its run-name.
         run = client.workflow_run_find(repo, RELEASE_WORKFLOW, release.run_name)
@@ -83,6 +84,20 @@ def release_dispatch_run(*, release_id: int) -> None:
         poll_interval=2.0,
         observed_at=timezone.now(),
     )
+
+
+def _commit_time_record(client, repo: str, release: Release) -> None:
+    """Keep when the version was committed, for DORA's lead time. Best effort: GitHub failing
+    here never holds the release up (the dispatch below decides about retries)."""
+    if release.committed_at is not None:
+        return
+    try:
+        committed = client.version_committed_at(repo, release.version)
+    except IntegrationError as exc:
+        logger.info("commit time of %s %s not read: %s", repo, release.version, exc)
+        return
+    if committed is not None:
+        Release.objects.filter(pk=release.pk).update(committed_at=committed)
 
 
 def _dispatch_send(client, repo: str, release: Release) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ..cdevents.services import cdevents_release_record
 from .models import Release, ReleaseEvent
 from .signals import release_paused
 
@@ -37,6 +38,8 @@ def release_transition(
             ReleaseEvent.objects.create(
                 release_id=release_id, state=to_state, message=message[:500], data=data or {}
             )
+            # the CDEvents of the transition commit with it (the outbox); Celery delivers them
+            cdevents_release_record(release_id=release_id, state=to_state)
             if to_state in (Release.State.FAILED, Release.State.ABORTED):
                 # the people's notifications commit with the transition; Celery delivers them
                 from notifications.events import release_finished_notify

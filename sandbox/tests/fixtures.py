@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from sandbox.kube_seed import service_add
 from sandbox.runner import start_sandbox
@@ -157,5 +158,35 @@ def pagerduty_world(tmp_path, settings):
     settings.PAGERDUTY_CA_BUNDLE = str(ca_path(tmp_path / "pd"))
     try:
         yield PagerDutyWorld(running, running.endpoints["pagerduty"])
+    finally:
+        running.stop()
+
+
+@dataclass
+class CDEventsWorld:
+    running: object
+    url: str
+
+    def events(self) -> list[dict]:
+        return requests.get(f"{self.url}/sandbox/events", timeout=5).json()["events"]
+
+    def duplicates(self) -> int:
+        return requests.get(f"{self.url}/sandbox/events", timeout=5).json()["duplicates"]
+
+    def down(self, status: int = 503) -> None:
+        fault = {"kind": "error", "status": status, "path": "/events"}
+        requests.post(f"{self.url}/sandbox/faults", json=fault, timeout=5).raise_for_status()
+
+    def up(self) -> None:
+        requests.delete(f"{self.url}/sandbox/faults", timeout=5).raise_for_status()
+
+
+@pytest.fixture
+def cdevents_world(tmp_path, settings):
+    """The sandbox CDEvents sink; a sink row with a blank URL sends to it."""
+    running = start_sandbox(directory=tmp_path / "cde", names=["cdevents"])
+    settings.INTEGRATION_URLS = {**settings.INTEGRATION_URLS, **running.endpoints}
+    try:
+        yield CDEventsWorld(running, running.endpoints["cdevents"])
     finally:
         running.stop()

@@ -1,3 +1,4 @@
+import os
 import random
 import statistics
 import time
@@ -32,7 +33,7 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore", "train")
+PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore", "train", "dora")
 ALIASES = {"import": "shared"}  # the import is measured on the shared catalog
 
 
@@ -63,6 +64,9 @@ class Command(BaseCommand):
             default="",
             help="also run the real Backstage catalog backend (bench/peer, npm ci) on the shared "
             "catalog and the same PostgreSQL, and print the side-by-side table",
+        )
+        parser.add_argument(
+            "--dora-releases", type=int, default=10_000, help="ledger size of the dora part"
         )
         parser.add_argument("--allow-sqlite", action="store_true")
 
@@ -102,6 +106,8 @@ class Command(BaseCommand):
             self._bench_analysis()
         if "restore" in parts:
             self._bench_restore()
+        if "dora" in parts:
+            self._bench_dora(options)
         if "train" in parts:
             # On the largest catalog: the one seeded last by the catalog part, or just above.
             figures = trains_bench(
@@ -418,6 +424,23 @@ class Command(BaseCommand):
             f"states after the last sweep: {results[-1].states}",
         ]
         self.stdout.write("\n".join(lines))
+
+    def _bench_dora(self, options) -> None:
+        from bench.dora import cpu_ms_per_request, dora_bench
+
+        if Component.objects.filter(parent__isnull=True, kind="service").count() < 100:
+            self._seed(660)  # the demo organisation: 220 services
+        load = os.getloadavg()[0]
+        figures = dora_bench(
+            client=self._client(), repeat=self.repeat, runs=self.runs,
+            releases=options["dora_releases"],
+        )  # fmt: skip
+        self.stdout.write(
+            f"\nDORA (load average {load:.2f} before, {os.getloadavg()[0]:.2f} after)"
+        )
+        self.stdout.write(format_table(figures))
+        cpu = cpu_ms_per_request(self._client(), reverse("deployments:dora_organisation"))
+        self.stdout.write(f"organisation page not cached, web process CPU (p50): {cpu:.1f} ms")
 
     def _bench_analysis(self) -> None:
         from bench.analysis import analysis_sweep_bench
