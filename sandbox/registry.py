@@ -73,6 +73,7 @@ SERVER_MODULES: list[str] = [
     "sandbox.prometheus",
     "sandbox.loki",
     "sandbox.pagerduty",
+    "sandbox.slack",
 ]
 
 

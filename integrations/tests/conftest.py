@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from sandbox.runner import start_sandbox
-from sandbox.tests.fixtures import kube_sandbox, log_world, pagerduty_world  # noqa: F401
+from sandbox.tests.fixtures import kube_sandbox, log_world, pagerduty_world, slack_world  # noqa: F401
 
 TIME_SCALE = 0.05  # the demo's seconds become 50 ms
 
