@@ -36,11 +36,28 @@ def approval_detail(request, pk):
         pk=pk,
     )
     if request.htmx:
-        context = {"approval": approval, **may(request.user, approval)}
+        context = {"approval": approval, **may(request.user, approval), **reach(approval)}
         return render(request, "approvals/approval_detail.html#decision", context)
     panels = panels_for(APPROVAL, request, approval)
     context = {"approval": approval, "panels": panels, **may(request.user, approval)}
     return render(request, "approvals/approval_detail.html", context)
+
+
+def reach(approval) -> dict:
+    """How the request reached the team's Slack channel (posted, on its way, failed), and
+    where it was decided from, for the decision card."""
+    from notifications.models import Notification
+    from portal.models import AuditEvent
+
+    slack = Notification.objects.filter(channel="slack", key=f"approval:{approval.pk}")
+    decided = AuditEvent.objects.filter(
+        target_type="approvals.approvalrequest", target_id=str(approval.pk),
+        action__in=["approval.decide", "approval.break_glass"], outcome="done",
+    ).values_list("after", flat=True).first()  # fmt: skip
+    return {
+        "slack_deliveries": list(slack.order_by("created_at", "pk")),
+        "decided_via": (decided or {}).get("channel", "") if isinstance(decided, dict) else "",
+    }
 
 
 def may(user, approval) -> dict:

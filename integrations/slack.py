@@ -47,6 +47,7 @@ class SlackUser:
     name: str
     email: str
     deleted: bool
+    team_id: str = ""
 
 
 class SlackClient(Protocol):
@@ -70,6 +71,7 @@ def _user(data: dict) -> SlackUser:
         name=data.get("real_name") or data.get("name", ""),
         email=(profile.get("email") or "").strip(),
         deleted=bool(data.get("deleted")),
+        team_id=data.get("team_id") or data.get("team") or "",
     )
 
 
