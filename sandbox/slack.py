@@ -199,28 +199,38 @@ class SlackSandbox:
             (m for m in self.messages if m["channel"] == channel_id and m["ts"] == ts), None
         )
 
+    def channel_create(self, name: str) -> dict:
+        name = name.strip().lstrip("#")
+        existing = self.channel(name)
+        if existing:
+            return existing
+        with self.lock:
+            channel = {"id": f"C{next(self.ids):09d}", "name": name}
+            self.channels[channel["id"]] = channel
+        return channel
+
+    def user_create(self, email: str, name: str = "") -> dict:
+        email = email.strip().lower()
+        with self.lock:
+            found = next((u for u in self.users.values() if u["profile"]["email"] == email), None)
+            if found:
+                return found
+            uid = f"U{next(self.ids):09d}"
+            self.users[uid] = _user(uid, name or email.split("@")[0], email)
+            return self.users[uid]
+
     def channel_add(self, request: Request) -> Response:
         name = str(request_json(request).get("name") or "").strip().lstrip("#")
         if not name:
             return json_response({"error": "name is required"}, 400)
-        existing = self.channel(name)
-        if existing:
-            return json_response({"channel": existing})
-        with self.lock:
-            channel = {"id": f"C{next(self.ids):09d}", "name": name}
-            self.channels[channel["id"]] = channel
-        return json_response({"channel": channel}, 201)
+        return json_response({"channel": self.channel_create(name)}, 201)
 
     def user_add(self, request: Request) -> Response:
         body = request_json(request)
         email = str(body.get("email") or "").strip().lower()
         if not email:
             return json_response({"error": "email is required"}, 400)
-        name = str(body.get("name") or email.split("@")[0])
-        with self.lock:
-            uid = f"U{next(self.ids):09d}"
-            self.users[uid] = _user(uid, name, email)
-            return json_response({"user": self.users[uid]}, 201)
+        return json_response({"user": self.user_create(email, str(body.get("name") or ""))}, 201)
 
     def listing(self, request: Request) -> Response:
         with self.lock:
