@@ -302,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
     "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
     "notifications-remind": {"task": "notifications.remind", "schedule": 60.0},
+    "oncall-change-events": {"task": "oncall.change_events_recover", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
