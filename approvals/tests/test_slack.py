@@ -209,3 +209,19 @@ def test_a_decision_on_the_page_updates_the_slack_message_too(
                         comment="error rate climbing")  # fmt: skip
     blocks = str(slack_world.messages("payments")[0]["blocks"])
     assert "aborted* by sasha at" in blocks and "error rate climbing" in blocks
+
+
+def test_slack_not_taking_the_answer_never_undoes_the_decision(
+    announced, slack_world, people, client
+):
+    slack_world.arm_fault(path="/actions/", kind="error", status=503)
+    response = click(client, slack_world, people, announced, "olivia")
+    assert response.status_code == 200
+    announced.refresh_from_db()
+    assert announced.state == "approved" and not slack_world.responses()
+
+
+def test_other_buttons_and_payloads_do_nothing(announced, slack_world, people, client):
+    assert click(client, slack_world, people, announced, "olivia", action="open").status_code == 200
+    announced.refresh_from_db()
+    assert announced.state == "pending" and not slack_world.responses()
