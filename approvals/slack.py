@@ -11,6 +11,7 @@ from django.utils import timezone
 from notifications.slack import SlackMessage, link, slack_mentions
 
 from .models import ApprovalRequest
+from .selectors import approval_decided_via
 
 APPROVE, ABORT = "approval_approve", "approval_abort"
 ACTIONS = {APPROVE: ApprovalRequest.Decision.APPROVE, ABORT: ApprovalRequest.Decision.ABORT}
@@ -62,8 +63,6 @@ def _error_rates(approval: ApprovalRequest) -> str:
 
 def approval_slack_message(row) -> SlackMessage | None:
     """The renderer for every "approval:<pk>" row: the message as the request stands now."""
-    from notifications.services import eligible_approvers
-
     pk = row.key.partition(":")[2]
     approval = (
         ApprovalRequest.objects.select_related(
@@ -88,6 +87,13 @@ def approval_slack_message(row) -> SlackMessage | None:
         ])  # fmt: skip
     if row.event == "approval.expiring":
         return None  # the default: a short reminder with the link
+    return _pending_message(approval, where, open_button)
+
+
+def _pending_message(approval: ApprovalRequest, where: str, open_button: dict) -> SlackMessage:
+    """Who asks, who may decide, the evidence, and the buttons."""
+    from notifications.services import eligible_approvers
+
     mentions = " ".join(slack_mentions(eligible_approvers(approval)))
     asks = f"*{approval.requester_label or 'A release'}* asks to promote *{where}* " \
         f"{approval.to_version or ''}".strip()  # fmt: skip
@@ -113,28 +119,18 @@ def approval_slack_message(row) -> SlackMessage | None:
 
 
 def decision_line(approval: ApprovalRequest) -> str:
-    """ "approved by bob (from Slack) at 13:05 UTC: looks fine", or expired."""
-    from portal.models import AuditEvent
-
+    """ "*approved* by bob (from Slack) at 13:05 UTC: looks fine", or expired."""
     if approval.state == ApprovalRequest.State.EXPIRED:
         return f"expired at {approval.decided_at or approval.expires_at:%H:%M} UTC, not approved"
-    event = (
-        AuditEvent.objects.filter(
-            target_type="approvals.approvalrequest",
-            target_id=str(approval.pk),
-            action__in=["approval.decide", "approval.break_glass"],
-            outcome="done",
-        )  # fmt: skip
-        .values_list("after", flat=True)
-        .first()
-    )
-    channel = (event or {}).get("channel", "") if isinstance(event, dict) else ""
+    channel = approval_decided_via(approval)
     who = approval.decided_by.get_username() if approval.decided_by else "someone"
-    verb = approval.get_decision_display().lower() if approval.decision else approval.state
-    verb = {"approve": "approved", "abort": "aborted", "promote fully": "promoted fully"}.get(
-        verb, verb
-    )
+    verb = {
+        ApprovalRequest.Decision.APPROVE: "approved",
+        ApprovalRequest.Decision.PROMOTE_FULL: "promoted fully",
+        ApprovalRequest.Decision.ABORT: "aborted",
+        ApprovalRequest.Decision.BREAK_GLASS: "let through (break-glass)",
+    }.get(approval.decision, approval.get_state_display().lower())
     said = f": {approval.comment}" if approval.comment else ""
-    when = f"{approval.decided_at:%H:%M} UTC" if approval.decided_at else ""
+    when = f" at {approval.decided_at:%H:%M} UTC" if approval.decided_at else ""
     source = f" (from {channel.capitalize()})" if channel else ""
-    return f"*{verb}* by {who}{source} at {when}{said}"
+    return f"*{verb}* by {who}{source}{when}{said}"

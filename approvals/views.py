@@ -10,7 +10,7 @@ from portal.panels import APPROVAL, panels_for
 
 from . import services
 from .models import ApprovalRequest
-from .selectors import approvals_decidable_by
+from .selectors import approval_decided_via, approvals_decidable_by
 
 
 def approval_inbox(request):
@@ -47,16 +47,11 @@ def reach(approval) -> dict:
     """How the request reached the team's Slack channel (posted, on its way, failed), and
     where it was decided from, for the decision card."""
     from notifications.models import Notification
-    from portal.models import AuditEvent
 
     slack = Notification.objects.filter(channel="slack", key=f"approval:{approval.pk}")
-    decided = AuditEvent.objects.filter(
-        target_type="approvals.approvalrequest", target_id=str(approval.pk),
-        action__in=["approval.decide", "approval.break_glass"], outcome="done",
-    ).values_list("after", flat=True).first()  # fmt: skip
     return {
         "slack_deliveries": list(slack.order_by("created_at", "pk")),
-        "decided_via": (decided or {}).get("channel", "") if isinstance(decided, dict) else "",
+        "decided_via": approval_decided_via(approval),
     }
 
 

@@ -2,18 +2,21 @@
 (the evidence beside the decision: logs, on-call, incidents, the incident gate, error rates...)
 with the sandboxes answering, against the ≤ 50 ms budget of docs/benchmarks.md.
 
-The sandbox servers (Kubernetes, Prometheus, Loki, PagerDuty) run in threads of this process,
-as in the tests: a canary of `bench-ledger` 1.5.0 beside 1.4.0 in prod, a PagerDuty service
-with someone on call, a dependent service with an open incident. Each fragment is fetched as
+The sandbox servers (Kubernetes, Prometheus, Loki, PagerDuty) run in a `manage.py sandbox`
+child process, seeded from the catalog: `bench-ledger` 1.4.0 and its canary 1.5.0 in
+`bench-prod`, a PagerDuty service with someone on call, a dependent service with an open
+incident. Each fragment is fetched as
 htmx does (HX-Request) by a member of the owning team, through the whole Django stack.
 """
 
 import logging
+import ssl
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pagerduty
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
@@ -23,36 +26,31 @@ from .figures import Figure, combine, measure, page_getter
 
 BUDGET = "p50 ≤ 50"
 NAME = "bench-ledger"
+PD_TOKEN = "switchyard-sandbox"  # what the PagerDuty sandbox accepts
 
 
 def panels_bench(*, repeat: int = 40, runs: int = 3) -> list[Figure]:
-    from sandbox.runner import start_sandbox
+    from .releases import _sandbox_process
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    keys = ("INTEGRATION_URLS", "SANDBOX_KUBERNETES_SEED", "PAGERDUTY_CA_BUNDLE",
-            "PAGERDUTY_TOKEN", "PAGERDUTY_EVENTS_URL")  # fmt: skip
+    keys = ("INTEGRATION_URLS", "PAGERDUTY_CA_BUNDLE", "PAGERDUTY_TOKEN", "PAGERDUTY_EVENTS_URL")
     saved = {key: getattr(settings, key, None) for key in keys}
     with tempfile.TemporaryDirectory() as tmp:
-        settings.SANDBOX_KUBERNETES_SEED = False
-        running = start_sandbox(
-            directory=Path(tmp), names=["kubernetes", "prometheus", "loki", "pagerduty"]
+        approval, user = _catalog()  # before the sandbox starts: it seeds its clusters from it
+        running = _sandbox_process(
+            Path(tmp), names=["kubernetes", "prometheus", "loki", "pagerduty"]
         )
         try:
-            _point_at(running, Path(tmp))
-            approval, user = _world(running)
+            settings.INTEGRATION_URLS = dict(running.endpoints)
+            settings.PAGERDUTY_TOKEN, settings.PAGERDUTY_EVENTS_URL = PD_TOKEN, ""
+            settings.PAGERDUTY_CA_BUNDLE = str(Path(tmp) / "tls" / "sandbox-ca.pem")
+            _paging(running.endpoints["pagerduty"], approval)
             return _measure_all(approval, user, repeat=repeat, runs=runs)
         finally:
-            running.stop()
+            running.terminate()
+            running.wait(timeout=30)
             for key, value in saved.items():
                 setattr(settings, key, value)
-
-
-def _point_at(running, directory: Path) -> None:
-    from sandbox.tls import ca_path
-
-    settings.INTEGRATION_URLS = dict(running.endpoints)
-    settings.PAGERDUTY_TOKEN, settings.PAGERDUTY_EVENTS_URL = "switchyard-sandbox", ""
-    settings.PAGERDUTY_CA_BUNDLE = str(ca_path(directory))
 
 
 def _measure_all(approval, user, *, repeat: int, runs: int) -> list[Figure]:
@@ -79,9 +77,10 @@ def _measure_all(approval, user, *, repeat: int, runs: int) -> list[Figure]:
     return figures
 
 
-def _world(running):
-    """The canary in the cluster, its release and approval, PagerDuty's side, and a member of
-    the owning team to read the cards."""
+def _catalog():
+    """bench-ledger 1.4.0 and its canary 1.5.0 in bench-prod (as the Kubernetes sandbox seeds
+    them), a dependent service, the paused canary's release and approval, and a member of the
+    owning team to read the cards."""
     from approvals.models import ApprovalRequest
     from catalog.models import Component, ComponentEnvironment, Dependency, Environment, Team
     from deployments.models import Release
@@ -89,26 +88,23 @@ def _world(running):
 
     ApprovalRequest.objects.filter(component__name=NAME).delete()  # an earlier run's
     Release.objects.filter(component__name=NAME).delete()
-    _cluster(running)
-    services = _paging(running)
     team, _ = Team.objects.get_or_create(name="bench-panels")
-    component, _ = Component.objects.update_or_create(
-        name=NAME, parent=None, defaults={
-            "owner": team, "annotations": {"pagerduty.com/service-id": services[NAME]}},
-    )  # fmt: skip
-    dependent, _ = Component.objects.update_or_create(
-        name=f"{NAME}-shop", parent=None, defaults={
-            "owner": team, "annotations": {"pagerduty.com/service-id": services["shop"]}},
-    )  # fmt: skip
-    Dependency.objects.get_or_create(source=dependent, target=component)
-    prod, _ = Environment.objects.get_or_create(
-        name="bench-prod", defaults={"is_production": True, "kube_context": "prod"}
+    prod, _ = Environment.objects.update_or_create(
+        name="bench-prod", defaults={"is_production": True, "order": 99}
     )
-    ComponentEnvironment.objects.update_or_create(
-        component=component, environment=prod,
-        defaults={"kube_deployment": NAME, "log_selector":
-                  f'cluster="prod", namespace="default", app=~"{NAME}(-canary)?"'},
-    )  # fmt: skip
+    selector = 'cluster="$environment", namespace="$namespace", app=~"$workload(-canary)?"'
+    made = {}
+    for name, version in ((NAME, "1.4.0"), (f"{NAME}-canary", "1.5.0"), (f"{NAME}-shop", "")):
+        made[name], _ = Component.objects.update_or_create(
+            name=name, parent=None, defaults={"owner": team, "extra": {"version": version}}
+        )
+        if version:
+            ComponentEnvironment.objects.update_or_create(
+                component=made[name], environment=prod,
+                defaults={"kube_deployment": name, "log_selector": selector},
+            )  # fmt: skip
+    component = made[NAME]
+    Dependency.objects.get_or_create(source=made[f"{NAME}-shop"], target=component)
     release = Release.objects.create(
         component=component, environment=prod, version="1.5.0", previous_version="1.4.0",
         strategy="canary", state="paused", set_weight=5, canary_steps=[5, 25, 50, 100],
@@ -123,53 +119,30 @@ def _world(running):
     return approval, user
 
 
-def _cluster(running) -> None:
-    from sandbox.kube_seed import service_add
+def _paging(url: str, approval) -> None:
+    """PagerDuty's side, through the official client: the services (their ids become the
+    components' annotations), Alice on call, an open incident on the dependent service."""
+    from catalog.models import Component
 
-    clusters = running.state.shared["kubernetes"]
-    clusters.ready_delay = 0
-    cluster = clusters.add("prod", namespace="default")
-    service_add(cluster, "default", NAME, version="1.4.0", replicas=3)
-    service_add(cluster, "default", f"{NAME}-canary", component=NAME, version="1.5.0",
-                replicas=1)  # fmt: skip
-    cluster.settle()
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1200))
-    with cluster.lock:
-        for pod in cluster.store.list("pods"):
-            pod["status"]["startTime"] = started
-            cluster.store.update("pods", "default", pod["metadata"]["name"], pod,
-                                 subresource="status", check_version=False)  # fmt: skip
-
-
-def _paging(running) -> dict[str, str]:
-    import ssl
-
-    import pagerduty
-
-    from sandbox.pagerduty import TOKEN
-    from sandbox.tls import ca_path
-
-    url = running.endpoints["pagerduty"]
-    trust = ssl.create_default_context(cafile=ca_path(running.state.directory))
-    rest = pagerduty.RestApiV2Client(TOKEN, base_url=url, verify=trust)
+    trust = ssl.create_default_context(cafile=settings.PAGERDUTY_CA_BUNDLE)
+    rest = pagerduty.RestApiV2Client(PD_TOKEN, base_url=url, verify=trust)
     alice = rest.rpost("users", json={"user": {"name": "Alice", "email": "alice@example.com"}})
     policy = rest.rpost("escalation_policies", json={"escalation_policy": {"name": "Bench"}})
-    ids = {
-        name: rest.rpost("services", json={"service": {"name": name, "escalation_policy": {
-            "id": policy["id"], "type": "escalation_policy_reference"}}})["id"]
-        for name in (NAME, "shop")
-    }  # fmt: skip
+    for name in (NAME, f"{NAME}-shop"):
+        service = rest.rpost("services", json={"service": {"name": name, "escalation_policy": {
+            "id": policy["id"], "type": "escalation_policy_reference"}}})  # fmt: skip
+        Component.objects.filter(name=name, parent=None).update(
+            annotations={"pagerduty.com/service-id": service["id"]}
+        )
     now = datetime.now(UTC)
     shift = {"escalation_policy_id": policy["id"], "user_id": alice["id"],
              "start": (now - timedelta(hours=1)).isoformat(),
              "end": (now + timedelta(hours=8)).isoformat()}  # fmt: skip
-    import requests
-
-    requests.post(f"{url}/sandbox/oncalls", json=shift, timeout=5, verify=str(ca_path(
-        running.state.directory))).raise_for_status()  # fmt: skip
-    sender = pagerduty.RestApiV2Client(TOKEN, base_url=url, verify=trust,
+    requests.post(f"{url}/sandbox/oncalls", json=shift, timeout=5,
+                  verify=settings.PAGERDUTY_CA_BUNDLE).raise_for_status()  # fmt: skip
+    sender = pagerduty.RestApiV2Client(PD_TOKEN, base_url=url, verify=trust,
                                        default_from="alice@example.com")  # fmt: skip
     sender.rpost("incidents", json={"incident": {
         "type": "incident", "title": "shop checkout slow", "urgency": "low",
-        "service": {"id": ids["shop"], "type": "service_reference"}}})  # fmt: skip
-    return ids
+        "service": {"id": service["id"], "type": "service_reference"}}})  # fmt: skip
+    approval.component.refresh_from_db()

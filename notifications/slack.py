@@ -81,17 +81,19 @@ def slack_deliver(row: Notification) -> str:
 
 def slack_mentions(users) -> list[str]:
     """`<@U…>` for each person Slack knows by their email (users.lookupByEmail), linking them
-    to their Slack account on the way; people Slack does not know are left out. Slack being
-    down leaves them all out: the message goes without mentions."""
+    to their Slack account on the way; people Slack does not know are left out. Slack failing
+    to answer leaves out those not linked yet: the message goes without their mentions."""
     known = dict(SlackAccount.objects.filter(user__in=users).values_list("user_id", "slack_id"))
-    mentions = []
+    mentions, client, asking = [], None, True
     for user in users:
         slack_id = known.get(user.pk)
-        if slack_id is None and user.email:
+        if slack_id is None and user.email and asking:
             try:
-                found = slack_client().user_by_email(user.email)
+                client = client or slack_client()
+                found = client.user_by_email(user.email)
             except IntegrationError:
-                break
+                asking = False  # not again for the others of this message
+                continue
             if found is not None and not found.deleted:
                 _link(user, found)
                 slack_id = found.id
