@@ -10,7 +10,7 @@ from portal.panels import APPROVAL, panels_for
 
 from . import services
 from .models import ApprovalRequest
-from .selectors import approvals_decidable_by
+from .selectors import approval_decided_via, approvals_decidable_by
 
 
 def approval_inbox(request):
@@ -36,11 +36,23 @@ def approval_detail(request, pk):
         pk=pk,
     )
     if request.htmx:
-        context = {"approval": approval, **may(request.user, approval)}
+        context = {"approval": approval, **may(request.user, approval), **reach(approval)}
         return render(request, "approvals/approval_detail.html#decision", context)
     panels = panels_for(APPROVAL, request, approval)
     context = {"approval": approval, "panels": panels, **may(request.user, approval)}
     return render(request, "approvals/approval_detail.html", context)
+
+
+def reach(approval) -> dict:
+    """How the request reached the team's Slack channel (posted, on its way, failed), and
+    where it was decided from, for the decision card."""
+    from notifications.models import Notification
+
+    slack = Notification.objects.filter(channel="slack", key=f"approval:{approval.pk}")
+    return {
+        "slack_deliveries": list(slack.order_by("created_at", "pk")),
+        "decided_via": approval_decided_via(approval),
+    }
 
 
 def may(user, approval) -> dict:

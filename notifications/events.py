@@ -21,7 +21,13 @@ def approval_requested_notify(approval) -> int:
             f"{approval.component.name} {approval.to_version or ''} in "
             f"{approval.environment.name}. The request expires at {approval.expires_at:%H:%M} UTC.",
             url=approval.get_absolute_url(),
+            chat=_chat(approval.component),
         )
+
+
+def _chat(component) -> str:
+    """The owning team's chat channel (the catalog's chat field), or ""."""
+    return (component.owner.chat_channel or "") if component.owner_id else ""
 
 
 def release_finished_notify(release_id: int, state: str) -> int:
@@ -33,7 +39,7 @@ def release_finished_notify(release_id: int, state: str) -> int:
 
     if state not in ("failed", "aborted"):
         return 0
-    release = Release.objects.select_related("component", "environment", "requested_by").get(
+    release = Release.objects.select_related("component__owner", "environment", "requested_by").get(
         pk=release_id
     )
     team = get_user_model().objects.filter(
@@ -49,6 +55,7 @@ def release_finished_notify(release_id: int, state: str) -> int:
             f"{release.environment.name} {state}",
             body=release.status_message,
             url=release.get_absolute_url(),
+            chat=_chat(release.component),
         )
 
 
@@ -70,7 +77,7 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
         state="pending",
         expires_at__gt=now,
         expires_at__lte=now + timedelta(minutes=approval_minutes),
-    ).select_related("component", "environment", "requested_by")
+    ).select_related("component__owner", "environment", "requested_by")
     for approval in soon:
         with transaction.atomic():
             count += notify(
@@ -78,11 +85,11 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=eligible_approvers(approval),
                 title=f"{approval.component.name} in {approval.environment.name} waits for a "
                 f"decision: it expires at {approval.expires_at:%H:%M} UTC",
-                url=approval.get_absolute_url(),
+                url=approval.get_absolute_url(), chat=_chat(approval.component),
             )  # fmt: skip
     reverting = TuningValue.objects.filter(
         override_until__gt=now, override_until__lte=now + timedelta(minutes=override_minutes)
-    ).select_related("key__component", "environment", "override_by")
+    ).select_related("key__component__owner", "environment", "override_by")
     User = get_user_model()
     for value in reverting:
         component = value.key.component
@@ -97,6 +104,6 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=users,
                 title=f"{value.key.key} of {component.name} in {value.environment.name} reverts "
                 f"at {value.override_until:%H:%M} UTC",
-                url=component.get_absolute_url(),
+                url=component.get_absolute_url(), chat=_chat(component),
             )  # fmt: skip
     return count

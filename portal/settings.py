@@ -298,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
     "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
     "notifications-remind": {"task": "notifications.remind", "schedule": 60.0},
+    "oncall-change-events": {"task": "oncall.change_events_recover", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
@@ -312,6 +313,7 @@ INTEGRATION_URLS = {
         "loki",
         "pagerduty",
         "cdevents",
+        "slack",
     )
     if (url := env(f"{system.upper()}_URL"))
 }
@@ -389,6 +391,15 @@ PAGERDUTY_TOKEN = env("PAGERDUTY_TOKEN", "switchyard-sandbox" if DEBUG else "")
 PAGERDUTY_EVENTS_URL = env("PAGERDUTY_EVENTS_URL", "")
 PAGERDUTY_TIMEOUT_SECONDS = float(env("PAGERDUTY_TIMEOUT_SECONDS", "3"))
 PAGERDUTY_CA_BUNDLE = env("PAGERDUTY_CA_BUNDLE", "")  # else the system's (and the sandbox's own)
+# Slack: a bot token (the sandbox accepts "xoxb-switchyard-sandbox"), the app's signing secret
+# (interactivity requests are refused without one), how long a call waits, and where an
+# interaction's response_url may point (Slack's hooks; the configured Slack endpoint too).
+SLACK_BOT_TOKEN = env("SLACK_BOT_TOKEN", "xoxb-switchyard-sandbox" if DEBUG else "")
+SLACK_SIGNING_SECRET = env(
+    "SLACK_SIGNING_SECRET", "switchyard-sandbox-signing-secret" if DEBUG else ""
+)
+SLACK_TIMEOUT_SECONDS = float(env("SLACK_TIMEOUT_SECONDS", "3"))
+SLACK_RESPONSE_URL_PREFIXES = ["https://hooks.slack.com/"]
 # Mail (notifications): the console in development, SMTP otherwise (EMAIL_HOST, EMAIL_PORT, ...).
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

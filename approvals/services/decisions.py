@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from deployments.models import Release
 from deployments.releases.freshness import release_fresh
+from notifications.services import notification_followup
 from oncall.gate import incident_gate_check
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
@@ -210,6 +211,17 @@ def _close(approval, *, actor, decision, comment, held: bool = False) -> None:
     )
     if not held:
         _schedule_signal(approval.pk)
+    _followup(approval, "approval.decided", f"{decision} by {actor.get_username()}")
+
+
+def _followup(approval, event: str, what: str) -> None:
+    """The Slack message of the request is updated (outbox rows in this transaction)."""
+    notification_followup(
+        event=event,
+        key=f"approval:{approval.pk}",
+        title=f"{approval.component.name} in {approval.environment.name}: {what}",
+        url=approval.get_absolute_url(),
+    )
 
 
 def approval_for_release(release: Release) -> ApprovalRequest | None:
@@ -312,4 +324,5 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             )
             if aborts:
                 _schedule_signal(approval.pk)
+            _followup(approval, "approval.expired", "expired")
     return closed

@@ -51,16 +51,13 @@ def release_transition(
                     robust=True,
                 )
             if to_state == Release.State.DISPATCHING or to_state in Release.TERMINAL_STATES:
-                # robust: a broker or PagerDuty failure is logged, never raised into the machine
-                transaction.on_commit(lambda: _announce(release_id, to_state), robust=True)
+                # A release started or finished: its PagerDuty change event (oncall) goes into
+                # the outbox with the transition; Celery sends it, and PagerDuty being down
+                # never reaches the machine.
+                from oncall.services import change_event_record
+
+                change_event_record(release_id=release_id, state=to_state)
     return bool(moved)
-
-
-def _announce(release_id: int, state: str) -> None:
-    """A release started or finished: a PagerDuty change event (oncall), sent by Celery."""
-    from oncall.tasks import release_change_event
-
-    release_change_event.delay(release_id, state)
 
 
 def release_aborted_status(release: Release) -> str:

@@ -33,7 +33,8 @@ CATALOG_TABLES = [
     "catalog_person",
     "catalog_team",
 ]
-PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore", "train", "dora")
+PARTS = ("catalog", "shared", "release", "load", "poll", "analysis", "restore", "train", "dora",
+         "panels")  # fmt: skip
 ALIASES = {"import": "shared"}  # the import is measured on the shared catalog
 
 
@@ -108,6 +109,13 @@ class Command(BaseCommand):
             self._bench_restore()
         if "dora" in parts:
             self._bench_dora(options)
+        if "panels" in parts:
+            from bench.panels import panels_bench
+
+            self.stdout.write(
+                "\nEvidence cards of the approval and release pages (htmx fragments):"
+            )
+            self.stdout.write(format_table(panels_bench(repeat=self.repeat, runs=self.runs)))
         if "train" in parts:
             # On the largest catalog: the one seeded last by the catalog part, or just above.
             figures = trains_bench(
