@@ -1,8 +1,8 @@
 """`make bench`, analysis part: one worker evaluates the analysis of 500 active canaries.
 
-Seeds paused canary releases in environments with an analysis policy, opens their steps and
-claims them as beat's tick does, then times `analysis_sweep` against the Prometheus sandbox in a
-process of its own. Target: within one 5 s tick.
+Seeds paused canary releases in environments with an analysis policy, opens their steps a
+minute ago (all due), then times one whole `analysis_tick` against the Prometheus sandbox in a
+process of its own, counting its database and Prometheus queries. Target: within one 5 s tick.
 """
 
 import logging
@@ -30,7 +30,8 @@ class AnalysisResult:
     claimed: int
     sweep_s: float
     per_canary_ms: float
-    queries_per_canary: int
+    db_queries: int
+    http_queries: int
     verdicts: dict
 
 
@@ -62,7 +63,10 @@ def _seed(components: list[Component], count: int, user) -> list[Release]:
 
 
 def analysis_sweep_bench(*, user, count: int = 500) -> AnalysisResult | str:
-    from deployments.analysis import services
+    """One whole analysis tick as beat runs it (`analysis_tick`: open steps, retry aborts,
+    claim the due steps, evaluate them) over `count` canaries whose evaluation is due."""
+    from deployments.analysis import tasks
+    from integrations.prometheus import HttpPrometheusClient
 
     envs = Environment.objects.count()
     components = list(Component.objects.filter(parent__isnull=True)[: -(-count // max(1, envs))])
@@ -70,33 +74,44 @@ def analysis_sweep_bench(*, user, count: int = 500) -> AnalysisResult | str:
         return f"skipped: {len(components)} components × {envs} environments < {count}"
     Release.objects.all().delete()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    asked = []
+    original = HttpPrometheusClient._query
+
+    def counted(self, path, params, doing):
+        asked.append(path)
+        return original(self, path, params, doing)
+
     with tempfile.TemporaryDirectory() as tmp:
         running = _sandbox_process(Path(tmp))
         saved = getattr(settings, "INTEGRATION_URLS", {})
         try:
             settings.INTEGRATION_URLS = dict(running.endpoints)
+            HttpPrometheusClient._query = counted
             _seed(components, count, user)
+            from deployments.analysis import services
+
             services.analysis_steps_open(now=timezone.now() - timedelta(seconds=60))
-            claimed = services.analysis_steps_due()
+            due = AnalysisStep.objects.filter(next_evaluation_at__lte=timezone.now()).count()
             with CaptureQueriesContext(connection) as ctx:
-                services.analysis_step_evaluate(step_id=claimed[0][0], slot=claimed[0][1])
-            started = time.perf_counter()
-            services.analysis_sweep(claimed[1:])
-            sweep = time.perf_counter() - started
+                started = time.perf_counter()
+                evaluated = tasks.analysis_tick()
+                sweep = time.perf_counter() - started
             verdicts = dict(
                 AnalysisVerdict.objects.order_by().values_list("verdict").annotate(n=Count("pk"))
             )
         finally:
+            HttpPrometheusClient._query = original
             settings.INTEGRATION_URLS = saved
             running.terminate()
             running.wait(timeout=30)
             AnalysisStep.objects.all().delete()
             Release.objects.all().delete()
     return AnalysisResult(
-        canaries=len(claimed),
-        claimed=len(claimed) - 1,
+        canaries=due,
+        claimed=evaluated,
         sweep_s=sweep,
-        per_canary_ms=1000 * sweep / max(1, len(claimed) - 1),
-        queries_per_canary=len(ctx.captured_queries),
+        per_canary_ms=1000 * sweep / max(1, evaluated),
+        db_queries=len(ctx.captured_queries),
+        http_queries=len(asked),
         verdicts=verdicts,
     )

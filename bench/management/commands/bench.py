@@ -1,3 +1,4 @@
+import os
 import random
 import statistics
 import time
@@ -87,7 +88,7 @@ class Command(BaseCommand):
             for n in [int(s) for s in options["shared_sizes"].split(",")]:
                 self._bench_shared(n, options["peer"])
         label = ""
-        if parts & {"release", "load", "poll", "train"} and (
+        if parts & {"release", "load", "poll", "analysis", "train"} and (
             "shared" in parts or "catalog" not in parts
         ):
             # Releases are measured on the demo organisation (the sandbox knows its services).
@@ -432,12 +433,14 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     "",
-                    "| one worker, one analysis tick | canaries | sweep s | ms/canary "
-                    "| queries/canary | target (5 s) |",
-                    "|---|---:|---:|---:|---:|---|",
-                    f"| analysis_sweep, sandbox Prometheus process | {result.claimed} "
+                    "| one worker, one analysis tick | canaries | tick s | ms/canary "
+                    "| DB queries | Prometheus queries | target (5 s) |",
+                    "|---|---:|---:|---:|---:|---:|---|",
+                    f"| analysis_tick, sandbox Prometheus process | {result.claimed} "
                     f"| {result.sweep_s:.2f} | {result.per_canary_ms:.1f} "
-                    f"| {result.queries_per_canary} | {met} ({result.sweep_s / 5:.2f}× of 5 s) |",
+                    f"| {result.db_queries} | {result.http_queries} "
+                    f"| {met} ({result.sweep_s / 5:.2f}× of 5 s) |",
+                    f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
                     f"verdicts: {result.verdicts}",
                 ]
             )
