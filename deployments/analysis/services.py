@@ -52,12 +52,35 @@ def analysis_policy_problems(policy: AnalysisPolicy) -> list[str]:
                     "the p99 cannot be computed. Name a histogram it has, or leave the p99 "
                     "threshold empty."
                 )
-    if policy.max_error_log_lines_per_minute is not None and not loki_configured():
-        problems.append(
+    if policy.max_error_log_lines_per_minute is not None:
+        problems += _loki_problems(policy.environment)
+    return problems
+
+
+def _loki_problems(environment: Environment) -> list[str]:
+    """Why Loki cannot count the error lines of a version in `environment` (empty: it can)."""
+    if not loki_configured():
+        return [
             "Loki is not configured (LOKI_URL): error log lines cannot be counted. Leave that "
             "threshold empty until it is."
-        )
-    return problems
+        ]
+    from integrations.loki import loki_client
+
+    label = environment.log_version_label
+    try:
+        known = loki_client().labels()
+    except IntegrationError as exc:
+        return [
+            f"Loki could not be asked whether it has the label {label!r} ({exc.message}): try "
+            "again when it answers, or leave the error log threshold empty."
+        ]
+    if label not in known:
+        return [
+            f"Loki has no label {label!r}, which {environment} names as the version of a log "
+            "line: error lines cannot be counted per version. Set the environment's log "
+            "version label (Environments), or leave the error log threshold empty."
+        ]
+    return []
 
 
 def analysis_gated(environment_id: int) -> bool:
