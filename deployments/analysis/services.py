@@ -239,8 +239,8 @@ def _abort(step: AnalysisStep, message: str, values: dict) -> None:
         )
     except ReleaseRefused as exc:
         logger.warning("analysis abort of release %s refused: %s", step.release_id, exc)
-    # HOOK (notifications): tell the owners. Helper "evidence"'s notification outbox is not on
-    # main yet; until it is, the timeline event and the audit row carry the abort and its values.
+    # The owners hear of it through the notifications outbox, with the reason and the values:
+    # the abort's transition writes their rows (deployments.releases.transitions).
 
 
 def analysis_aborts_retry() -> int:

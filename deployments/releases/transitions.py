@@ -40,7 +40,7 @@ def release_transition(
                 # the people's notifications commit with the transition; Celery delivers them
                 from notifications.events import release_finished_notify
 
-                release_finished_notify(release_id, to_state)
+                release_finished_notify(release_id, to_state, why=message, data=data)
             if to_state == Release.State.DISPATCHING or to_state in Release.TERMINAL_STATES:
                 # robust: a broker or PagerDuty failure is logged, never raised into the machine
                 transaction.on_commit(lambda: _announce(release_id, to_state), robust=True)

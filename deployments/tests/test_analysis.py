@@ -17,6 +17,7 @@ from deployments.analysis.selectors import analysis_gate_open
 from deployments.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict, Release
 from integrations.argocd import argocd_client
 from integrations.tests.conftest import wait_until
+from notifications.models import Notification
 from portal.models import AuditEvent
 
 from . import test_release_flow
@@ -78,6 +79,11 @@ def test_a_canary_whose_version_errors_is_aborted_with_the_values(
     assert audit.actor is None and audit.actor_label == "machine:analysis"
     assert audit.after["canary_error_rate"] == verdict.values["canary_error_rate"]
     wait_until(lambda: argocd_client().application_get(f"{SERVICE}-staging").rollout.aborted)
+    told = Notification.objects.filter(event="release.aborted", channel="portal")
+    assert {n.user for n in told} == {shop["owner"], shop["colleague"]}  # the owning team
+    body = told.first().body
+    assert "machine:analysis aborted: analysis failed at 5%" in body
+    assert f"canary_error_rate {verdict.values['canary_error_rate']:.4g}" in body
     client.force_login(shop["colleague"])
     html = panel_html(client, release)
     assert "Fail" in html and "Canary errors" in html and f"{verdict.values['requests']}" in html
