@@ -35,12 +35,17 @@ class AnalysisResult:
     verdicts: dict
 
 
-def _seed(components: list[Component], count: int, user) -> list[Release]:
+def _seed(components: list[Component], count: int, user, loki: bool) -> list[Release]:
     envs = list(Environment.objects.order_by("order", "name"))
     for env in envs:
         AnalysisPolicy.objects.update_or_create(
             environment=env,
-            defaults={"min_requests": 1, "soak_seconds": 3600, "max_p99_latency_ms": 900},
+            defaults={
+                "min_requests": 1,
+                "soak_seconds": 3600,
+                "max_p99_latency_ms": 900,
+                "max_error_log_lines_per_minute": 50 if loki else None,
+            },
         )
     releases = [
         Release(
@@ -62,9 +67,10 @@ def _seed(components: list[Component], count: int, user) -> list[Release]:
     return Release.objects.bulk_create(releases)
 
 
-def analysis_sweep_bench(*, user, count: int = 500) -> AnalysisResult | str:
+def analysis_sweep_bench(*, user, count: int = 500, loki: bool = False) -> AnalysisResult | str:
     """One whole analysis tick as beat runs it (`analysis_tick`: open steps, retry aborts,
-    claim the due steps, evaluate them) over `count` canaries whose evaluation is due."""
+    claim the due steps, evaluate them) over `count` canaries whose evaluation is due; with
+    `loki`, the policies also count error log lines (Loki and Kubernetes sandboxes too)."""
     from deployments.analysis import tasks
     from integrations.prometheus import HttpPrometheusClient
 
@@ -82,12 +88,13 @@ def analysis_sweep_bench(*, user, count: int = 500) -> AnalysisResult | str:
         return original(self, path, params, doing)
 
     with tempfile.TemporaryDirectory() as tmp:
-        running = _sandbox_process(Path(tmp))
+        names = ["github", "argocd", "prometheus"] + (["kubernetes", "loki"] if loki else [])
+        running = _sandbox_process(Path(tmp), names=names)
         saved = getattr(settings, "INTEGRATION_URLS", {})
         try:
             settings.INTEGRATION_URLS = dict(running.endpoints)
             HttpPrometheusClient._query = counted
-            _seed(components, count, user)
+            _seed(components, count, user, loki)
             from deployments.analysis import services
 
             services.analysis_steps_open(now=timezone.now() - timedelta(seconds=60))

@@ -31,7 +31,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .prometheus_latency import QUANTILE, evaluate_quantile, series
-from .prometheus_traffic import traffic
+from .prometheus_traffic import traffic_many
 from .registry import SandboxState, register
 from .web import FaultKnobs, json_response, request_json, time_scale, wsgi_app
 
@@ -242,8 +242,9 @@ class PrometheusSandbox:
         services = (matched.get("service=~") or matched.get("service", "")).split("|")
         asked = matched.get("version=~") or matched.get("version")
         environment = matched.get("environment", "")
+        worlds = traffic_many(self.state.shared.get("kubernetes"), services, environment)
         for service in services:
-            world = traffic(self.state.shared.get("kubernetes"), service, environment)
+            world = worlds[service]
             base = {"service": service, **({"environment": environment} if environment else {})}
             if asked:
                 versions = asked.split("|")

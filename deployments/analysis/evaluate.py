@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.errors import IntegrationError
 
-from .logs import error_lines_per_minute
+from .logs import error_lines_count, error_lines_plan
 from .models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 
 # Below this 5xx share the comparison with the stable version is noise (two healthy versions
@@ -46,8 +46,27 @@ def loki_configured() -> bool:
 
 def measure_many(steps: list[AnalysisStep]) -> dict[int, dict | IntegrationError]:
     """The canary's and the stable version's numbers now, per step: a few Prometheus queries
-    for all of them (grouped by environment, see `_groups`), Loki's error lines where the
-    policy counts them. A system that cannot be asked is that step's IntegrationError."""
+    for all of them (grouped by environment, see `_groups`) and, beside them in a thread,
+    Loki's error lines where the policy counts them: the tick waits for the slower system, not
+    for both. A system that cannot be asked is that step's IntegrationError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    plan = error_lines_plan([step for step in steps if _counts_logs(step)])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(error_lines_count, plan)
+        found = _prometheus_values(steps)
+        counted = counting.result()
+    for step_id, lines in counted.items():
+        if isinstance(found[step_id], IntegrationError):
+            continue  # Prometheus' failure says it already
+        if isinstance(lines, IntegrationError):
+            found[step_id] = lines
+        else:
+            found[step_id]["error_log_lines_per_minute"] = lines
+    return found
+
+
+def _prometheus_values(steps: list[AnalysisStep]) -> dict[int, dict | IntegrationError]:
     from integrations.prometheus import prometheus_client
 
     client = prometheus_client()  # one HTTP session for the whole tick
@@ -63,12 +82,6 @@ def measure_many(steps: list[AnalysisStep]) -> dict[int, dict | IntegrationError
             found.update((step.pk, exc) for step in chunk)
             continue
         found.update((step.pk, _values(step, numbers)) for step in chunk)
-    counted = [s for s in steps if _counts_logs(s) and not isinstance(found.get(s.pk), Exception)]
-    for step_id, lines in error_lines_per_minute(counted).items():
-        if isinstance(lines, IntegrationError):
-            found[step_id] = lines
-        else:
-            found[step_id]["error_log_lines_per_minute"] = lines
     return found
 
 

@@ -13,13 +13,20 @@ from integrations.errors import IntegrationError
 from integrations.loki import ERROR_LEVELS, count_query, log_query, loki_client, stream_selector
 
 WINDOW_SECONDS = 60
+BATCH_SERVICES = 100
 
 
 def error_lines_per_minute(steps) -> dict[int, float | IntegrationError]:
     """{step id: error lines in the last minute of its canary's version, or the failure}.
     No series means Loki answered and counted none: 0."""
+    return error_lines_count(error_lines_plan(steps))
+
+
+def error_lines_plan(steps) -> list[tuple]:
+    """The Loki queries that count `steps` (reads the catalog: call it where the database
+    is), as [(version label, service label or None, other matchers, steps and their value)]."""
     if not steps:
-        return {}
+        return []
     from logs.selectors import matchers
 
     targets = _targets(steps)
@@ -33,9 +40,20 @@ def error_lines_per_minute(steps) -> dict[int, float | IntegrationError]:
         label = own[0] if own else None
         key = (target.environment.log_version_label, label, others, None if own else step.pk)
         groups.setdefault(key, []).append((step, own[2] if own else None))
+    return [
+        (version_label, label, others, members[start : start + BATCH_SERVICES])
+        for (version_label, label, others, _), members in groups.items()
+        for start in range(0, len(members), BATCH_SERVICES)  # bounded queries
+    ]
+
+
+def error_lines_count(plan: list[tuple]) -> dict[int, float | IntegrationError]:
+    """Ask Loki the planned queries (no database: may run beside the Prometheus queries)."""
+    if not plan:
+        return {}
     client = loki_client()  # one session for the tick
     counted: dict[int, float | IntegrationError] = {}
-    for (version_label, label, others, _), members in groups.items():
+    for version_label, label, others, members in plan:
         counted.update(_count(client, version_label, label, others, members))
     return counted
 
