@@ -204,10 +204,5 @@ def evaluate_many(steps: list[AnalysisStep]) -> dict[int, Decision]:
     return decisions
 
 
-def evaluate(step: AnalysisStep, policy: AnalysisPolicy | None = None) -> Decision:
-    """One step's verdict (see evaluate_many)."""
-    return evaluate_many([step])[step.pk]
-
-
 def _no_data(since: datetime) -> str:
     return f"inconclusive (no data since {timezone.localtime(since):%H:%M:%S})"

@@ -177,7 +177,8 @@ def analysis_step_evaluate(*, step_id: int, slot: int) -> AnalysisVerdict | None
 def analysis_steps_evaluate(claimed: list[tuple[int, int]]) -> list[AnalysisVerdict]:
     """Evaluate claimed steps together (a few queries to Prometheus for all of them, one insert
     of their verdicts), then act on each new verdict: a fail aborts, a pass after the soak lets
-    the canary go on. Returns the verdicts written (none for a slot evaluated already)."""
+    the canary go on. Returns the verdicts written (none for a slot evaluated already; bulk
+    inserted, so without their ids on PostgreSQL)."""
     slots = dict(claimed)
     steps = list(
         AnalysisStep.objects.select_related(
