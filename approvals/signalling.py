@@ -105,8 +105,10 @@ def approval_signals_unsent() -> list[int]:
 
 def approval_signals_unheld(*, release_id: int | None = None) -> list[int]:
     """Decisions held until their release paused at their step: those whose release is paused
-    there now become "to send" (returned, for the caller to send); those whose release ended or
-    went past the step are skipped with the reason. Conditional updates: run twice, acts once."""
+    there now, with the step's analysis gate open (soaked and not failed), become "to send"
+    (returned, for the caller to send); those whose release ended or went past the step are
+    skipped with the reason. Conditional updates: run twice, acts once."""
+    from deployments.analysis.selectors import analysis_gate_open
     from deployments.models import Release
 
     from .services.decisions import release_heads_to, release_waits_on
@@ -120,6 +122,8 @@ def approval_signals_unheld(*, release_id: int | None = None) -> list[int]:
     for approval in held:
         release = approval.release or Release(state=Release.State.SUCCEEDED)
         if release_waits_on(release, approval):
+            if not analysis_gate_open(release)[0]:
+                continue  # soaking: beat looks again
             if ApprovalRequest.objects.filter(pk=approval.pk, signal_state="held").update(
                 signal_state=ApprovalRequest.SignalState.PENDING
             ):

@@ -56,12 +56,25 @@ def reach(approval) -> dict:
 
 
 def may(user, approval) -> dict:
-    """What the page offers `user`, asked of the rules themselves (superuser grants nothing)."""
+    """What the page offers `user`, asked of the rules themselves (superuser grants nothing),
+    and `soak`: why approving is not offered yet (the analysis soaks), else ""."""
     return {
+        "soak": soak_reason(approval),
         "can_decide": rules.has_perm("approvals.decide_approvalrequest", user, approval),
         "can_abort": rules.has_perm("approvals.abort_approvalrequest", user, approval),
         "can_break_glass": rules.has_perm("approvals.break_glass_approvalrequest", user, approval),
     }
+
+
+def soak_reason(approval) -> str:
+    """The countdown while the release's step soaks under its analysis (approvals wait)."""
+    from deployments.analysis.selectors import analysis_gate_open
+
+    release = approval.release if approval.release_id else None
+    if not approval.is_pending or release is None or not release.is_active:
+        return ""
+    gate_open, why = analysis_gate_open(release)
+    return "" if gate_open else why
 
 
 def _back(request, approval):

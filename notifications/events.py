@@ -30,9 +30,13 @@ def _chat(component) -> str:
     return (component.owner.chat_channel or "") if component.owner_id else ""
 
 
-def release_finished_notify(release_id: int, state: str) -> int:
-    """A release failed or was aborted: its requester and the owning team hear of it. Called in
-    the transaction of the transition."""
+def release_finished_notify(
+    release_id: int, state: str, *, why: str = "", data: dict | None = None
+) -> int:
+    """A release failed or was aborted: its requester and the owning team hear of it, with
+    `why` (the timeline's message: who aborted and the reason) and, for a machine's decision,
+    the values behind it (`data["evidence"]`, e.g. the analysis' error rates). Called in the
+    transaction of the transition."""
     from django.contrib.auth import get_user_model
 
     from deployments.models import Release
@@ -53,10 +57,27 @@ def release_finished_notify(release_id: int, state: str) -> int:
             users=users,
             title=f"Release of {release.component.name} {release.version} to "
             f"{release.environment.name} {state}",
-            body=release.status_message,
+            body="\n".join(
+                part
+                for part in (
+                    why,
+                    _evidence_text((data or {}).get("evidence")),
+                    release.status_message,
+                )
+                if part
+            ),
             url=release.get_absolute_url(),
             chat=_chat(release.component),
         )
+
+
+def _evidence_text(evidence: dict | None) -> str:
+    """The values a machine decided on, one line: "canary_error_rate 0.231, requests 950"."""
+    if not evidence:
+        return ""
+    shown = (f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+             for name, value in evidence.items() if value is not None)  # fmt: skip
+    return "Values: " + ", ".join(shown)
 
 
 def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: int = 5) -> int:

@@ -30,6 +30,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# The Kubernetes sandbox seeds its clusters from the catalog (off: Argo CD applies what it has).
+SANDBOX_KUBERNETES_SEED = env_bool("SANDBOX_KUBERNETES_SEED", True)
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from deployments.analysis.selectors import analysis_gate_open
 from deployments.models import Release
 from deployments.releases.freshness import release_fresh
 from notifications.services import notification_followup
@@ -127,9 +128,10 @@ def approval_decide(
     return approval
 
 
-def _lock_open(approval: ApprovalRequest, decision: str) -> ApprovalRequest:
+def _lock_open(approval: ApprovalRequest, decision: str, *, soak: bool = True) -> ApprovalRequest:
     """The request, locked, if it still takes a decision; ApprovalRefused (nothing changed)
-    when it is decided, expired, or its release is no longer paused at this step."""
+    when it is decided, expired, its release is no longer paused at this step, or (unless
+    `soak` is False: break-glass) the step's analysis is still soaking or failed."""
     locked = ApprovalRequest.objects.select_for_update().get(pk=approval.pk)
     if locked.state != ApprovalRequest.State.PENDING:
         who = locked.decided_by.get_username() if locked.decided_by else "beat (expiry)"
@@ -150,6 +152,10 @@ def _lock_open(approval: ApprovalRequest, decision: str) -> ApprovalRequest:
             f"The release is {release.get_state_display().lower()} now, not paused at "
             f"{locked.rollout_phase}: nothing was decided and nothing was sent."
         )
+    if soak:
+        gate_open, why = analysis_gate_open(release)
+        if not gate_open:
+            raise ApprovalRefused(f"Not yet: {why} Nothing was decided and nothing was sent.")
     return locked
 
 
@@ -274,7 +280,8 @@ def approval_break_glass(
             "reason is recorded and shown to everyone."
         )
     with transaction.atomic():
-        locked = _lock_open(approval, Decision.APPROVE)
+        # An emergency override opens the gate, the analysis' soak included.
+        locked = _lock_open(approval, Decision.APPROVE, soak=False)
         _close(
             locked,
             actor=actor,

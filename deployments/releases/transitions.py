@@ -44,7 +44,7 @@ def release_transition(
                 # the people's notifications commit with the transition; Celery delivers them
                 from notifications.events import release_finished_notify
 
-                release_finished_notify(release_id, to_state)
+                release_finished_notify(release_id, to_state, why=message, data=data)
             if to_state == Release.State.PAUSED:
                 transaction.on_commit(
                     lambda: release_paused.send(sender=Release, release_id=release_id),
