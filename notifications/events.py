@@ -30,6 +30,41 @@ def _chat(component) -> str:
     return (component.owner.chat_channel or "") if component.owner_id else ""
 
 
+def train_parts_requested_notify(parts) -> int:
+    """A started train waits for each owning team's approval of its part: the people who may
+    decide each part (by the rule itself: the team, or its leads, and SREs; never the starter)
+    hear of it once. Called once the start is committed."""
+    import rules
+    from django.contrib.auth import get_user_model
+
+    from portal.rules import SRE_GROUP
+
+    User = get_user_model()
+    sent = 0
+    for part in parts:
+        candidates = User.objects.filter(
+            is_active=True, team_memberships__team_id=part.team_id
+        ) | User.objects.filter(is_active=True, groups__name=SRE_GROUP)
+        users = [
+            u
+            for u in candidates.distinct()
+            if rules.has_perm("deployments.decide_trainapproval", u, part)
+        ]
+        train = part.train
+        with transaction.atomic():
+            sent += notify(
+                event="train.part_requested",
+                key=f"train-part:{part.pk}",
+                users=users,
+                title=f"Approve {part.team}'s part of the train “{train.title}” to "
+                f"{train.environment.name}? ({part.scope})",
+                body=f"{train.started_by} started the train; its services owned by {part.team} "
+                f"wait for your team's approval ({part.get_why_display().lower()}).",
+                url=train.get_absolute_url(),
+            )
+    return sent
+
+
 def release_finished_notify(
     release_id: int, state: str, *, why: str = "", data: dict | None = None
 ) -> int:

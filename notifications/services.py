@@ -20,6 +20,7 @@ EVENTS = {
     "release.failed": "A release failed",
     "release.aborted": "A release was aborted",
     "override.reverting": "A temporary runtime override is about to revert",
+    "train.part_requested": "A release train waits for your team's approval of its part",
 }
 # What happened next to something announced: carried only by channels that keep a message to
 # update (Slack), never a notification of its own, so not in anyone's preferences.

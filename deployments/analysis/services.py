@@ -254,6 +254,10 @@ def _abort(step: AnalysisStep, message: str, values: dict) -> None:
         )
     except ReleaseRefused as exc:
         logger.warning("analysis abort of release %s refused: %s", step.release_id, exc)
+        return
+    from deployments.trains.machine import train_release_aborted
+
+    train_release_aborted(release_id=step.release_id)
     # The owners hear of it through the notifications outbox, with the reason and the values:
     # the abort's transition writes their rows (deployments.releases.transitions).
 
