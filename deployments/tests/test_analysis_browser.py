@@ -62,7 +62,7 @@ def test_a_canary_whose_version_errors_is_aborted_with_the_values_shown(
 def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     login_page, live_server, shop, beat, chromium_browser, password
 ):
-    analysis_policy("prod", soak_seconds=10)
+    analysis_policy("prod", soak_seconds=20)  # long enough to see it on both pages
     page = login_page(shop["owner"])
     test_browser.release_from_service_page(page, live_server, shop, "prod", "canary")
     page.locator(".release-status", has_text="Paused at 5%").wait_for(timeout=40_000)
@@ -75,10 +75,10 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     colleague = signed_in(chromium_browser, live_server, shop["colleague"], password)
     colleague.goto(f"{live_server.url}{approval.get_absolute_url()}")
     decision = colleague.locator("#approval-decision")
-    if decision.locator("[data-testid=approval-soak]").count():  # still soaking
-        assert "s left before the approval is offered" in decision.inner_text()
-        assert decision.get_by_role("button", name="Abort").count() == 1
-        assert decision.get_by_role("button", name="Approve: go on to 25%").count() == 0
+    decision.locator("[data-testid=approval-soak]").wait_for()
+    assert "s left before the approval is offered" in decision.inner_text()
+    assert decision.get_by_role("button", name="Abort").count() == 1
+    assert decision.get_by_role("button", name="Approve: go on to 25%").count() == 0
     analysis = page.locator("[data-testid=analysis]")
     analysis.locator("[data-testid=analysis-step-0][data-outcome=passed]").wait_for(timeout=40_000)
     assert "Pass" in analysis.locator("[data-testid=verdict]").inner_text()
