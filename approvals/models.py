@@ -122,6 +122,7 @@ class ApprovalRequest(models.Model):
     class SignalState(models.TextChoices):
         NONE = "none", "Nothing to send yet"
         PENDING = "pending", "To send"
+        HELD = "held", "Held until the rollout pauses at this step"
         SENDING = "sending", "Sending now"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, retrying"

@@ -21,7 +21,13 @@ def approval_requested_notify(approval) -> int:
             f"{approval.component.name} {approval.to_version or ''} in "
             f"{approval.environment.name}. The request expires at {approval.expires_at:%H:%M} UTC.",
             url=approval.get_absolute_url(),
+            chat=_chat(approval.component),
         )
+
+
+def _chat(component) -> str:
+    """The owning team's chat channel (the catalog's chat field), or ""."""
+    return (component.owner.chat_channel or "") if component.owner_id else ""
 
 
 def train_parts_requested_notify(parts) -> int:
@@ -59,16 +65,20 @@ def train_parts_requested_notify(parts) -> int:
     return sent
 
 
-def release_finished_notify(release_id: int, state: str) -> int:
-    """A release failed or was aborted: its requester and the owning team hear of it. Called in
-    the transaction of the transition."""
+def release_finished_notify(
+    release_id: int, state: str, *, why: str = "", data: dict | None = None
+) -> int:
+    """A release failed or was aborted: its requester and the owning team hear of it, with
+    `why` (the timeline's message: who aborted and the reason) and, for a machine's decision,
+    the values behind it (`data["evidence"]`, e.g. the analysis' error rates). Called in the
+    transaction of the transition."""
     from django.contrib.auth import get_user_model
 
     from deployments.models import Release
 
     if state not in ("failed", "aborted"):
         return 0
-    release = Release.objects.select_related("component", "environment", "requested_by").get(
+    release = Release.objects.select_related("component__owner", "environment", "requested_by").get(
         pk=release_id
     )
     team = get_user_model().objects.filter(
@@ -82,9 +92,27 @@ def release_finished_notify(release_id: int, state: str) -> int:
             users=users,
             title=f"Release of {release.component.name} {release.version} to "
             f"{release.environment.name} {state}",
-            body=release.status_message,
+            body="\n".join(
+                part
+                for part in (
+                    why,
+                    _evidence_text((data or {}).get("evidence")),
+                    release.status_message,
+                )
+                if part
+            ),
             url=release.get_absolute_url(),
+            chat=_chat(release.component),
         )
+
+
+def _evidence_text(evidence: dict | None) -> str:
+    """The values a machine decided on, one line: "canary_error_rate 0.231, requests 950"."""
+    if not evidence:
+        return ""
+    shown = (f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+             for name, value in evidence.items() if value is not None)  # fmt: skip
+    return "Values: " + ", ".join(shown)
 
 
 def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: int = 5) -> int:
@@ -105,7 +133,7 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
         state="pending",
         expires_at__gt=now,
         expires_at__lte=now + timedelta(minutes=approval_minutes),
-    ).select_related("component", "environment", "requested_by")
+    ).select_related("component__owner", "environment", "requested_by")
     for approval in soon:
         with transaction.atomic():
             count += notify(
@@ -113,11 +141,11 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=eligible_approvers(approval),
                 title=f"{approval.component.name} in {approval.environment.name} waits for a "
                 f"decision: it expires at {approval.expires_at:%H:%M} UTC",
-                url=approval.get_absolute_url(),
+                url=approval.get_absolute_url(), chat=_chat(approval.component),
             )  # fmt: skip
     reverting = TuningValue.objects.filter(
         override_until__gt=now, override_until__lte=now + timedelta(minutes=override_minutes)
-    ).select_related("key__component", "environment", "override_by")
+    ).select_related("key__component__owner", "environment", "override_by")
     User = get_user_model()
     for value in reverting:
         component = value.key.component
@@ -132,6 +160,6 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=users,
                 title=f"{value.key.key} of {component.name} in {value.environment.name} reverts "
                 f"at {value.override_until:%H:%M} UTC",
-                url=component.get_absolute_url(),
+                url=component.get_absolute_url(), chat=_chat(component),
             )  # fmt: skip
     return count

@@ -11,6 +11,7 @@ from catalog.models import Component, ComponentEnvironment, Environment
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
+from ..cdevents.services import cdevents_release_record
 from . import tasks
 from .errors import ReleaseRefused
 from .models import DeployFreeze, Release, ReleaseEvent
@@ -180,6 +181,7 @@ def _release_create(
                 reason=reason,
                 context=context,
             )
+            cdevents_release_record(release_id=release.pk, state=release.state)
             transaction.on_commit(lambda: tasks.release_dispatch.delay(release.pk))
     except IntegrityError:
         active = Release.objects.filter(

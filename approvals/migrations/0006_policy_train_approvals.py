@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0004_machine_scope_one_open_approval'),
+        ('approvals', '0005_signal_held'),
     ]
 
     operations = [

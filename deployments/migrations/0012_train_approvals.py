@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0008_log_settings'),
-        ('deployments', '0009_trains'),
+        ('deployments', '0011_cdevents_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
