@@ -22,6 +22,7 @@ from .parts import (
     train_parts_close,
     train_release_paused,
 )
+from .selectors import freeze_line, train_freezes
 
 S = TrainService.State
 STARTING_GRACE = timedelta(seconds=60)
@@ -112,10 +113,15 @@ def _run_wave(train: Train) -> None:
     wave = train.current_wave
     services = list(train.services.filter(wave=wave).select_related("component", "release"))
     parts = list(train.approvals.select_related("decided_by", "team"))
+    pending = [s.component_id for s in services if s.state == S.PENDING]
+    frozen = train_freezes(train.environment, pending) if pending else {}
     for service in services:
         if service.state == S.PENDING:
+            # A freeze holds the service (not the train's failure): it goes once it ends.
+            if frozen.get(service.component_id):
+                _hold(train, service, frozen[service.component_id][0])
             # Each service waits for its owners' approval of their part (policy or permission).
-            if not service_cleared(parts, service):
+            elif not service_cleared(parts, service):
                 _say(service, f"Waits for {service.component.owner}'s approval of its part")
             elif _service_move(service, S.PENDING, S.STARTING):
                 _release_one(train, service, release_authoriser(train, parts, service))
@@ -138,9 +144,24 @@ def _run_wave(train: Train) -> None:
         _wave_done(train, wave)
 
 
-def _say(service: TrainService, message: str) -> None:
-    if service.message != message:
-        TrainService.objects.filter(pk=service.pk).update(message=message[:500])
+def _say(service: TrainService, message: str) -> bool:
+    """Set the service's line; true when it changed."""
+    if service.message == message[:500]:
+        return False
+    return bool(
+        TrainService.objects.filter(pk=service.pk)
+        .exclude(message=message[:500])
+        .update(message=message[:500])
+    )
+
+
+def _hold(train: Train, service: TrainService, freeze, *, restore: bool = False) -> None:
+    """A freeze holds `service`'s release (or its restore); the timeline says so once per
+    freeze, the service's line while it lasts."""
+    line = freeze_line(freeze)
+    line = f"Restore {line[0].lower()}{line[1:]}" if restore else line
+    if _say(service, line):
+        _note(train, f"{service.component}: {line[0].lower()}{line[1:]}")
 
 
 def _wave_done(train: Train, wave: int) -> None:
@@ -179,6 +200,11 @@ def _release_one(train: Train, service: TrainService, authoriser=None) -> None:
             authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
+        freeze = train_freezes(train.environment, [service.component_id]).get(service.component_id)
+        if freeze:  # frozen since this tick looked: held, not failed
+            _service_move(service, S.STARTING, S.PENDING)
+            _hold(train, service, freeze[0])
+            return
         _service_move(service, S.STARTING, S.FAILED, message=str(exc)[:500])
         return
     _service_move(service, S.STARTING, S.RELEASING, release=release, message="")
@@ -229,10 +255,16 @@ def _roll_back(train: Train) -> None:
             _finish_rollback(train)
         return
     parts = list(train.approvals.select_related("decided_by"))
-    for service in restorable.filter(wave=top).select_related(
-        "release", "restore_release", "component"
-    ):
-        if service.state == S.SUCCEEDED and _service_move(service, S.SUCCEEDED, S.RESTORING):
+    top_services = list(
+        restorable.filter(wave=top).select_related("release", "restore_release", "component")
+    )
+    waiting = [s.component_id for s in top_services if s.state == S.SUCCEEDED]
+    frozen = train_freezes(train.environment, waiting) if waiting else {}
+    for service in top_services:
+        if service.state == S.SUCCEEDED and frozen.get(service.component_id):
+            # A restore is a release too: held by the freeze, restored once it ends.
+            _hold(train, service, frozen[service.component_id][0], restore=True)
+        elif service.state == S.SUCCEEDED and _service_move(service, S.SUCCEEDED, S.RESTORING):
             _restore_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RESTORING:
             _observe_restore(train, service)
@@ -274,6 +306,11 @@ def _restore_one(train: Train, service: TrainService, authoriser=None) -> None:
             authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
+        freeze = train_freezes(train.environment, [service.component_id]).get(service.component_id)
+        if freeze:  # frozen since the tick looked: restored once it ends
+            _service_move(service, S.RESTORING, S.SUCCEEDED)
+            _hold(train, service, freeze[0], restore=True)
+            return
         _service_move(service, S.RESTORING, S.FAILED, message=f"Restore refused: {exc}"[:500])
         _note(train, f"Could not restore {service.component}: {exc}")
         return

@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import Component, Dependency
 from catalog.selectors import BLAST_CACHE_SECONDS, blast_radius, catalog_version
 
+from ..releases.models import DeployFreeze
 from .models import Train, TrainService
 from .planner import SYNC, Around, Edge, Plan, implied_edges, plan_waves, through_outside
 
@@ -155,3 +158,25 @@ def train_holding(*, component: Component, environment) -> Train | None:
         .only("pk", "title")
         .first()
     )
+
+
+def train_freezes(environment, component_ids, *, now=None, upcoming: bool = False) -> dict:
+    """The freezes of `environment` on each of `component_ids` (one query): those active
+    `now`, or with `upcoming` also those that start later. {component id: [freeze, ...]},
+    the earliest first; a freeze of the whole environment is listed for every component."""
+    now = now or timezone.now()
+    found = DeployFreeze.objects.filter(environment=environment, ends_at__gt=now).filter(
+        Q(component__isnull=True) | Q(component_id__in=component_ids)
+    )
+    if not upcoming:
+        found = found.filter(starts_at__lte=now)
+    held: dict[int, list[DeployFreeze]] = {pk: [] for pk in component_ids}
+    for freeze in found.order_by("starts_at", "pk"):
+        for pk in component_ids if freeze.component_id is None else [freeze.component_id]:
+            held.setdefault(pk, []).append(freeze)
+    return held
+
+
+def freeze_line(freeze) -> str:
+    """How a service held by `freeze` is described on the train page and timeline."""
+    return f"Held by freeze “{freeze.reason}” until {freeze.ends_at:%Y-%m-%d %H:%M} UTC"

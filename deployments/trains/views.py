@@ -3,6 +3,7 @@ cancel."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
 from portal.audit import AuditContext
@@ -14,7 +15,7 @@ from .forms import TrainMoveForm, TrainPlanForm
 from .models import Train, TrainApproval, TrainService
 from .parts import train_approval_decide
 from .picture import train_picture
-from .selectors import train_edges, train_waves
+from .selectors import train_edges, train_freezes, train_waves
 
 
 def train_list(request):
@@ -58,6 +59,18 @@ def train_detail(request, pk):
     ids = [s.component_id for wave in waves for s in wave.services]
     kinds = train.edge_kinds
     edges = [e for e in train_edges(ids, kinds) if e.kind == "sync" or e.kind in kinds]
+    frozen_now = []
+    if train.state == Train.State.PLANNING:
+        # The plan shows every freeze now or ahead; a start is refused while one holds.
+        now = timezone.now()
+        freezes = train_freezes(train.environment, ids, now=now, upcoming=True)
+        for wave in waves:
+            for service in wave.services:
+                service.freezes = freezes.get(service.component_id, [])
+                for freeze in service.freezes:
+                    freeze.active = freeze.starts_at <= now
+                if any(freeze.active for freeze in service.freezes):
+                    frozen_now.append(service)
     parts = list(train.approvals.select_related("team", "decided_by"))
     for part in parts:
         part.train = train
@@ -68,6 +81,7 @@ def train_detail(request, pk):
         "train": train,
         "parts": parts,
         "waves": waves,
+        "frozen_now": frozen_now,
         "picture": train_picture(waves, edges),
         "can_change": request.user.has_perm("deployments.change_train", train),
         "can_cancel": not train.is_terminal
