@@ -61,8 +61,9 @@ class Command(BaseCommand):
             "--peer",
             choices=["", "backstage"],
             default="",
-            help="also run the real Backstage catalog backend (bench/peer, npm ci) on the shared "
-            "catalog and the same PostgreSQL, and print the side-by-side table",
+            help="also run the real Backstage catalog backend (sandbox/backstage, `make "
+            "backstage`) on the shared catalog and the same PostgreSQL, and print the "
+            "side-by-side table",
         )
         parser.add_argument("--allow-sqlite", action="store_true")
 
