@@ -1,5 +1,7 @@
 """Dependencies, API relations and memberships, compared and written as sets."""
 
+from portal.bulk import copy_insert
+
 from ..models import ApiRelation, Component, Dependency, Person, Team
 from .mapping import EntityFields
 from .refs import Key
@@ -96,14 +98,14 @@ class EdgeState:
         for chunk in chunks(dep_delete):
             Dependency.objects.filter(pk__in=chunk).delete()
         Dependency.objects.bulk_update(dep_update, ["topic"], batch_size=BATCH)
-        Dependency.objects.bulk_create(dep_create, batch_size=BATCH)
+        copy_insert(Dependency, dep_create)
         for chunk in chunks(api_delete):
             ApiRelation.objects.filter(pk__in=chunk).delete()
-        ApiRelation.objects.bulk_create(api_create, batch_size=BATCH)
+        copy_insert(ApiRelation, api_create)
         through = Person.teams.through
         for chunk in chunks(team_delete):
             through.objects.filter(pk__in=chunk).delete()
-        through.objects.bulk_create(team_create, batch_size=BATCH)
+        copy_insert(through, team_create)
 
     def _diff_teams(self, person_id, wanted: set[int], delete: list, create: list) -> None:
         current = self.teams.get(person_id, {})
