@@ -1,7 +1,15 @@
 import pytest
 from django.urls import reverse
 
-from catalog.models import Component, ComponentEnvironment, Environment, Namespace, Person, System
+from catalog.models import (
+    Component,
+    ComponentEnvironment,
+    Environment,
+    Namespace,
+    Person,
+    System,
+    Team,
+)
 from catalog.tests.graphs import chain, components, edges, team
 from portal.models import TeamMembership
 
@@ -306,3 +314,13 @@ def test_facet_options_escape_team_titles_and_show_counts(signed_in):
     escaped = "&lt;b onclick=&quot;x&quot;&gt;Odd&lt;/b&gt;"
     assert f'<option value="odd-team" selected>{escaped} (2)</option>' in html
     assert '<b onclick="x">' not in html
+
+
+def test_a_renamed_team_is_shown_by_the_owner_facet_at_once(signed_in):
+    components("ledger", owner=team("money"))
+    url = reverse("catalog:component_list")
+    assert "money" in signed_in.get(url).content.decode()
+
+    Team.objects.filter(name="money").update(title="Money Movers")
+
+    assert "Money Movers" in signed_in.get(url).content.decode()
