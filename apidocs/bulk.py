@@ -1,9 +1,9 @@
 """Bulk writes to the API registry, for machine callers that store many versions at once.
 
 The catalog import stores thousands of OpenAPI versions in one run; `api_version_create` would
-cost ~8 queries and one audit lock per version. OpenAPI documents are neither compiled nor
-compared (that is protobuf's), so the same rows and the same audit events can be written with a
-handful of queries. Protobuf sets keep going through `api_version_create` one by one.
+cost ~8 queries and two audit events per version. OpenAPI documents are neither compiled nor
+compared (that is protobuf's), so the same rows can be written with a handful of queries and
+one audit event. Protobuf sets keep going through `api_version_create` one by one.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from catalog.models import Component
-from portal.audit import AuditEntry, audit_record_many
+from portal.audit import audit_record
 from portal.bulk import copy_insert
 from portal.errors import ValidationFailed
 
@@ -39,10 +39,10 @@ def api_versions_bulk_create(
 ) -> list[ApiVersion]:
     """Store a version of each OpenAPI document whose files differ from its latest version.
 
-    Definitions that do not exist yet are created. Audited exactly as one call of
-    `api_definition_get_or_create` + `api_version_create` per document would be
-    (`apidocs.definition_create`, `apidocs.version_create`), in the same transaction as the
-    rows. For machine callers only (`actor_label`): like them, nothing is permission-checked.
+    Definitions that do not exist yet are created. Audited as one `apidocs.versions_import`
+    event naming every definition created and version stored (as the catalog import is one
+    `catalog.import` event), in the same transaction as the rows. For machine callers only
+    (`actor_label`): like them, nothing is permission-checked.
     """
     if not actor_label:
         raise ValidationFailed("Bulk API versions are for machine callers (actor_label).")
@@ -52,7 +52,7 @@ def api_versions_bulk_create(
     components = Component.objects.only("id", "name").in_bulk(ids)
     files = {d.component_id: _clean_files(d.files, ApiDefinition.Kind.OPENAPI) for d in documents}
     with transaction.atomic():
-        definitions, entries = _definitions(documents, components)
+        definitions, created = _definitions(documents, components)
         latest = _latest(definitions.values())
         versions = []
         for document in documents:
@@ -72,26 +72,22 @@ def api_versions_bulk_create(
                 )
             )
         copy_insert(ApiVersion, versions)
-        entries += [
-            AuditEntry(
-                action="apidocs.version_create",
-                target=version,
-                component=version.definition.component,
+        if created or versions:
+            audit_record(
+                actor=actor,
+                actor_label=actor_label,
+                action="apidocs.versions_import",
                 after={
-                    "number": version.number,
-                    "files": sorted(version.files),
+                    "definitions_created": [str(d) for d in created],
+                    "versions": [str(v) for v in versions],
                     "comment": comment,
-                    "breaking": [],
                 },
             )
-            for version in versions
-        ]
-        audit_record_many(actor=actor, actor_label=actor_label, entries=entries)
     return versions
 
 
-def _definitions(documents, components) -> tuple[dict[int, ApiDefinition], list[AuditEntry]]:
-    """Each document's definition (locked; the missing ones created) and their audit entries."""
+def _definitions(documents, components) -> tuple[dict[int, ApiDefinition], list]:
+    """Each document's definition (locked; the missing ones created), and the created ones."""
     wanted = {d.component_id: d.name[:120] for d in documents}
     found = {
         (d.component_id, d.name): d
@@ -107,16 +103,7 @@ def _definitions(documents, components) -> tuple[dict[int, ApiDefinition], list[
     definitions = {pk: found[pk, name] for pk, name in wanted.items()}
     for pk, definition in definitions.items():
         definition.component = components[pk]  # str(definition) without a query each
-    entries = [
-        AuditEntry(
-            action="apidocs.definition_create",
-            target=d,
-            component=d.component,
-            after={"name": d.name, "kind": d.kind},
-        )
-        for d in missing
-    ]
-    return definitions, entries
+    return definitions, missing
 
 
 def _latest(definitions) -> dict[int, tuple[int, dict]]:

@@ -18,18 +18,9 @@ from django.utils import timezone
 
 from . import audit_chain
 from .audit_chain import GENESIS_HASH, ChainProblem
-from .bulk import copy_insert
 from .models import AuditCheckpoint, AuditEvent
 
-__all__ = [
-    "GENESIS_HASH",
-    "AuditContext",
-    "AuditEntry",
-    "ChainProblem",
-    "audit_record",
-    "audit_record_many",
-    "audit_verify",
-]
+__all__ = ["GENESIS_HASH", "AuditContext", "ChainProblem", "audit_record", "audit_verify"]
 
 logger = logging.getLogger(__name__)
 # PostgreSQL advisory lock id taken while appending, so that concurrent writers chain in order.
@@ -157,112 +148,30 @@ def audit_record(
     "workflow:github/payments"). `target` is any model instance (or None).
     """
     context = context or AuditContext()
+    user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-        event = _event(
-            actor=actor,
-            action=action,
-            target=target,
+        event = AuditEvent(
+            actor=user,
+            actor_label=_text(actor_label or (user.get_username() if user else "anonymous"), 200),
+            action=_text(action, 100),
             outcome=outcome,
+            target_type=target._meta.label_lower if target is not None else "",
+            target_id=_text(target.pk, 100) if target is not None else "",
+            target_label=_text(target, 300) if target is not None else "",
             component=component,
-            environment=environment,
-            before=before,
-            after=after,
-            reason=reason,
-            context=context,
-            actor_label=actor_label,
+            environment=_text(environment, 60),
+            before=_json_safe(before),
+            after=_json_safe(after),
+            reason=_text(reason),
+            request_id=_text(context.request_id, 64),
+            ip_address=context.ip_address,
             previous_hash=last or GENESIS_HASH,
         )
+        event.created_at = event.created_at.astimezone(UTC)
+        event.entry_hash = compute_hash(event)
         event.save(force_insert=True)
-    return event
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One event of `audit_record_many`: what `audit_record` takes besides the actor."""
-
-    action: str
-    target: Any = None
-    component: Any = None
-    after: Any = None
-    outcome: str = AuditEvent.Outcome.DONE
-
-
-def audit_record_many(
-    *,
-    actor,
-    entries: list[AuditEntry],
-    context: AuditContext | None = None,
-    actor_label: str = "",
-) -> list[AuditEvent]:
-    """Append several events of one actor to the chain, in order, with one insert.
-
-    For bulk writers (the catalog import's API versions): the same events `audit_record`
-    would append one by one, chained in the same order, under one lock and one head read.
-    """
-    if not entries:
-        return []
-    context = context or AuditContext()
-    with transaction.atomic():
-        _lock_chain()
-        previous = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-        events = []
-        for entry in entries:
-            event = _event(
-                actor=actor,
-                action=entry.action,
-                target=entry.target,
-                outcome=entry.outcome,
-                component=entry.component,
-                after=entry.after,
-                context=context,
-                actor_label=actor_label,
-                previous_hash=previous or GENESIS_HASH,
-            )
-            events.append(event)
-            previous = event.entry_hash
-        # Ids are drawn in row order (one sequence call), so the chain reads in id order.
-        copy_insert(AuditEvent, events)
-    return events
-
-
-def _event(
-    *,
-    actor,
-    action,
-    target,
-    outcome,
-    component,
-    after,
-    context: AuditContext,
-    actor_label,
-    previous_hash: str,
-    environment: str = "",
-    before: Any = None,
-    reason: str = "",
-) -> AuditEvent:
-    """An unsaved event with its hash (the chain's previous hash given)."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    event = AuditEvent(
-        actor=user,
-        actor_label=_text(actor_label or (user.get_username() if user else "anonymous"), 200),
-        action=_text(action, 100),
-        outcome=outcome,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=_text(target.pk, 100) if target is not None else "",
-        target_label=_text(target, 300) if target is not None else "",
-        component=component,
-        environment=_text(environment, 60),
-        before=_json_safe(before),
-        after=_json_safe(after),
-        reason=_text(reason),
-        request_id=_text(context.request_id, 64),
-        ip_address=context.ip_address,
-        previous_hash=previous_hash,
-    )
-    event.created_at = event.created_at.astimezone(UTC)
-    event.entry_hash = compute_hash(event)
     return event
 
 

@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from portal.audit import AuditContext, audit_record
-from portal.bulk import copy_insert
+from portal.bulk import copy_rows
 from portal.models import AuditEvent
 
 from ..models import Component, Dependency, Namespace, Person, System, Team
@@ -501,11 +501,10 @@ class _Plan:
 
     def _create(self, model) -> None:
         new = [e for e in self.by_model[model] if self.status[e.key] == "created"]
-        objs = [model(**e.row, **self._fk_ids(model, e, with_parent=False)) for e in new]
-        copy_insert(model, objs)
-        for entity, obj in zip(new, objs, strict=True):
-            self.key_to_id[model][entity.key] = obj.pk
-            self.id_to_key[model][obj.pk] = entity.key
+        rows = [{**e.row, **self._fk_ids(model, e, with_parent=False)} for e in new]
+        for entity, pk in zip(new, copy_rows(model, rows), strict=True):
+            self.key_to_id[model][entity.key] = pk
+            self.id_to_key[model][pk] = entity.key
 
     def _changed_fields(self, model, entity: EntityFields) -> tuple[str, ...]:
         row = self.existing[entity.key]
