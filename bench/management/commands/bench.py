@@ -288,7 +288,9 @@ class Command(BaseCommand):
             rows, _ = shared.page_rows(client, samples, self.runs, self.repeat)
             exact = shared.exact_name_first(samples.names)
             session = client.cookies[settings.SESSION_COOKIE_NAME].value
-            paths = [reverse("catalog:component_list"), samples.hub.get_absolute_url()]
+            hub = samples.hub.get_absolute_url()
+            # The hub's blast radius inline too: the worker then holds the graph in memory.
+            paths = [reverse("catalog:component_list"), hub, f"{hub}?blast=1"]
             web, db = shared.web_memory_mb(session, paths), shared.database_mb()
             peer_web = peer_db = None
             if peer:
