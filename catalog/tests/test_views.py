@@ -292,6 +292,14 @@ def test_service_page_query_budget(signed_in, shop, django_assert_max_num_querie
         signed_in.get(reverse("catalog:component_list"))
 
 
+def test_service_page_of_a_component_deployed_nowhere_asks_for_its_deployments_once(
+    signed_in, django_assert_max_num_queries
+):
+    lonely = components("lonely", owner=team("solo"))["lonely"]
+    with django_assert_max_num_queries(13):  # the budget above, less the panel's own read
+        assert signed_in.get(lonely.get_absolute_url()).status_code == 200
+
+
 def test_component_search_ranks_the_exact_name_first_then_names_starting_with_it(signed_in):
     components("apay", "pay-gateway", "zz-billing", "pay", description="")
     Component.objects.filter(name="zz-billing").update(description="takes pay from cards")
