@@ -15,45 +15,62 @@ from dataclasses import dataclass
 
 from .models import Component, Dependency
 
+EDGE_KINDS = tuple(Dependency.Kind.values)
+
 
 @dataclass(frozen=True)
 class Graph:
     version: str
     callers: dict[int, tuple[tuple[int, str], ...]]  # target -> ((source, kind), ...)
+    callers_any: dict[int, frozenset[int]]  # target -> its sources over every edge kind
     order: dict[int, tuple[int, str]]  # component -> (tier, name): how lists are sorted
     owner: dict[int, int | None]
 
-    def dependents(
-        self, root: int, *, kinds: Sequence[str], max_depth: int | None
-    ) -> dict[int, int]:
-        """{component: minimal depth} of everything that transitively depends on `root`."""
+    def levels(self, root: int, *, kinds: Sequence[str], max_depth: int | None) -> list[set]:
+        """What transitively depends on `root`, level by level: levels[0] at depth 1, ...
+
+        Each component is in the level of its minimal depth. Over every kind (the usual case)
+        a level is one union of frozensets, in C; a kind filter looks at each edge.
+        """
+        every = set(kinds) >= set(EDGE_KINDS)
         wanted = set(kinds)
-        depth_of: dict[int, int] = {}
-        seen, frontier, depth = {root}, [root], 0
-        while frontier and (max_depth is None or depth < max_depth):
-            depth += 1
-            found = []
-            for target in frontier:
-                for source, kind in self.callers.get(target, ()):
-                    if source not in seen and kind in wanted:
-                        seen.add(source)
-                        found.append(source)
-                        depth_of[source] = depth
+        seen, frontier, levels = {root}, {root}, []
+        while frontier and (max_depth is None or len(levels) < max_depth):
+            if every:
+                found = set().union(*(self.callers_any.get(t, ()) for t in frontier)) - seen
+            else:
+                found = {
+                    source
+                    for t in frontier
+                    for source, kind in self.callers.get(t, ())
+                    if kind in wanted and source not in seen
+                }
+            if not found:
+                break
+            seen |= found
+            levels.append(found)
             frontier = found
-        return depth_of
+        return levels
 
-    def first(self, depth_of: dict[int, int], limit: int | None) -> list[int]:
-        """The ids ordered by depth, tier and name (the first `limit` of them)."""
+    def first(self, levels: list[set], limit: int | None) -> list[tuple[int, int]]:
+        """(id, depth) ordered by depth, tier and name: the first `limit` of them (whole levels
+        before the last one needed are sorted, later ones not at all)."""
+        chosen = []
+        for depth, level in enumerate(levels, start=1):
+            room = None if limit is None else limit - len(chosen)
+            if room is not None and room <= 0:
+                break
+            order = self.order.__getitem__
+            if room is None or room >= len(level):
+                ranked = sorted(level, key=order)
+            else:
+                ranked = heapq.nsmallest(room, level, key=order)
+            chosen += [(pk, depth) for pk in ranked]
+        return chosen
 
-        def key(pk: int):
-            return (depth_of[pk], *self.order[pk])
-
-        if limit is None:
-            return sorted(depth_of, key=key)
-        return heapq.nsmallest(limit, depth_of, key=key)
-
-    def team_count(self, ids) -> int:
-        return len({self.owner[pk] for pk in ids} - {None})
+    def team_count(self, levels: list[set]) -> int:
+        owner = self.owner
+        return len({owner[pk] for level in levels for pk in level} - {None})
 
 
 _current: Graph | None = None
@@ -81,6 +98,7 @@ def graph_for(version: str) -> Graph:
         _current = Graph(
             version=version,
             callers={target: tuple(found) for target, found in callers.items()},
+            callers_any={t: frozenset(s for s, _ in found) for t, found in callers.items()},
             order=order,
             owner=owner,
         )

@@ -301,10 +301,11 @@ def _blast_radius_in_memory(
     graph, pk: int, *, kinds: tuple[str, ...], max_depth: int | None, limit: int | None
 ) -> BlastRadius:
     """The walk on the graph in memory, then one query for the rows shown."""
-    depth_of = graph.dependents(pk, kinds=kinds, max_depth=max_depth)
-    ids = graph.first(depth_of, limit)
+    levels = graph.levels(pk, kinds=kinds, max_depth=max_depth)
+    chosen = graph.first(levels, limit)
     rows = {}
-    if ids:
+    if chosen:
+        ids = [i for i, _ in chosen]
         postgres = connection.vendor == "postgresql"  # one array parameter, not thousands
         where = "= ANY(%s::bigint[])" if postgres else f"IN ({', '.join(['%s'] * len(ids))})"
         sql = f"""SELECT {_NODE_COLUMNS} FROM catalog_component c
@@ -314,9 +315,9 @@ def _blast_radius_in_memory(
             cursor.execute(sql, [array] if postgres else ids)
             rows = {row[0]: row for row in cursor.fetchall()}
     return BlastRadius(
-        total=len(depth_of),
-        team_count=graph.team_count(depth_of),
-        components=[_node((*rows[i], depth_of[i]), "upstream") for i in ids if i in rows],
+        total=sum(len(level) for level in levels),
+        team_count=graph.team_count(levels),
+        components=[_node((*rows[i], d), "upstream") for i, d in chosen if i in rows],
         kinds=kinds,
         max_depth=max_depth,
     )
