@@ -6,6 +6,8 @@ listing) and the catalog version its transaction left. Running it again with eve
 unchanged and the catalog version unchanged (triggers bump it on any write to any table the
 import writes, whoever writes) would read the same entities into the same rows: nothing to
 parse, compare or write. Uploads, source syncs, strict and dry runs always run in full.
+(API versions are not catalog tables: one deleted by hand since is not stored again by a
+skipped run; the next change to its definition, or any catalog write, brings it back.)
 """
 
 import hashlib
