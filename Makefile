@@ -83,12 +83,9 @@ test: lint check-lock check-compose backstage
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/switchyard_bench
 BENCH_DB_NAME = $(lastword $(subst /, ,$(firstword $(subst ?, ,$(BENCH_DATABASE_URL)))))
 BENCH_ADMIN_URL = $(patsubst %/$(BENCH_DB_NAME),%/postgres,$(firstword $(subst ?, ,$(BENCH_DATABASE_URL))))
-# The Backstage catalog backend that `make bench PEER=backstage` measures beside us (npm ci).
-bench/peer/node_modules/.installed: bench/peer/package.json bench/peer/package-lock.json
-	cd bench/peer && npm ci --no-audit --no-fund
-	touch $@
-
-bench: install $(if $(PEER),bench/peer/node_modules/.installed)
+# `make bench PEER=backstage` measures the Backstage catalog backend of sandbox/backstage beside
+# us: the same install the Backstage-mirror tests use (`make backstage`).
+bench: install $(if $(PEER),backstage)
 	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null) \
 	  || echo "wrk is not installed: the status polling load test will be skipped"
 	@psql "$(BENCH_ADMIN_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname='$(BENCH_DB_NAME)'" | grep -q 1 \

@@ -4,8 +4,9 @@ Registered with the catalog's after-import hooks (`catalog.backstage.hooks`) in
 `ApidocsConfig.ready()`, so the catalog never imports apidocs.
 
 Runs after the import transaction has committed (the caller invokes it once the atomic block is
-done), one API at a time: an API whose definition does not compile, or that breaks its latest
-version, gets a warning in the ImportReport and leaves the catalog import in place.
+done). OpenAPI documents are stored together (`apidocs.bulk`: nothing to compile or compare);
+gRPC definitions one at a time: one that does not compile, or that breaks its latest version,
+gets a warning in the ImportReport and leaves the catalog import in place.
 """
 
 from catalog.backstage.mapping import EntityFields
@@ -14,6 +15,7 @@ from catalog.backstage.refs import key_str
 from catalog.models import Component
 from portal.errors import PermissionDenied, PortalError
 
+from .bulk import OpenApiDocument, api_versions_bulk_create
 from .models import ApiVersion
 from .services import BreakingChangeRejected, CompileFailed, api_version_from_backstage
 
@@ -58,7 +60,22 @@ def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> No
     label = actor_label or "catalog-import"
     if actor is not None:
         label = f"catalog-import:{actor.get_username()}"
-    for entity, pk in api_candidates(plan):
+    candidates = api_candidates(plan)
+    openapi = [(e, pk) for e, pk in candidates if e.row["spec_type"].lower() == "openapi"]
+    stored = api_versions_bulk_create(
+        documents=[
+            OpenApiDocument(pk, entity.name, {"openapi.yaml": entity.row["definition"]})
+            for entity, pk in openapi
+        ],
+        actor=None,
+        actor_label=label,
+        comment="Imported from the catalog definition",
+    )
+    report.api_versions += [str(version) for version in stored]
+    in_bulk = {pk for _, pk in openapi}
+    for entity, pk in candidates:
+        if pk in in_bulk:
+            continue
         component = Component.objects.get(pk=pk)
         raw = entity.raw
         line = raw.line_of("spec", "definition")

@@ -1,7 +1,9 @@
 """`make bench --peer backstage`: the real Backstage catalog backend, measured on the same catalog.
 
-`bench/peer/` is an npm package (committed package-lock.json, installed with `npm ci`) holding
-`@backstage/plugin-catalog-backend` on `@backstage/backend-defaults`. It runs as its own Node
+It is the very install the Backstage-mirror tests use: `sandbox/backstage/` (an npm package with
+a committed package-lock.json, installed by `make backstage`) holding
+`@backstage/plugin-catalog-backend` on `@backstage/backend-defaults` (which bring `pg`). Product
+code does not import `sandbox`, so only the folder is named here. It runs as its own Node
 process on loopback, on the bench's PostgreSQL server (a database of its own, dropped before each
 ingest), reading the very `all.yaml` the Switchyard import reads. Every figure is measured here,
 over its REST API with one keep-alive HTTP session; nothing is copied from elsewhere.
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import requests
 
-PEER_DIR = Path(__file__).resolve().parent / "peer"
+PEER_DIR = Path(__file__).resolve().parent.parent / "sandbox" / "backstage"
 DB_PREFIX = "sw_bench_peer_"  # Backstage adds the plugin id: sw_bench_peer_catalog
 APP_CONFIG = """
 backend:
@@ -53,14 +55,20 @@ class PeerError(RuntimeError):
 
 
 def peer_install() -> None:
-    """`npm ci` in bench/peer when its node_modules are missing or older than the lock file."""
-    marker = PEER_DIR / "node_modules" / ".package-lock.json"
-    lock = PEER_DIR / "package-lock.json"
-    if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    if not shutil.which("npm"):
-        raise PeerError("npm is not installed: the Backstage peer needs Node.js 20 and npm")
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
+    """Check that `make backstage` installed the catalog backend (and `pg`) in sandbox/backstage."""
+    modules = PEER_DIR / "node_modules"
+    missing = [
+        name
+        for name in ("@backstage/plugin-catalog-backend", "@backstage/backend-defaults", "pg")
+        if not (modules / name / "package.json").is_file()
+    ]
+    if missing:
+        raise PeerError(
+            f"{PEER_DIR} lacks {', '.join(missing)}: "
+            "run `make backstage` (npm ci from its lock file)"
+        )
+    if not shutil.which("node"):
+        raise PeerError("node is not installed: the Backstage peer needs Node.js 20")
 
 
 def _free_port() -> int:
@@ -139,7 +147,7 @@ class BackstagePeer:
         )
         log = open(self.workdir / "backstage.log", "wb")  # noqa: SIM115 - kept for the process
         self.process = subprocess.Popen(
-            ["node", "index.js", "--config", str(config)],
+            [shutil.which("node") or "node", "index.js", "--config", str(config)],
             cwd=PEER_DIR,
             env={**os.environ, "NODE_ENV": "production", "LOG_LEVEL": "warn"},
             stdout=log,

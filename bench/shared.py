@@ -222,7 +222,8 @@ def exact_name_first(names: list[str]) -> bool:
 
 
 def web_memory_mb(session_key: str, paths: list[str]) -> float:
-    """RSS of gunicorn (master + 1 sync worker) after serving `paths` a few times each."""
+    """RSS of gunicorn (master + 1 sync worker) after serving `paths` a few times each (with the
+    hub's blast radius among them, the worker holds the dependency graph of this version)."""
     from bench.peer import rss_mb
     from bench.releases import _free_port, _wait_for
 
@@ -318,7 +319,8 @@ def memory_rows(web: float, db: float, peer_web: float | None, peer_db: float | 
     both = Row(
         "web tier + database", "MB", [web + db], [peer_web + peer_db] if peer_web else [],
         target="≤ peer", ratio_at_least=1,
-        note="RSS of gunicorn (1 worker) / node after the pages + pg_database_size",
+        note="RSS of gunicorn (1 worker, graph in memory) / node after the pages "
+        "+ pg_database_size",
     )  # fmt: skip
     return [
         Row("web tier RSS", "MB", [web], [peer_web] if peer_web else []),

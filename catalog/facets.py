@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from django.http import QueryDict
 
 from .models import Component, Namespace, Team
+from .selectors import catalog_version
 
 PAGE_SIZE = 50
 # The owner facet's value for components without an owning team (e.g. an owner defined in some
@@ -108,11 +109,11 @@ class ComponentFacets:
     selection: Q = field(default_factory=Q)
 
     def page(self, number) -> Page:
-        rows = (
-            self.base.filter(self.selection)
-            .select_related("owner", "namespace", "parent")
-            .only(*LIST_COLUMNS)
-        )
+        # Top-level rows have no parent: joining the whole table for it would cost a hash of
+        # every component on each page.
+        related = ("owner", "namespace", "parent") if self.filters.sub else ("owner", "namespace")
+        columns = [c for c in LIST_COLUMNS if self.filters.sub or not c.startswith("parent__")]
+        rows = self.base.filter(self.selection).select_related(*related).only(*columns)
         if self.filters.q:
             rows = rows.annotate(rank=search_rank(self.filters.q)).order_by("rank", "name", "pk")
         else:
@@ -182,14 +183,60 @@ def _facet_counts(base: QuerySet, selections: dict[str, Q]) -> dict[str, Counter
     return counters
 
 
+@dataclass(frozen=True)
+class _Named:
+    """A team or namespace as a facet option shows it."""
+
+    pk: int
+    name: str
+    title: str
+
+    def __str__(self):
+        return self.title or self.name
+
+
+_named: tuple[str, dict, dict] | None = None  # (catalog version, teams, namespaces)
+
+
+def _teams_and_namespaces() -> tuple[dict, dict]:
+    """Every team and namespace by pk: read once per catalog version and process (one query
+    for the version then; the version changes with every write to either table)."""
+    global _named
+    version = catalog_version()
+    if version is not None and _named is not None and _named[0] == version:
+        return _named[1], _named[2]
+    teams = {pk: _Named(pk, n, t) for pk, n, t in Team.objects.values_list("pk", "name", "title")}
+    namespaces = {
+        pk: _Named(pk, n, t) for pk, n, t in Namespace.objects.values_list("pk", "name", "title")
+    }
+    if version is not None:
+        _named = (version, teams, namespaces)
+    return teams, namespaces
+
+
+# A search matching at most this many rows is resolved to their ids once: the facet counts and
+# the page then look rows up by id instead of repeating the trigram search five times.
+SEARCH_IDS_MAX = 2000
+
+
+def _searched(base: QuerySet, q: str) -> QuerySet:
+    if not q:
+        return base
+    found = _search(base, q)
+    ids = list(found.values_list("pk", flat=True)[: SEARCH_IDS_MAX + 1])
+    if len(ids) > SEARCH_IDS_MAX:
+        return found
+    return Component.objects.filter(pk__in=ids)
+
+
 def component_facets(filters: ComponentFilters) -> ComponentFacets:
-    """Facet options with counts, the total and the row selection for `filters` (3 queries)."""
+    """Facet options with counts, the total and the row selection for `filters` (3 queries,
+    and the ids a search matches)."""
     base = Component.objects.all() if filters.sub else Component.objects.filter(parent__isnull=True)
-    base = _search(base, filters.q)
     if filters.system:
         base = base.filter(system__name=filters.system)
-    teams = {t.pk: t for t in Team.objects.only("pk", "name", "title")}
-    namespaces = {n.pk: n for n in Namespace.objects.only("pk", "name", "title")}
+    base = _searched(base, filters.q)
+    teams, namespaces = _teams_and_namespaces()
     chosen = {
         "kind": {filters.kind} if filters.kind else None,
         "lifecycle": {filters.lifecycle} if filters.lifecycle else None,

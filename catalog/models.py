@@ -470,4 +470,24 @@ class UnresolvedRelation(models.Model):
         return f"{self.source} {self.field} {self.target} (not in the catalog yet)"
 
 
+class ImportDigest(models.Model):
+    """What the last clean import of a set of paths read, so an unchanged re-run can be skipped.
+
+    `inputs` fingerprints everything the import read (each file's SHA-256, each scanned
+    directory's and each Location glob's listing); `token` is the catalog version its
+    transaction left. When every input still has its fingerprint and nobody has written to the
+    catalog since (the version triggers watch every table the import writes), running it again
+    would change nothing: `report` is what it reported.
+    """
+
+    key = models.CharField(max_length=64, unique=True)  # SHA-256 of the named paths and mode
+    inputs = models.JSONField(default=dict)
+    token = models.CharField(max_length=40)
+    report = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"import digest {self.key[:12]}"
+
+
 from .source_models import CatalogSource, EntityOrigin  # noqa: E402, F401

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
+from .graph_memory import graph_for
 from .models import CatalogVersion, Component, Dependency, Environment
 
 GRAPH_MAX_NODES = 120
@@ -270,24 +271,56 @@ def blast_radius(
 
     At most two queries: the catalog version (none when the caller read it along with the
     component and passes it as `version`), then (unless the answer for this version is cached)
-    one walk. A hub that thousands of components depend on costs tens of milliseconds to
-    walk, so answers are cached under the catalog version (see `CatalogVersion`): any write to
-    the graph, a component or a team gives a new version, so a cached answer is never stale.
+    the rows shown. The walk is on the graph in memory of this version (`graph_memory`: two
+    more queries the first time a process sees a version); answers are also cached under the
+    catalog version (see `CatalogVersion`): any write to the graph, a component or a team gives
+    a new version, so neither the graph nor a cached answer is ever stale.
     """
     kinds = normalise_kinds(kinds)
     if version is _READ:
-        version = catalog_version() if limit is not None else None
-    elif limit is None:
-        version = None  # whole answers (thousands of nodes) are not cached
+        version = catalog_version()
+    # Whole answers (thousands of nodes) are not cached; the graph serves them all the same.
+    cached_under = version if limit is not None else None
     key = f"catalog:blast:{version}:{component.pk}:{'.'.join(kinds)}:{max_depth}:{limit}"
-    if version is not None:
+    if cached_under is not None:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    radius = _blast_radius_walk(component.pk, kinds=kinds, max_depth=max_depth, limit=limit)
-    if version is not None:
+    if version is None:  # no version row yet (or no triggers): walk the tables
+        radius = _blast_radius_walk(component.pk, kinds=kinds, max_depth=max_depth, limit=limit)
+    else:
+        radius = _blast_radius_in_memory(
+            graph_for(version), component.pk, kinds=kinds, max_depth=max_depth, limit=limit
+        )
+    if cached_under is not None:
         cache.set(key, radius, BLAST_CACHE_SECONDS)
     return radius
+
+
+def _blast_radius_in_memory(
+    graph, pk: int, *, kinds: tuple[str, ...], max_depth: int | None, limit: int | None
+) -> BlastRadius:
+    """The walk on the graph in memory, then one query for the rows shown."""
+    levels = graph.levels(pk, kinds=kinds, max_depth=max_depth)
+    chosen = graph.first(levels, limit)
+    rows = {}
+    if chosen:
+        ids = [i for i, _ in chosen]
+        postgres = connection.vendor == "postgresql"  # one array parameter, not thousands
+        where = "= ANY(%s::bigint[])" if postgres else f"IN ({', '.join(['%s'] * len(ids))})"
+        sql = f"""SELECT {_NODE_COLUMNS} FROM catalog_component c
+            LEFT JOIN catalog_team t ON t.id = c.owner_id WHERE c.id {where}"""  # noqa: S608
+        with connection.cursor() as cursor:
+            array = "{" + ",".join(map(str, ids)) + "}"  # a literal: no per-element adaptation
+            cursor.execute(sql, [array] if postgres else ids)
+            rows = {row[0]: row for row in cursor.fetchall()}
+    return BlastRadius(
+        total=sum(len(level) for level in levels),
+        team_count=graph.team_count(levels),
+        components=[_node((*rows[i], d), "upstream") for i, d in chosen if i in rows],
+        kinds=kinds,
+        max_depth=max_depth,
+    )
 
 
 def _blast_radius_walk(

@@ -28,6 +28,8 @@ from .kube_store import (
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 REVISION = "deployment.kubernetes.io/revision"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# Rollouts that only wait for time are reconciled at most this often (seconds, scaled).
+ROLLOUT_TICK = 0.1
 HPA_ABLE = ("ReadyForNewScale", "recommended size matches current size")
 HPA_ACTIVE = (
     "ValidMetricFound",
@@ -99,6 +101,12 @@ class Cluster:
         self._hpa_at = 0.0
         self._rollouts_active: set[tuple[str, str]] = set()
         self._rollouts_all = True
+        # Rollouts written since the last advance: reconciled on the next one whatever happens.
+        # The others only move with time, so they are reconciled at most every ROLLOUT_TICK
+        # (scaled): a poll sweep asking for 500 Rollouts one by one then costs 500 lookups,
+        # not 500 × 500 reconciliations.
+        self._rollouts_fresh: set[tuple[str, str]] = set()
+        self._rollouts_at = 0.0
         self._random = random.Random(name)
 
     @property
@@ -337,7 +345,15 @@ class Cluster:
                 (r["metadata"]["namespace"], r["metadata"]["name"])
                 for r in self.store.list("rollouts")
             }
-        for key in list(self._rollouts_active):
+            self._rollouts_fresh |= self._rollouts_active
+        since = now - self._rollouts_at  # negative after settle() advanced to a later time
+        if since < 0 or since >= ROLLOUT_TICK * min(1.0, self.rollout_scale()):
+            self._rollouts_at = now
+            due = list(self._rollouts_active)
+        else:
+            due = [key for key in self._rollouts_fresh if key in self._rollouts_active]
+        self._rollouts_fresh = set()
+        for key in due:
             rollout = self.store.find("rollouts", *key)
             if rollout is None or rollout_advance(self, rollout, now):
                 self._rollouts_active.discard(key)
@@ -348,6 +364,7 @@ class Cluster:
             self._dirty.add((namespace, name))
         elif plural == "rollouts":
             self._rollouts_active.add((namespace, name))
+            self._rollouts_fresh.add((namespace, name))
         elif plural in {"pods", "replicasets"}:
             self._dirty_all = True
             self._rollouts_all = True
@@ -380,6 +397,7 @@ class Cluster:
                 self.store.update("pods", *key, pod, subresource="status", check_version=False)
                 if owner[0] == "rollouts":
                     self._rollouts_active.add(owner[1:])
+                    self._rollouts_fresh.add(owner[1:])
                 else:
                     self._dirty.add(owner)
 

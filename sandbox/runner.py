@@ -69,6 +69,13 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
+    def setup(self):
+        super().setup()
+        # werkzeug writes the headers and the body in two sends: without TCP_NODELAY the body
+        # waits for the client's delayed ACK of the headers, milliseconds per answer on a
+        # kept-alive connection (as real servers do, answer at once).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 
 def start_sandbox(
     *,

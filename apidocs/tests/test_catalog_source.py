@@ -6,6 +6,8 @@ from django.urls import reverse
 from apidocs.models import ApiDefinition, ApiVersion
 from catalog.backstage import Source, catalog_import
 from catalog.models import Component
+from portal.audit import audit_verify
+from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,46 @@ def test_api_that_does_not_compile_keeps_the_catalog_import():
     assert warning.file == "broken.yaml"
     assert warning.line == 17  # the line of `message A { NoSuchType ... }` in the YAML file
     assert "NoSuchType" in warning.message and "default/broken" in warning.message
+
+
+def _openapi_apis(count: int, version: str = "1.0.0") -> Source:
+    """`count` API entities with OpenAPI documents (the shape of the shared bench catalog)."""
+    entities = ["apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-o}\n"
+                "spec: {type: team, children: []}\n"]  # fmt: skip
+    for n in range(count):
+        entities.append(
+            "apiVersion: backstage.io/v1alpha1\nkind: API\n"
+            f"metadata: {{name: api-{n}}}\nspec:\n  type: openapi\n  lifecycle: production\n"
+            "  owner: team-o\n  definition: |\n    openapi: 3.0.0\n"
+            f"    info: {{title: api-{n}, version: {version}}}\n    paths: {{}}\n"
+        )
+    return Source(name="apis.yaml", text="---\n".join(entities))
+
+
+def test_openapi_versions_are_stored_together_with_one_audit_event(
+    django_assert_max_num_queries,
+):
+    with django_assert_max_num_queries(41):  # 3 APIs or 3,000: the same 41 queries
+        report = catalog_import(sources=[_openapi_apis(30)], actor_label="bench")
+
+    assert report.errors == [] and report.warnings == []
+    assert sorted(report.api_versions)[:2] == ["api-0/api-0 v1", "api-1/api-1 v1"]
+    assert ApiVersion.objects.filter(number=1, source="catalog").count() == 30
+    event = AuditEvent.objects.get(action="apidocs.versions_import")
+    assert event.actor_label == "bench" and len(event.after["versions"]) == 30
+    assert "api-7/api-7" in event.after["definitions_created"]
+    assert audit_verify() == []
+
+
+def test_openapi_reimport_stores_only_the_changed_documents():
+    catalog_import(sources=[_openapi_apis(3)])
+    assert catalog_import(sources=[_openapi_apis(3)]).api_versions == []
+
+    changed = _openapi_apis(3, version="1.1.0")
+    report = catalog_import(sources=[changed])
+
+    assert sorted(report.api_versions) == ["api-0/api-0 v2", "api-1/api-1 v2", "api-2/api-2 v2"]
+    assert ApiDefinition.objects.count() == 3
+    assert (
+        "1.1.0" in ApiVersion.objects.get(number=2, definition__name="api-0").files["openapi.yaml"]
+    )

@@ -1,5 +1,7 @@
 """Dependencies, API relations and memberships, compared and written as sets."""
 
+from portal.bulk import copy_rows
+
 from ..models import ApiRelation, Component, Dependency, Person, Team
 from .mapping import EntityFields
 from .refs import Key
@@ -77,7 +79,7 @@ class EdgeState:
                         dep_update.append(Dependency(pk=edge_pk, topic=wanted_deps[edge]))
                 current = self.deps.get(pk, {})
                 dep_create += [
-                    Dependency(source_id=pk, target_id=t, kind=kind, topic=topic)
+                    {"source_id": pk, "target_id": t, "kind": kind, "topic": topic}
                     for (t, kind), topic in wanted_deps.items()
                     if (t, kind) not in current
                 ]
@@ -85,7 +87,7 @@ class EdgeState:
                 current_apis = self.apis.get(pk, {})
                 api_delete += [p for edge, p in current_apis.items() if edge not in wanted_apis]
                 api_create += [
-                    ApiRelation(component_id=pk, api_id=a, relation=rel)
+                    {"component_id": pk, "api_id": a, "relation": rel}
                     for a, rel in wanted_apis
                     if (a, rel) not in current_apis
                 ]
@@ -96,17 +98,16 @@ class EdgeState:
         for chunk in chunks(dep_delete):
             Dependency.objects.filter(pk__in=chunk).delete()
         Dependency.objects.bulk_update(dep_update, ["topic"], batch_size=BATCH)
-        Dependency.objects.bulk_create(dep_create, batch_size=BATCH)
+        copy_rows(Dependency, dep_create)
         for chunk in chunks(api_delete):
             ApiRelation.objects.filter(pk__in=chunk).delete()
-        ApiRelation.objects.bulk_create(api_create, batch_size=BATCH)
+        copy_rows(ApiRelation, api_create)
         through = Person.teams.through
         for chunk in chunks(team_delete):
             through.objects.filter(pk__in=chunk).delete()
-        through.objects.bulk_create(team_create, batch_size=BATCH)
+        copy_rows(through, team_create)
 
     def _diff_teams(self, person_id, wanted: set[int], delete: list, create: list) -> None:
         current = self.teams.get(person_id, {})
         delete += [pk for team, pk in current.items() if team not in wanted]
-        through = Person.teams.through
-        create += [through(person_id=person_id, team_id=t) for t in wanted if t not in current]
+        create += [{"person_id": person_id, "team_id": t} for t in wanted if t not in current]

@@ -4,6 +4,7 @@ Every problem becomes a `Problem(file, line, message)`; nothing here raises on b
 """
 
 import glob
+import hashlib
 import json
 import os
 import re
@@ -86,6 +87,9 @@ class ReadResult:
     errors: list[Problem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     missing: list[Problem] = field(default_factory=list)  # named paths that do not exist
+    # What was read, fingerprinted ("file:<path>" -> SHA-256, "dir:"/"glob:" -> its listing's):
+    # an import whose inputs all keep their fingerprints reads the same entities (`digest`).
+    inputs: dict[str, str] = field(default_factory=dict)
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -270,7 +274,8 @@ def _expand_location(entity: RawEntity, result: ReadResult) -> list[Path]:
             continue
         resolved = os.path.normpath(entity.base_dir / target)
         if _GLOB_CHARS.search(target):
-            matches = sorted(glob.glob(resolved, recursive=True))
+            matches = glob_matches(resolved)
+            result.inputs[f"glob:{resolved}"] = listing_fingerprint(matches)
             if not matches:
                 result.errors.append(
                     Problem(entity.file, line, f"Location target {target!r} matches no files")
@@ -289,8 +294,20 @@ def _expand_location(entity: RawEntity, result: ReadResult) -> list[Path]:
     return paths
 
 
-def _directory_files(path: Path) -> list[Path]:
+def glob_matches(pattern: str) -> list[str]:
+    return sorted(glob.glob(pattern, recursive=True))
+
+
+def directory_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def text_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def listing_fingerprint(names) -> str:
+    return text_fingerprint("\n".join(str(n) for n in names))
 
 
 def read_catalog(*, paths=(), sources=()) -> ReadResult:
@@ -306,8 +323,11 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for found in _directory_files(path):
-                queue.append((found, True))
+            found = directory_files(path)
+            listing = [each.relative_to(path) for each in found]
+            result.inputs[f"dir:{path.resolve()}"] = listing_fingerprint(listing)
+            for each in found:
+                queue.append((each, True))
         elif path.is_file():
             queue.append((path, False))
         else:
@@ -322,6 +342,9 @@ def read_catalog(*, paths=(), sources=()) -> ReadResult:
             item = _read_file(item, result)
             if item is None:
                 continue
+            result.inputs[f"file:{key}"] = text_fingerprint(item.text)
+        else:
+            result.inputs[f"source:{item.name}"] = text_fingerprint(item.text)
         follow = item.follow_locations
         if scanned:  # a scanned file that holds no entity is not ours: its problems neither
             own = ReadResult()

@@ -154,6 +154,76 @@ def test_reimporting_the_same_files_changes_nothing(example_paths):
     assert dict(Component.objects.values_list("pk", "updated_at")) == updated_at
 
 
+SHOP = """
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, description: Takes the money}
+spec: {type: service, lifecycle: production, owner: payments, dependsOn: [component:cart]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: cart}
+spec: {type: service, lifecycle: production, owner: payments}
+"""
+
+
+@pytest.fixture
+def shop(write):
+    write("team.yaml", TEAM)
+    return write("shop.yaml", SHOP)
+
+
+def test_unchanged_files_and_catalog_are_not_read_again(shop, django_assert_max_num_queries):
+    catalog_import(paths=[shop.parent])
+
+    with django_assert_max_num_queries(10):  # digest, version, audit: none of the catalog tables
+        report = catalog_import(paths=[shop.parent], actor_label="make bench")
+
+    assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 3, [])
+    event = AuditEvent.objects.filter(action="catalog.import").latest("id")
+    assert event.after["inputs_unchanged"] is True and event.after["unchanged"] == 3
+
+
+def test_a_changed_file_is_imported_again(shop):
+    catalog_import(paths=[shop.parent])
+    shop.write_text(shop.read_text().replace("Takes the money", "Takes the payment"))
+
+    report = catalog_import(paths=[shop.parent])
+
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert component("checkout").description == "Takes the payment"
+
+
+def test_a_new_file_in_the_directory_is_imported(shop, write):
+    catalog_import(paths=[shop.parent])
+    write("more.yaml", SHOP.replace("checkout", "refunds").replace("cart]", "checkout]"))
+
+    report = catalog_import(paths=[shop.parent])
+
+    assert report.created == 1 and component("refunds").dependencies.count() == 1
+
+
+def test_a_catalog_edit_since_the_last_import_is_put_back_by_the_next_one(shop):
+    catalog_import(paths=[shop.parent])
+    Component.objects.filter(name="checkout").update(description="edited in the admin")
+    System.objects.create(name="unrelated")  # any table the import writes counts
+
+    report = catalog_import(paths=[shop.parent])
+
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert component("checkout").description == "Takes the money"
+
+
+def test_an_import_with_unresolved_references_is_always_run_in_full(write):
+    path = write("c.yaml", SHOP.replace("cart]", "ghost]"))
+    first = catalog_import(paths=[path])
+    assert first.unresolved
+
+    again = catalog_import(paths=[path])
+
+    assert again.unresolved == first.unresolved
+
+
 def test_import_is_audited_with_counts(example_paths):
     catalog_import(paths=example_paths, actor_label="command:import_catalog")
     event = AuditEvent.objects.get(action="catalog.import")

@@ -74,14 +74,16 @@ def test_blast_radius_limit_keeps_the_totals_and_the_nearest_components():
     assert [c.depth for c in radius.components] == [1] * 5
 
 
-def test_blast_radius_is_the_version_and_one_walk_then_only_the_version(
+def test_blast_radius_is_the_version_and_the_rows_then_only_the_version(
     django_assert_num_queries,
 ):
     nodes = chain(40)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(4):  # a new version: the graph is loaded (edges, components)
         first = blast_radius(nodes[0])
     with django_assert_num_queries(1):
         assert blast_radius(nodes[0]) == first
+    with django_assert_num_queries(2):  # another answer of the same version: the rows shown
+        assert blast_radius(nodes[5]).total == 34
 
 
 def test_every_write_to_the_graph_or_what_it_shows_makes_a_new_catalog_version():

@@ -1,7 +1,15 @@
 import pytest
 from django.urls import reverse
 
-from catalog.models import Component, ComponentEnvironment, Environment, Namespace, Person, System
+from catalog.models import (
+    Component,
+    ComponentEnvironment,
+    Environment,
+    Namespace,
+    Person,
+    System,
+    Team,
+)
 from catalog.tests.graphs import chain, components, edges, team
 from portal.models import TeamMembership
 
@@ -284,6 +292,14 @@ def test_service_page_query_budget(signed_in, shop, django_assert_max_num_querie
         signed_in.get(reverse("catalog:component_list"))
 
 
+def test_service_page_of_a_component_deployed_nowhere_asks_for_its_deployments_once(
+    signed_in, django_assert_max_num_queries
+):
+    lonely = components("lonely", owner=team("solo"))["lonely"]
+    with django_assert_max_num_queries(13):  # the budget above, less the panel's own read
+        assert signed_in.get(lonely.get_absolute_url()).status_code == 200
+
+
 def test_component_search_ranks_the_exact_name_first_then_names_starting_with_it(signed_in):
     components("apay", "pay-gateway", "zz-billing", "pay", description="")
     Component.objects.filter(name="zz-billing").update(description="takes pay from cards")
@@ -306,3 +322,13 @@ def test_facet_options_escape_team_titles_and_show_counts(signed_in):
     escaped = "&lt;b onclick=&quot;x&quot;&gt;Odd&lt;/b&gt;"
     assert f'<option value="odd-team" selected>{escaped} (2)</option>' in html
     assert '<b onclick="x">' not in html
+
+
+def test_a_renamed_team_is_shown_by_the_owner_facet_at_once(signed_in):
+    components("ledger", owner=team("money"))
+    url = reverse("catalog:component_list")
+    assert "money" in signed_in.get(url).content.decode()
+
+    Team.objects.filter(name="money").update(title="Money Movers")
+
+    assert "Money Movers" in signed_in.get(url).content.decode()

@@ -18,7 +18,11 @@ class LiveDeploymentsPanel(Panel):
 
     def context(self, request, target, page) -> dict:
         # The service page's ComponentEnvironment rows when it has them (no query of its own).
-        rows = page.get("deployments") or target.deployments.select_related("environment")
+        # (An empty list is an answer too: a component deployed nowhere costs no query.)
+        if "deployments" in page:
+            rows = page["deployments"]
+        else:
+            rows = target.deployments.select_related("environment")
         targets = (t for t in rows if t.kube_deployment)
         return {
             "component": target,

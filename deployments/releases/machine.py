@@ -548,8 +548,20 @@ def releases_sweep(release_ids: list[int], *, concurrency: int | None = None) ->
         for release_id in release_ids:
             release_poll_run(release_id=release_id, listed=listed)
         return
+    # Each thread polls its share on one database connection (opening one per release was a
+    # third of a sweep), closed when its share is done.
+    shares = [release_ids[i::concurrency] for i in range(concurrency)]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(lambda pk: _poll_in_thread(pk, listed), release_ids))
+        list(pool.map(lambda share: _poll_share(share, listed), [s for s in shares if s]))
+
+
+def _poll_share(release_ids: list[int], listed) -> None:
+    try:
+        for release_id in release_ids:
+            connection.close_if_unusable_or_obsolete()  # after a database error: a new one
+            _poll_one(release_id, listed)
+    finally:
+        connection.close()
 
 
 def _argocd_listed():
@@ -563,10 +575,8 @@ def _argocd_listed():
         return None
 
 
-def _poll_in_thread(release_id: int, listed) -> None:
+def _poll_one(release_id: int, listed) -> None:
     try:
         release_poll_run(release_id=release_id, listed=listed)
     except Exception:  # noqa: BLE001 - one release's surprise must not stop the others
         logger.exception("polling release %s failed", release_id)
-    finally:
-        connection.close()

@@ -63,8 +63,9 @@ class Command(BaseCommand):
             "--peer",
             choices=["", "backstage"],
             default="",
-            help="also run the real Backstage catalog backend (bench/peer, npm ci) on the shared "
-            "catalog and the same PostgreSQL, and print the side-by-side table",
+            help="also run the real Backstage catalog backend (sandbox/backstage, `make "
+            "backstage`) on the shared catalog and the same PostgreSQL, and print the "
+            "side-by-side table",
         )
         parser.add_argument(
             "--dora-releases", type=int, default=10_000, help="ledger size of the dora part"
@@ -301,7 +302,9 @@ class Command(BaseCommand):
             rows, _ = shared.page_rows(client, samples, self.runs, self.repeat)
             exact = shared.exact_name_first(samples.names)
             session = client.cookies[settings.SESSION_COOKIE_NAME].value
-            paths = [reverse("catalog:component_list"), samples.hub.get_absolute_url()]
+            hub = samples.hub.get_absolute_url()
+            # The hub's blast radius inline too: the worker then holds the graph in memory.
+            paths = [reverse("catalog:component_list"), hub, f"{hub}?blast=1"]
             web, db = shared.web_memory_mb(session, paths), shared.database_mb()
             peer_web = peer_db = None
             if peer:
