@@ -5,7 +5,6 @@ $SWITCHYARD_TOUR_SHOTS when set) for a person to look at.
 """
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -14,29 +13,22 @@ from django.core.management import call_command
 from apidocs.models import ApiDefinition
 from catalog.models import Component
 from demo.management.commands.seed_demo import DEMO_PASSWORD
+from sandbox.management.commands.sandbox import demo_api_addresses_follow, demo_api_ports
 from sandbox.runner import start_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TOUR_SERVICE = "payments-fulfilment-121"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def demo(settings, tmp_path, live_server, monkeypatch):
     """`make run` in small: seed_demo, then the sandbox (Kubernetes is built from the catalog)."""
-    ports = {"demo-grpc": _free_port(), "demo-http": _free_port()}
-    settings.SANDBOX_DEMO_GRPC_ADDRESS = f"127.0.0.1:{ports['demo-grpc']}"
-    settings.SANDBOX_DEMO_HTTP_ADDRESS = f"127.0.0.1:{ports['demo-http']}"
     settings.SITE_URL = live_server.url
     call_command("seed_demo", "--services", "122", stdout=open(os.devnull, "w"))  # noqa: SIM115
     monkeypatch.setenv("SANDBOX_DEMO_SERVICES", "122")
     names = ["kubernetes", "github", "argocd", "prometheus", "demo-grpc", "demo-http"]
-    running = start_sandbox(directory=tmp_path / "sandbox", names=names, ports=ports)
+    running = start_sandbox(directory=tmp_path / "sandbox", names=names, ports=demo_api_ports())
+    demo_api_addresses_follow(running.endpoints)  # as `manage.py sandbox` does when it starts
     settings.INTEGRATION_URLS = dict(running.endpoints)
     settings.KUBECONFIG = str(running.state.shared["kubernetes"].kubeconfig)
     settings.GITHUB_TOKEN = settings.ARGOCD_TOKEN = "switchyard-sandbox"

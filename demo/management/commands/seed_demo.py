@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apidocs.demo import demo_apis_seed
+from apidocs.demo import demo_api_addresses_configured, demo_apis_seed
 from approvals.models import ApprovalPolicy
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Environment, Team
@@ -67,10 +66,8 @@ class Command(BaseCommand):
             defaults={"quorum": 1, "on_expiry": "abort", "default_ttl_minutes": 30},
         )
         # What pat tries on the tour: two published APIs, callable on staging (sandbox servers).
-        apis = demo_apis_seed(
-            grpc_address=settings.SANDBOX_DEMO_GRPC_ADDRESS,
-            http_address=settings.SANDBOX_DEMO_HTTP_ADDRESS,
-        )
+        addresses = demo_api_addresses_configured()
+        apis = demo_apis_seed(grpc_address=addresses["grpc"], http_address=addresses["http"])
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components ({summary.services} "
