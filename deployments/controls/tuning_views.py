@@ -13,7 +13,7 @@ from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PortalError
 
-from . import tuning, tuning_machine
+from . import tuning, tuning_machine, tuning_reads
 from .models import RuntimeToken, TuningKey
 from .selectors import target_get_or_404
 
@@ -47,6 +47,16 @@ def tuning_page(request, component_id):
             "token_row": RuntimeToken.objects.filter(component=component).first(),
         },
     )
+
+
+@require_GET
+def tuning_reads_view(request, component_id, env):
+    """What the service reads from its runtime ConfigMap in `env` (lazy: it reads the cluster)."""
+    target = target_get_or_404(component_id, env)
+    context = {"target": target, "reads": tuning_reads.tuning_reads(target)}
+    if request.htmx:
+        return render(request, "deployments/controls/tuning_page.html#reads", context)
+    return render(request, "deployments/controls/tuning_reads.html", context)
 
 
 def _tuning_change(request, key_id, env, change):

@@ -137,26 +137,28 @@ class Command(BaseCommand):
                     "restart_roles": [ControlPolicy.Role.OWNER_LEAD, ControlPolicy.Role.SRE],
                 },
             )
+        # Named as the sandbox's pods read them: envFrom makes each key an environment variable
+        # (the tuning page shows how each one is read, and what a change needs to reach it).
         keys = []
         for component in Component.objects.filter(parent__isnull=True, kind="service"):
             keys += [
                 TuningKey(
                     component=component,
-                    key="log.sampling",
+                    key="LOG_SAMPLING_RATE",
                     kind="sampling",
                     default=0.1,
                     description="Share of requests whose logs are kept",
                 ),
                 TuningKey(
                     component=component,
-                    key="checkout.new-flow",
+                    key="CHECKOUT_NEW_FLOW",
                     kind="toggle",
                     default=False,
                     description="Serve the new flow",
                 ),
                 TuningKey(
                     component=component,
-                    key="http.timeout-ms",
+                    key="HTTP_TIMEOUT_MS",
                     kind="int",
                     default=2000,
                     minimum=100,
