@@ -44,6 +44,11 @@ urlpatterns = [
     ),
     path("tuning/<int:component_id>/", tuning_views.tuning_page, name="tuning_page"),
     path(
+        "tuning/<int:component_id>/<slug:env>/delivery/",
+        tuning_views.tuning_delivery,
+        name="tuning_delivery",
+    ),
+    path(
         "tuning/<int:component_id>/<slug:env>/reads/",
         tuning_views.tuning_reads_view,
         name="tuning_reads",
