@@ -7,4 +7,5 @@ class DeploymentsConfig(AppConfig):
     def ready(self):
         from .analysis import panels as analysis_panels  # noqa: F401
         from .controls import panels as controls_panels  # noqa: F401  (registers page panels)
+        from .dora import panels as dora_panels  # noqa: F401
         from .releases import panels as releases_panels  # noqa: F401

@@ -71,6 +71,7 @@ class GitHubClient(Protocol):
         self, repo: str, workflow: str, ref: str, inputs: dict, *, run_name: str | None = None
     ) -> int: ...
     def workflow_run_get(self, repo: str, run_id: int) -> WorkflowRun: ...
+    def version_committed_at(self, repo: str, version: str) -> datetime | None: ...
     def workflow_run_find(self, repo: str, workflow: str, run_name: str) -> WorkflowRun | None: ...
     def pending_deployments_list(self, repo: str, run_id: int) -> list[PendingDeployment]: ...
     def pending_deployments_review(
@@ -163,6 +164,22 @@ class PyGithubClient:
         except (GithubException, requests.RequestException) as exc:
             raise _error(exc, f"listing versions of {repo}")
         return versions
+
+    def version_committed_at(self, repo: str, version: str) -> datetime | None:
+        """When the commit a version's tag names was committed (DORA's lead time starts there);
+        None when neither `v<version>` nor `<version>` names a commit."""
+        refs = [version] if version.startswith("v") else [f"v{version}", version]
+        for ref in refs:
+            try:
+                commit = self._repo(repo).get_commit(ref)
+                return commit.commit.committer.date
+            except GithubException as exc:
+                if exc.status in (404, 422):
+                    continue
+                raise _error(exc, f"reading the commit of {repo}@{ref}")
+            except requests.RequestException as exc:
+                raise _error(exc, f"reading the commit of {repo}@{ref}")
+        return None
 
     def workflow_dispatch(
         self, repo: str, workflow: str, ref: str, inputs: dict, *, run_name: str | None = None

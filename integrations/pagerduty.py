@@ -68,6 +68,10 @@ class PagerDutyClient(Protocol):
 
     def incidents_open(self, service_ids: list[str], *, limit: int = 50) -> list[Incident]: ...
 
+    def incidents_since(
+        self, service_ids: list[str], since: datetime, *, limit: int = 500
+    ) -> list[Incident]: ...
+
     def change_event_send(
         self, routing_key: str, *, summary: str, source: str, details: dict, links: list[dict]
     ) -> None: ...
@@ -160,7 +164,22 @@ class RestPagerDutyClient:
         if not service_ids:
             return []
         params = {"service_ids[]": list(service_ids), "statuses[]": list(OPEN)}
+        return self._incidents(params, limit, "reading open incidents")
 
+    def incidents_since(
+        self, service_ids: list[str], since: datetime, *, limit: int = 500
+    ) -> list[Incident]:
+        """Every incident of these services created since `since`, whatever its status."""
+        if not service_ids:
+            return []
+        params = {
+            "service_ids[]": list(service_ids),
+            "statuses[]": [*OPEN, "resolved"],
+            "since": since.isoformat(),
+        }
+        return self._incidents(params, limit, "reading recent incidents")
+
+    def _incidents(self, params: dict, limit: int, doing: str) -> list[Incident]:
         def read():
             found = []
             for row in self._rest.iter_all("incidents", params=params):
@@ -181,7 +200,7 @@ class RestPagerDutyClient:
                 created_at=_when(row.get("created_at")),
                 url=row.get("html_url", ""),
             )
-            for row in self._call("reading open incidents", read)
+            for row in self._call(doing, read)
         ]
 
     def change_event_send(

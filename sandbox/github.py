@@ -81,6 +81,7 @@ class GitHubSandbox(WorkflowRuns):
                 Rule("/repos/<owner>/<repo>", endpoint="repo"),
                 Rule("/repos/<owner>/<repo>/releases", endpoint="releases"),
                 Rule("/repos/<owner>/<repo>/tags", endpoint="tags"),
+                Rule("/repos/<owner>/<repo>/commits/<path:ref>", endpoint="commit"),
                 Rule("/repos/<owner>/<repo>/contents", endpoint="contents", defaults={"path": ""}),
                 Rule("/repos/<owner>/<repo>/contents/", endpoint="contents", defaults={"path": ""}),
                 Rule("/repos/<owner>/<repo>/contents/<path:path>", endpoint="contents"),
@@ -233,6 +234,15 @@ class GitHubSandbox(WorkflowRuns):
     def do_tags(self, request, repo):
         tags = [shapes.tag(self.base, repo, v) for v, _ in reversed(repo.versions)]
         return paginated(request, tags)
+
+    def do_commit(self, request, repo, ref):
+        """GET /repos/{o}/{r}/commits/{ref}: a tag's commit, committed when it was released."""
+        for version, created in repo.versions:
+            if ref in (version, f"v{version}") or ref == shapes.fake_sha(
+                f"{repo.full_name}:v{version}"
+            ):
+                return json_response(shapes.commit(self.base, repo, version, created))
+        return error(422, f"No commit found for SHA: {ref}")
 
     # ---- repository contents ----------------------------------------------------------------
 

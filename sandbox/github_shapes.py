@@ -353,3 +353,32 @@ def content_file(base: str, repo, path: str, ref: str, text: str) -> dict:
         "encoding": "base64",
         "content": lines + "\n",
     }
+
+
+COMMIT_BEFORE_RELEASE = 6 * 3600  # a version's commit lands a few hours before it is released
+
+
+def commit(base: str, repo, version: str, released: float) -> dict:
+    """GET /repos/{o}/{r}/commits/{ref}: the commit a version's tag points at."""
+    sha = fake_sha(f"{repo.full_name}:v{version}")
+    when = rfc3339(released - COMMIT_BEFORE_RELEASE)
+    person = {"name": "Switchyard", "email": "switchyard@example.com", "date": when}
+    return {
+        "sha": sha,
+        "node_id": node_id("C_", int(sha[:8], 16)),
+        "url": f"{base}/repos/{repo.full_name}/commits/{sha}",
+        "html_url": f"{base}/{repo.full_name}/commit/{sha}",
+        "commit": {
+            "author": person,
+            "committer": person,
+            "message": f"Release {version}",
+            "url": f"{base}/repos/{repo.full_name}/git/commits/{sha}",
+            "tree": {"sha": fake_sha(f"{sha}:tree"), "url": ""},
+            "comment_count": 0,
+        },
+        "author": user(base),
+        "committer": user(base),
+        "parents": [],
+        "files": [],
+        "stats": {"additions": 0, "deletions": 0, "total": 0},
+    }

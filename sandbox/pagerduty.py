@@ -112,12 +112,14 @@ class PagerDutySandbox:
         services = set(args.getlist("service_ids[]"))
         statuses = set(args.getlist("statuses[]")) or {"triggered", "acknowledged"}
         urgencies = set(args.getlist("urgencies[]"))
+        since = _time(args.get("since"))
         return [
             row
             for row in reversed(rows)
             if (not services or row["service"]["id"] in services)
             and row["status"] in statuses
             and (not urgencies or row["urgency"] in urgencies)
+            and (since is None or (_time(row.get("created_at")) or since) >= since)
         ]
 
     def oncalls_matching(self, args) -> list[dict]:

@@ -73,6 +73,8 @@ SERVER_MODULES: list[str] = [
     "sandbox.prometheus",
     "sandbox.loki",
     "sandbox.pagerduty",
+    "sandbox.cdevents_sink",
+    "sandbox.slack",
 ]
 
 

@@ -34,3 +34,18 @@ def test_seed_demo_if_empty_leaves_an_existing_catalog_alone(db):
     call_command("seed_demo", if_empty=True)
     assert Component.objects.count() == 1
     assert get_user_model().objects.filter(username="alice").exists()
+
+
+def test_seed_demo_gives_the_dora_pages_twelve_weeks_of_history(db, client):
+    from django.urls import reverse
+
+    from deployments.models import EventSink, Release
+
+    call_command("seed_demo", services=30)
+    assert Release.objects.filter(environment__is_production=True, state="aborted").exists()
+    assert Release.objects.filter(rollback_of__isnull=False).exists()
+    assert EventSink.objects.filter(name="sandbox", enabled=True).exists()
+    client.force_login(get_user_model().objects.get(username="pat"))
+    rows = client.get(reverse("deployments:dora_organisation_csv")).content.decode().splitlines()
+    weeks = [row.split(",") for row in rows[1:]]
+    assert len(weeks) == 12 and all(int(week[1]) > 0 for week in weeks[1:])

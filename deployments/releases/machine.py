@@ -60,6 +60,7 @@ def release_dispatch_run(*, release_id: int) -> None:
     )
     repo = repository_slug(release.component)
     client = github_client()
+    _commit_time_record(client, repo, release)
     try:
         # A dispatch whose answer was lost (timeout, worker killed) is found by its run-name.
         run = client.workflow_run_find(repo, RELEASE_WORKFLOW, release.run_name)
@@ -83,6 +84,20 @@ def release_dispatch_run(*, release_id: int) -> None:
         poll_interval=2.0,
         observed_at=timezone.now(),
     )
+
+
+def _commit_time_record(client, repo: str, release: Release) -> None:
+    """Keep when the version was committed, for DORA's lead time. Best effort: GitHub failing
+    here never holds the release up (the dispatch below decides about retries)."""
+    if release.committed_at is not None:
+        return
+    try:
+        committed = client.version_committed_at(repo, release.version)
+    except IntegrationError as exc:
+        logger.info("commit time of %s %s not read: %s", repo, release.version, exc)
+        return
+    if committed is not None:
+        Release.objects.filter(pk=release.pk).update(committed_at=committed)
 
 
 def _dispatch_send(client, repo: str, release: Release) -> int:
@@ -424,13 +439,22 @@ def releases_stuck() -> list[int]:
     """Queued or dispatching releases untouched for a while: their task was lost."""
     cutoff = timezone.now() - STUCK_AFTER
     stuck = Release.objects.filter(state=Release.State.DISPATCHING, updated_at__lt=cutoff)
-    # Back to queued: the dispatch step first looks for a run by name, so none is started twice.
-    stuck.update(state=Release.State.QUEUED)
-    return list(
-        Release.objects.filter(state=Release.State.QUEUED, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
+    # Back to queued, each with its line in the timeline: the dispatch step first looks for a
+    # run by name, so none is started twice.
+    requeued = [
+        release_id
+        for release_id in stuck.values_list("pk", flat=True)
+        if release_transition(
+            release_id=release_id,
+            from_states=[Release.State.DISPATCHING],
+            to_state=Release.State.QUEUED,
+            message="The dispatch was interrupted (its worker stopped): queued again. The "
+            "workflow run is looked up by name first, so it is not started twice.",
+            where={"updated_at__lt": cutoff},
         )
-    )
+    ]
+    queued = Release.objects.filter(state=Release.State.QUEUED, updated_at__lt=cutoff)
+    return requeued + [pk for pk in queued.values_list("pk", flat=True) if pk not in requeued]
 
 
 def release_signal_failed(*, release_id: int, signal: str, error: str, revert: bool = True) -> None:

@@ -62,6 +62,11 @@ class Release(models.Model):
     is_restore = models.BooleanField(
         default=False, help_text="The last good version brought back by Restore"
     )
+    # Read from GitHub once, when the workflow is started: DORA's lead time for changes runs
+    # from here to the production release's finish (never fetched when a page is drawn).
+    committed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the version's commit was made (GitHub)"
+    )
 
     # What the outside world said last: workflow run, Argo CD application and its Rollout.
     workflow_run_id = models.BigIntegerField(null=True, blank=True)

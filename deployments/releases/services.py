@@ -11,6 +11,7 @@ from catalog.models import Component, ComponentEnvironment, Environment
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
+from ..cdevents.services import cdevents_release_record
 from . import tasks
 from .errors import ReleaseRefused
 from .models import DeployFreeze, Release, ReleaseEvent
@@ -63,19 +64,23 @@ def release_start(
     restore: bool = False,
     context: AuditContext | None = None,
     train=None,
+    authorised_by=None,
 ) -> Release:
     """Queue a release of `version` of `component` to `environment`; workflow starts on commit.
 
     `restore`: the last good version, brought back by `release_restore` (audited as such).
 
-    `train`: the train releasing it; a component in a running train is released by it only."""
+    `train`: the train releasing it; a component in a running train is released by it only.
+    `authorised_by`: with a train, the owner whose approval of their part lets the train's
+    starter (`actor`, who may not release this component) release it: the permission is theirs,
+    the release is still the starter's request."""
     target = ComponentEnvironment.objects.filter(
         component=component, environment=environment
     ).first()
     action = "release.rollback" if rollback_of else "release.start"
     action = "release.restore" if restore else action
     permission_require(
-        actor=actor,
+        actor=authorised_by if train is not None and authorised_by is not None else actor,
         perm="deployments.start_release",
         obj=target or component,
         action=action,
@@ -124,6 +129,7 @@ def release_start(
         is_restore=restore,
         action=action,
         context=context,
+        authorised_by=authorised_by if train is not None else None,
     )
 
 
@@ -141,6 +147,7 @@ def _release_create(
     is_restore=False,
     action,
     context,
+    authorised_by=None,
 ) -> Release:
     try:
         with transaction.atomic():
@@ -169,10 +176,12 @@ def _release_create(
                 component=component,
                 environment=environment.name,
                 before={"version": release.previous_version or None},
-                after={"version": version, "strategy": strategy, "steps": steps},
+                after={"version": version, "strategy": strategy, "steps": steps}
+                | ({"authorised_by": authorised_by.get_username()} if authorised_by else {}),
                 reason=reason,
                 context=context,
             )
+            cdevents_release_record(release_id=release.pk, state=release.state)
             transaction.on_commit(lambda: tasks.release_dispatch.delay(release.pk))
     except IntegrityError:
         active = Release.objects.filter(

@@ -74,6 +74,37 @@ def follow(release, until, timeout=30):
     return wait_until(step, timeout=timeout, interval=0.05)
 
 
+def test_starting_the_workflow_records_when_the_version_was_committed(
+    shop, django_capture_on_commit_callbacks
+):
+    version = newest_version()
+    release = start(shop, "staging", django_capture_on_commit_callbacks, version=version)
+    release.refresh_from_db()
+    assert release.committed_at == github_client().version_committed_at(REPO, version)
+    assert release.committed_at < release.created_at
+
+
+def test_a_release_through_the_real_machine_is_told_as_cdevents_in_order(
+    shop, cdevents_world, shared_dir, django_capture_on_commit_callbacks
+):
+    from deployments.cdevents.events import TYPES
+    from deployments.cdevents.models import EventSink
+    from deployments.tests.cdevents.schemas import cdevent_problems
+
+    EventSink.objects.create(name="sandbox")
+    release = start(shop, "staging", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        follow(release, {"succeeded"})
+    received = cdevents_world.events()
+    assert [e["type"] for e in received] == [
+        TYPES["pipelinerun.queued"], TYPES["pipelinerun.started"],
+        TYPES["pipelinerun.finished"],
+        TYPES["service.upgraded"] if release.previous_version else TYPES["service.deployed"],
+    ]  # fmt: skip
+    assert all(cdevent_problems(shared_dir, e["data"]) == [] for e in received)
+    assert received[-1]["data"]["subject"]["content"]["environment"]["id"] == "staging"
+
+
 def test_rolling_release_to_staging_goes_live(shop, django_capture_on_commit_callbacks):
     release = start(shop, "staging", django_capture_on_commit_callbacks)
     assert release.state == "queued"
@@ -117,6 +148,8 @@ def test_lost_dispatch_is_found_by_run_name_not_repeated(shop, django_capture_on
         updated_at=timezone.now() - timedelta(minutes=5),
     )
     assert machine.releases_stuck() == [release.pk]
+    assert "queued again" in release.events.filter(state="queued").last().message
+    assert machine.releases_stuck() == []  # a second tick finds nothing to requeue
     machine.release_dispatch_run(release_id=release.pk)
     release.refresh_from_db()
     assert (release.state, release.workflow_run_id) == ("workflow", first_run)

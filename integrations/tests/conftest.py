@@ -6,7 +6,13 @@ import pytest
 import requests
 
 from sandbox.runner import start_sandbox
-from sandbox.tests.fixtures import kube_sandbox, log_world, pagerduty_world  # noqa: F401
+from sandbox.tests.fixtures import (  # noqa: F401
+    cdevents_world,
+    kube_sandbox,
+    log_world,
+    pagerduty_world,
+    slack_world,
+)
 
 TIME_SCALE = 0.05  # the demo's seconds become 50 ms
 

@@ -55,6 +55,18 @@ def test_versions_list_follows_pagination(release_sandbox):
     assert len(github_client().versions_list("acme/big")) == 50
 
 
+def test_version_committed_at_is_the_tags_commit_time_before_its_release(release_sandbox):
+    client = github_client()
+    newest = client.versions_list(REPO)[0]
+    committed = client.version_committed_at(REPO, newest.name)
+    assert committed is not None and committed < newest.published_at
+    assert client.version_committed_at(REPO, newest.tag) == committed
+
+
+def test_version_committed_at_of_an_unknown_version_is_none(release_sandbox):
+    assert github_client().version_committed_at(REPO, "9.9.9") is None
+
+
 def test_dispatch_returns_run_that_completes_and_commits_to_gitops(release_sandbox):
     client = github_client()
     version = client.versions_list(REPO)[0].name

@@ -11,6 +11,7 @@ def test_sign_in_and_see_dashboard(login_page, make_user, live_server):
         "Catalog",
         "Releases",
         "Trains",
+        "Delivery",
         "Approvals",
         "APIs",
     ]

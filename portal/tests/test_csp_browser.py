@@ -75,6 +75,8 @@ def _pages(world) -> list[str]:
         reverse("catalog:team_detail", args=[team.metadata_namespace, team.name]),
         reverse("catalog:component_detail", args=[c.metadata_namespace, kind, c.name]),
         reverse("deployments:release_list"),
+        reverse("deployments:dora_organisation"),
+        reverse("deployments:dora_team", args=[team.metadata_namespace, team.name]),
         reverse("deployments:release_detail", args=[world["release"].pk]),
         reverse("deployments:release_start", args=[c.pk]),
         reverse("deployments:tuning_page", args=[c.pk]),

@@ -7,7 +7,8 @@ from apidocs.demo import demo_api_addresses_configured, demo_apis_seed
 from approvals.models import ApprovalPolicy
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Environment, Team
-from deployments.models import ControlPolicy, TuningKey
+from deployments.dora.history import HistoryPlan, release_history_seed
+from deployments.models import ControlPolicy, EventSink, TuningKey
 from portal.models import SsoGroupMapping, TeamMembership
 from portal.rules import PLATFORM_ADMIN_GROUP, SRE_GROUP, VIEWER_GROUP
 
@@ -68,10 +69,24 @@ class Command(BaseCommand):
         # What pat tries on the tour: two published APIs, callable on staging (sandbox servers).
         addresses = demo_api_addresses_configured()
         apis = demo_apis_seed(grpc_address=addresses["grpc"], http_address=addresses["http"])
+        history = self._seed_delivery()
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
             f"{summary.teams} teams, {summary.components} components ({summary.services} "
-            f"services and their subcomponents), {summary.edges} edges, {len(apis)} published APIs."
+            f"services and their subcomponents), {summary.edges} edges, {len(apis)} published "
+            f"APIs, {history['releases']} past production releases and {history['incidents']} "
+            "incidents (the DORA charts)."
+        )
+
+    def _seed_delivery(self) -> dict:
+        """Twelve weeks of production releases of every service, so the DORA pages have
+        history from the first start; and the sandbox's CDEvents sink (a blank URL sends to
+        it), so every release from now on is told as CDEvents."""
+        EventSink.objects.get_or_create(name="sandbox", defaults={"url": "", "enabled": True})
+        return release_history_seed(
+            components=Component.objects.filter(parent__isnull=True, kind="service"),
+            environment=Environment.objects.get(name="prod"),
+            plan=HistoryPlan(weeks=12, per_week=2.0),
         )
 
     def _ensure_sso_mappings(self) -> None:

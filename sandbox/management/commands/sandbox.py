@@ -8,7 +8,7 @@ from django.db import DatabaseError
 from apidocs.demo import demo_api_addresses_point
 from sandbox.registry import servers
 from sandbox.runner import start_sandbox
-from sandbox.switchyard import sandbox_machine_credentials
+from sandbox.switchyard import sandbox_machine_credentials, slack_workspace_seed
 
 DEMO_API_SERVERS = ("demo-grpc", "demo-http")
 
@@ -84,6 +84,9 @@ class Command(BaseCommand):
         pointed = demo_api_addresses_follow(running.endpoints)
         if pointed:
             self.stdout.write(pointed)
+        # Slack: the teams' channels and the people, and interactions sent to this Switchyard.
+        if "slack" in running.state.shared:
+            slack_workspace_seed(running.state.shared["slack"])
         for name, url in sorted(running.endpoints.items()):
             self.stdout.write(f"sandbox {name:12} {url}")
         for name, reason in sorted(running.failed.items()):
