@@ -9,7 +9,12 @@ a PM's first call gets an answer.
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+from django.db import transaction
+
 from catalog.models import Component, ComponentEnvironment, Environment
+from integrations.endpoints import sandbox_endpoints
+from portal.audit import audit_record
 
 from .models import ApiDefinition, TryItPolicy
 from .services import api_definition_get_or_create, api_version_create
@@ -50,16 +55,15 @@ def demo_openapi_text() -> str:
     return next(iter(next(a for a in DEMO_APIS if a.scheme == "http").read().values()))
 
 
-def demo_apis_seed(*, grpc_address: str, http_address: str) -> list[ApiDefinition]:
+def demo_apis_seed(*, grpc_address: str | None, http_address: str | None) -> list[ApiDefinition]:
     """Publish the demo APIs (v1, once), point their staging addresses at the sandbox's demo
-    servers (`host:port`) and approve staging for try-it by everyone, PMs included."""
+    servers (`host:port`, when known: the sandbox points them itself when it starts) and approve
+    staging for try-it by everyone, PMs included."""
     staging = Environment.objects.get(name="staging")
     TryItPolicy.objects.get_or_create(
         environment=staging,
         defaults={"enabled": True, "allow_viewers": True, "calls_per_minute": 30},
     )
-    # Plaintext gRPC is written http:// (the field is a URL; try-it reads the scheme as "no TLS").
-    addresses = {"grpc": f"http://{grpc_address}", "http": f"http://{http_address}"}
     published = []
     for api in DEMO_APIS:
         component = Component.objects.filter(name=api.component).first()
@@ -73,8 +77,58 @@ def demo_apis_seed(*, grpc_address: str, http_address: str) -> list[ApiDefinitio
                 actor=None, api=definition, files=api.read(), source="command",
                 comment="Published by seed_demo", actor_label=SEED_LABEL,
             )  # fmt: skip
-        ComponentEnvironment.objects.filter(component=component, environment=staging).update(
-            api_base_url=addresses[api.scheme]
-        )
         published.append(definition)
+    demo_api_addresses_point(
+        grpc_address=grpc_address, http_address=http_address, actor_label=SEED_LABEL
+    )
     return published
+
+
+def demo_api_addresses_point(
+    *, grpc_address: str | None, http_address: str | None, actor_label: str
+) -> int:
+    """Point the demo APIs' staging addresses at `host:port` (None: leave that kind alone).
+
+    The sandbox's demo servers listen on free ports, like every sandbox server, so the sandbox
+    calls this each time it starts; only an address that changes is written, with an audit row
+    (a machine identity: `actor_label`). Returns how many addresses changed."""
+    # Plaintext gRPC is written http:// (the field is a URL; try-it reads the scheme as "no TLS").
+    wanted = {"grpc": grpc_address, "http": http_address}
+    changed = 0
+    with transaction.atomic():
+        for api in DEMO_APIS:
+            if not wanted[api.scheme]:
+                continue
+            row = (
+                ComponentEnvironment.objects.select_for_update()
+                .filter(component__name=api.component, environment__name="staging")
+                .select_related("component")
+                .first()
+            )
+            url = f"http://{wanted[api.scheme]}"
+            if row is None or row.api_base_url == url:
+                continue
+            before, row.api_base_url = row.api_base_url, url
+            row.save(update_fields=["api_base_url"])
+            audit_record(
+                actor=None, actor_label=actor_label, action="catalog.api_address_point",
+                target=row, component=row.component, environment="staging",
+                before={"api_base_url": before}, after={"api_base_url": url},
+                reason="the sandbox's demo API server listens there",
+            )  # fmt: skip
+            changed += 1
+    return changed
+
+
+def demo_api_addresses_configured() -> dict[str, str | None]:
+    """Where the demo API servers are, as `host:port`: the settings when given, else what the
+    running sandbox wrote to .sandbox/endpoints.json, else None (the sandbox says so on start)."""
+    running = sandbox_endpoints()
+    found = {}
+    for kind, setting, name in (
+        ("grpc", settings.SANDBOX_DEMO_GRPC_ADDRESS, "demo-grpc"),
+        ("http", settings.SANDBOX_DEMO_HTTP_ADDRESS, "demo-http"),
+    ):
+        address = setting or running.get(name, "").removeprefix("http://")
+        found[kind] = address if address and not address.endswith(":0") else None
+    return found

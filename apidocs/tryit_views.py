@@ -55,14 +55,21 @@ def tryit_detail(request, pk, number):
         return _show_error(request, context, error.message, 429)
     except PortalError as error:
         return _show_error(request, context, error.message, 400)
-    return render(request, f"{TEMPLATE}#response" if request.htmx else TEMPLATE, context)
+    return _render_answer(request, context)
+
+
+def _render_answer(request, context, status=200):
+    """The whole page, or for htmx the response card and (out of band) the copy-as-command card,
+    so that the command shown is the request just sent."""
+    if not request.htmx:
+        return render(request, TEMPLATE, context, status=status)
+    context["snippets_oob"] = True
+    return render(request, f"{TEMPLATE}#response", context, status=status)
 
 
 def _show_error(request, context, message, status):
     context["error"] = message
-    response = render(
-        request, f"{TEMPLATE}#response" if request.htmx else TEMPLATE, context, status=status
-    )
+    response = _render_answer(request, context, status)
     response["X-Error-Message"] = message
     return response
 

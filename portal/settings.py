@@ -327,10 +327,11 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
 
-# The sandbox's demo API servers (gRPC and HTTP) listen on fixed loopback addresses, which
-# seed_demo writes as the demo APIs' staging addresses (apidocs/demo.py).
-SANDBOX_DEMO_GRPC_ADDRESS = env("SANDBOX_DEMO_GRPC_ADDRESS", "127.0.0.1:50051")
-SANDBOX_DEMO_HTTP_ADDRESS = env("SANDBOX_DEMO_HTTP_ADDRESS", "127.0.0.1:50080")
+# The sandbox's demo API servers (gRPC and HTTP) listen on free loopback ports like every sandbox
+# server, and the sandbox points the demo APIs' staging addresses there when it starts
+# (apidocs/demo.py). Set `host:port` here only to pin them.
+SANDBOX_DEMO_GRPC_ADDRESS = env("SANDBOX_DEMO_GRPC_ADDRESS", "")
+SANDBOX_DEMO_HTTP_ADDRESS = env("SANDBOX_DEMO_HTTP_ADDRESS", "")
 INTEGRATION_TIMEOUT_SECONDS = float(env("INTEGRATION_TIMEOUT_SECONDS", "10"))
 # A dispatch whose answer was lost is never sent again: its run is looked for by run-name for
 # this long, then the release fails with what to check.

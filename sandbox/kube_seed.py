@@ -45,6 +45,10 @@ def _pod_template(name: str, image: str, cpu: str, memory: str) -> dict:
                         },
                     ],
                     "envFrom": [{"configMapRef": {"name": f"{name}-runtime"}}],
+                    # config.json is read as a file, which the kubelet refreshes in place.
+                    "volumeMounts": [
+                        {"name": "runtime", "mountPath": "/etc/runtime", "readOnly": True}
+                    ],
                     "resources": {
                         "requests": {"cpu": cpu, "memory": memory},
                         "limits": {"cpu": cpu if cpu.endswith("m") else cpu, "memory": memory},
@@ -57,7 +61,16 @@ def _pod_template(name: str, image: str, cpu: str, memory: str) -> dict:
                         "failureThreshold": 3,
                     },
                 }
-            ]
+            ],
+            "volumes": [
+                {
+                    "name": "runtime",
+                    "configMap": {
+                        "name": f"{name}-runtime",
+                        "items": [{"key": "config.json", "path": "config.json"}],
+                    },
+                }
+            ],
         },
     }
 

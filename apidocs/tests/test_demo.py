@@ -1,7 +1,5 @@
 """The demo's PM journey: seeded APIs, a staging try-it policy and real servers behind them."""
 
-import socket
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -10,26 +8,28 @@ from django.urls import reverse
 from apidocs.demo import DEMO_APIS
 from apidocs.models import ApiDefinition, TryItPolicy
 from catalog.models import Component, ComponentEnvironment
+from portal.models import AuditEvent
+from sandbox.management.commands.sandbox import (
+    DEMO_API_SERVERS,
+    demo_api_addresses_follow,
+    demo_api_ports,
+)
 from sandbox.runner import start_sandbox
 
 GET_SHIPMENT = "fulfilment.v1.FulfilmentService.GetShipment"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def demo(db, settings, tmp_path):
-    """`seed_demo` with the sandbox's demo API servers listening where it says they are."""
-    ports = {"demo-grpc": _free_port(), "demo-http": _free_port()}
-    settings.SANDBOX_DEMO_GRPC_ADDRESS = f"127.0.0.1:{ports['demo-grpc']}"
-    settings.SANDBOX_DEMO_HTTP_ADDRESS = f"127.0.0.1:{ports['demo-http']}"
-    running = start_sandbox(directory=tmp_path, names=list(ports), ports=ports)
+    """As `make run`: `seed_demo`, then the sandbox's demo API servers on free ports, which point
+    the demo APIs' staging addresses at themselves."""
+    settings.SANDBOX_DIR = tmp_path
     call_command("seed_demo", "--services", "122", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    yield
+    running = start_sandbox(
+        directory=tmp_path, names=list(DEMO_API_SERVERS), ports=demo_api_ports()
+    )
+    demo_api_addresses_follow(running.endpoints)
+    yield running
     running.stop()
 
 
@@ -124,3 +124,49 @@ def test_readme_tour_names_what_the_demo_seeds(demo):
     from catalog.models import Namespace
 
     assert Namespace.objects.get(name="checkout").owner.title == "Checkout 1"
+
+
+def test_demo_servers_listen_on_free_ports_so_a_second_demo_does_not_collide(demo, tmp_path):
+    assert demo_api_ports() == {}  # nothing pinned: like every sandbox server
+    second = start_sandbox(directory=tmp_path / "second", names=list(DEMO_API_SERVERS))
+    try:
+        first_ports = {demo.endpoints[name] for name in DEMO_API_SERVERS}
+        assert first_ports.isdisjoint(second.endpoints[name] for name in DEMO_API_SERVERS)
+    finally:
+        second.stop()
+
+
+def test_staging_addresses_follow_the_demo_servers_each_time_the_sandbox_starts(demo):
+    staging = ComponentEnvironment.objects.get(
+        component__name="payments-fulfilment-121", environment__name="staging"
+    )
+    assert staging.api_base_url == demo.endpoints["demo-grpc"]
+    moved = {"demo-grpc": "http://127.0.0.1:41001", "demo-http": "http://127.0.0.1:41002"}
+    assert "2 changed" in demo_api_addresses_follow(moved)
+    staging.refresh_from_db()
+    assert staging.api_base_url == "http://127.0.0.1:41001"
+    event = AuditEvent.objects.filter(
+        action="catalog.api_address_point", component=staging.component
+    )
+    event = event.latest("id")
+    assert event.actor_label == "sandbox" and event.after == {"api_base_url": moved["demo-grpc"]}
+    events = AuditEvent.objects.count()
+    assert "0 changed" in demo_api_addresses_follow(moved)  # unchanged: nothing written
+    assert AuditEvent.objects.count() == events
+
+
+def test_pinned_demo_addresses_are_what_seed_demo_writes(db, settings, tmp_path):
+    settings.SANDBOX_DIR = tmp_path
+    settings.SANDBOX_DEMO_GRPC_ADDRESS = "127.0.0.1:45051"
+    settings.SANDBOX_DEMO_HTTP_ADDRESS = "127.0.0.1:45080"
+    assert demo_api_ports() == {"demo-grpc": 45051, "demo-http": 45080}
+    call_command("seed_demo", "--services", "122", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    urls = dict(
+        ComponentEnvironment.objects.filter(environment__name="staging")
+        .exclude(api_base_url="")
+        .values_list("component__name", "api_base_url")
+    )
+    assert urls == {
+        "payments-fulfilment-121": "http://127.0.0.1:45051",
+        "checkout-cart-3": "http://127.0.0.1:45080",
+    }

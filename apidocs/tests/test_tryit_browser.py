@@ -19,3 +19,11 @@ def test_pm_edits_sample_and_gets_response(login_page, live_server, pm, grpc_ver
     assert status.inner_text() == "OK"
     assert "Hello, Product Manager!" in page.locator('[data-testid="tryit-body"]').inner_text()
     assert page.url.endswith("op=helloworld.Greeter.SayHello")  # swapped in place by htmx
+    # The copy-as-command line follows the request just sent, not the one the page was drawn with.
+    snippet = page.locator('[data-testid="tryit-snippet"]')
+    assert "Product Manager" in snippet.inner_text()
+    editor.fill('{"name": "Second Try"}')
+    page.click("button[type=submit]:has-text('Send')")
+    page.locator('[data-testid="tryit-body"]', has_text="Hello, Second Try!").wait_for()
+    assert "Second Try" in snippet.inner_text() and "Product Manager" not in snippet.inner_text()
+    assert page.locator("#tryit-snippets").count() == 1

@@ -76,6 +76,24 @@ def test_htmx_post_returns_only_the_response_panel(client, pm, grpc_version):
     assert "x-served-by" in body  # trailers
 
 
+def test_htmx_post_replaces_the_copy_as_command_line_with_the_body_just_sent(
+    client, pm, grpc_version
+):
+    client.force_login(pm)
+    page = client.get(url(grpc_version, HELLO)).content.decode()
+    assert 'id="tryit-snippets"' in page and "hx-swap-oob" not in page
+    response = client.post(
+        url(grpc_version, HELLO),
+        {"op": HELLO, "environment": "staging", "body": '{"name": "Ada"}', "metadata": "x-b: 2"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    snippet = body[body.index('<section id="tryit-snippets"') :]
+    assert 'hx-swap-oob="true"' in snippet.split(">", 1)[0]
+    assert "Ada" in snippet and "x-b: 2" in snippet and "grpcurl -plaintext" in snippet
+    assert "&quot;name&quot;: &quot;name&quot;" not in snippet  # not the schema's sample
+
+
 def test_bad_request_shows_the_message(client, pm, grpc_version):
     client.force_login(pm)
     response = client.post(

@@ -26,7 +26,7 @@ def test_seed_demo_builds_a_realistic_organisation(db):
 
     prod_policy = ControlPolicy.objects.get(environment__name="prod", component=None)
     assert prod_policy.replicas_enabled and "other_teams" not in prod_policy.replicas_roles
-    assert TuningKey.objects.filter(key="log.sampling").count() == 60
+    assert TuningKey.objects.filter(key="LOG_SAMPLING_RATE").count() == 60
 
 
 def test_seed_demo_if_empty_leaves_an_existing_catalog_alone(db):

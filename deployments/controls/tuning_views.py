@@ -6,24 +6,38 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseStopPolling
 
 from catalog.models import Component, ComponentEnvironment
 from portal.audit import AuditContext
 from portal.decorators import mutating
 from portal.errors import PortalError
 
-from . import tuning, tuning_machine
+from . import tuning, tuning_machine, tuning_reads
 from .models import RuntimeToken, TuningKey
 from .selectors import target_get_or_404
 
 
 def _tuning_env_context(request, target, *, message="", error="", token=""):
+    values = tuning_machine.runtime_values(target.component, target.environment)
+    for value in values:
+        # Saved after its last delivery, and no failure since: the worker has not written it yet.
+        value.delivering = bool(
+            value.pk
+            and not value.push_error
+            and (value.pushed_at is None or value.pushed_at < value.updated_at)
+        )
+    pushed = [v.pushed_at for v in values if v.pushed_at]
     return {
         "target": target,
         "component": target.component,
         "environment": target.environment,
-        "values": tuning_machine.runtime_values(target.component, target.environment),
+        "values": values,
+        "delivering": any(v.delivering for v in values),
+        "delivery_failed": any(v.push_error for v in values),
+        "delivered_at": max(pushed, default=None),
         "can_tune": request.user.has_perm("deployments.change_tuningvalue", target),
         "configmap": tuning_machine.configmap_name(target),
         "message": message,
@@ -47,6 +61,27 @@ def tuning_page(request, component_id):
             "token_row": RuntimeToken.objects.filter(component=component).first(),
         },
     )
+
+
+@require_GET
+def tuning_delivery(request, component_id, env):
+    """The delivery line of one environment, polled after a change until the ConfigMap has it."""
+    target = target_get_or_404(component_id, env)
+    context = {"env": _tuning_env_context(request, target), "oob": True}
+    if not request.htmx:
+        return redirect(f"{reverse('deployments:tuning_page', args=[component_id])}#tuning-{env}")
+    response = render(request, "deployments/controls/tuning_page.html#delivery", context)
+    return response if context["env"]["delivering"] else HttpResponseStopPolling(response.content)
+
+
+@require_GET
+def tuning_reads_view(request, component_id, env):
+    """What the service reads from its runtime ConfigMap in `env` (lazy: it reads the cluster)."""
+    target = target_get_or_404(component_id, env)
+    context = {"target": target, "reads": tuning_reads.tuning_reads(target)}
+    if request.htmx:
+        return render(request, "deployments/controls/tuning_page.html#reads", context)
+    return render(request, "deployments/controls/tuning_reads.html", context)
 
 
 def _tuning_change(request, key_id, env, change):

@@ -43,6 +43,16 @@ urlpatterns = [
         name="control_change",
     ),
     path("tuning/<int:component_id>/", tuning_views.tuning_page, name="tuning_page"),
+    path(
+        "tuning/<int:component_id>/<slug:env>/delivery/",
+        tuning_views.tuning_delivery,
+        name="tuning_delivery",
+    ),
+    path(
+        "tuning/<int:component_id>/<slug:env>/reads/",
+        tuning_views.tuning_reads_view,
+        name="tuning_reads",
+    ),
     path("tuning/key/<int:key_id>/<slug:env>/set/", tuning_views.tuning_set, name="tuning_set"),
     path(
         "tuning/key/<int:key_id>/<slug:env>/override/",

@@ -338,7 +338,10 @@ def _poll_argocd(release: Release, listed=None) -> bool:
         "current_step": _weight_step(release, rollout),
         "set_weight": rollout.set_weight if rollout else None,
         "actual_weight": rollout.actual_weight if rollout else None,
-        "status_message": (rollout.message if rollout else app.health_message)[:500],
+        # Argo Rollouts puts the pause reason itself in status.message ("CanaryPauseStep").
+        "status_message": (pause_reason_text(rollout.message) if rollout else app.health_message)[
+            :500
+        ],
         "last_error": "",
     }
     target_state, message = _argocd_state(release, app)

@@ -22,10 +22,7 @@ SERVICE = test_browser.SERVICE
 @pytest.fixture
 def beat():
     """Beat's two ticks every half second (releases and analysis)."""
-    from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("several threads write at once here: run with DATABASE_URL=postgres://...")
     with beat_running(releases_tick, analysis_tick):
         yield
 

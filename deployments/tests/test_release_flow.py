@@ -181,6 +181,8 @@ def test_canary_pauses_and_abort_leaves_it_explained(shop, django_capture_on_com
     follow(release, {"paused"})
     assert (release.set_weight, release.current_step) == (5, 0)
     assert release.next_step_weight == 25
+    # Argo Rollouts' status.message is the raw reason; the page says it in words.
+    assert release.status_message == "a canary step waiting for a go-ahead"
     with django_capture_on_commit_callbacks(execute=True):
         release_abort(actor=shop["owner"], release=release, reason="error rate up")
     app = wait_until(

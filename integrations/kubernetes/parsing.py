@@ -11,6 +11,7 @@ from .types import (
     RESTARTED_AT,
     SECRET_NAME,
     ConfigMapInfo,
+    ConfigMapMount,
     ContainerInfo,
     DeploymentInfo,
     EnvFrom,
@@ -64,7 +65,23 @@ def _env_var(item: dict) -> EnvVar:
     return EnvVar(name, item.get("value", ""))
 
 
-def _container(item: dict) -> ContainerInfo:
+def _config_mounts(item: dict, volumes: dict) -> tuple[ConfigMapMount, ...]:
+    """The container's mounts of ConfigMap volumes (`volumes`: the pod's, by name)."""
+    mounts = []
+    for mount in item.get("volumeMounts") or []:
+        source = (volumes.get(mount.get("name")) or {}).get("configMap")
+        if source is None:
+            continue
+        items = tuple((i.get("key", ""), i.get("path", "")) for i in source.get("items") or [])
+        mounts.append(
+            ConfigMapMount(
+                source.get("name", ""), mount.get("mountPath", ""), items, mount.get("subPath", "")
+            )
+        )
+    return tuple(mounts)
+
+
+def _container(item: dict, volumes: dict | None = None) -> ContainerInfo:
     resources = item.get("resources") or {}
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
     env_from = []
@@ -84,13 +101,16 @@ def _container(item: dict) -> ContainerInfo:
         ),
         env=tuple(_env_var(env) for env in item.get("env") or []),
         env_from=tuple(env_from),
+        config_mounts=_config_mounts(item, volumes or {}),
     )
 
 
 def _deployment_info(env: str, deployment: dict, hpa: dict | None, pods: list) -> DeploymentInfo:
     meta, spec, status = deployment["metadata"], deployment["spec"], deployment.get("status") or {}
     template = spec.get("template") or {}
-    containers = tuple(_container(c) for c in (template.get("spec") or {}).get("containers") or [])
+    pod_spec = template.get("spec") or {}
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or []}
+    containers = tuple(_container(c, volumes) for c in pod_spec.get("containers") or [])
     strategy = spec.get("strategy") or {}
     rolling = strategy.get("rollingUpdate") or {}
     annotations = (template.get("metadata") or {}).get("annotations") or {}

@@ -37,6 +37,17 @@ class EnvFrom:
 
 
 @dataclass(frozen=True)
+class ConfigMapMount:
+    """A ConfigMap volume mounted into a container: its keys become files under `path`.
+    `items` (key, relative path) limits it to those keys; empty means every key."""
+
+    name: str
+    path: str
+    items: tuple[tuple[str, str], ...] = ()
+    sub_path: str = ""  # a single file mounted with subPath: never refreshed by the kubelet
+
+
+@dataclass(frozen=True)
 class Resources:
     cpu_request: str | None = None
     cpu_limit: str | None = None
@@ -52,6 +63,7 @@ class ContainerInfo:
     resources: Resources
     env: tuple[EnvVar, ...] = ()
     env_from: tuple[EnvFrom, ...] = ()
+    config_mounts: tuple[ConfigMapMount, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ $SWITCHYARD_TOUR_SHOTS when set) for a person to look at.
 """
 
 import os
-import socket
+import re
 from pathlib import Path
 
 import pytest
@@ -14,32 +14,35 @@ from django.core.management import call_command
 from apidocs.models import ApiDefinition
 from catalog.models import Component
 from demo.management.commands.seed_demo import DEMO_PASSWORD
+from deployments.releases.tasks import releases_tick
+from deployments.tests.beat import beat_running
+from integrations.tests.conftest import TIME_SCALE
+from sandbox.management.commands.sandbox import demo_api_addresses_follow, demo_api_ports
 from sandbox.runner import start_sandbox
+from sandbox.switchyard import sandbox_machine_credentials
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TOUR_SERVICE = "payments-fulfilment-121"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def demo(settings, tmp_path, live_server, monkeypatch):
     """`make run` in small: seed_demo, then the sandbox (Kubernetes is built from the catalog)."""
-    ports = {"demo-grpc": _free_port(), "demo-http": _free_port()}
-    settings.SANDBOX_DEMO_GRPC_ADDRESS = f"127.0.0.1:{ports['demo-grpc']}"
-    settings.SANDBOX_DEMO_HTTP_ADDRESS = f"127.0.0.1:{ports['demo-http']}"
     settings.SITE_URL = live_server.url
     call_command("seed_demo", "--services", "122", stdout=open(os.devnull, "w"))  # noqa: SIM115
     monkeypatch.setenv("SANDBOX_DEMO_SERVICES", "122")
-    names = ["kubernetes", "github", "argocd", "prometheus", "demo-grpc", "demo-http"]
-    running = start_sandbox(directory=tmp_path / "sandbox", names=names, ports=ports)
+    names = ["kubernetes", "github", "argocd", "prometheus", "loki", "pagerduty"]
+    names += ["demo-grpc", "demo-http"]
+    running = start_sandbox(
+        directory=tmp_path / "sandbox", names=names, ports=demo_api_ports(),
+        shared={"time_scale": TIME_SCALE, "demo_services": 122},
+    )  # fmt: skip
+    demo_api_addresses_follow(running.endpoints)  # as `manage.py sandbox` does when it starts
     settings.INTEGRATION_URLS = dict(running.endpoints)
     settings.KUBECONFIG = str(running.state.shared["kubernetes"].kubeconfig)
     settings.GITHUB_TOKEN = settings.ARGOCD_TOKEN = "switchyard-sandbox"
+    # The GitHub sandbox's workflow asks Switchyard for approvals (as `manage.py sandbox` sets up).
+    running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
     yield running
     running.stop()
 
@@ -93,7 +96,8 @@ def test_alice_finds_her_service_sees_everything_and_starts_a_release(tour):
     page.wait_for_function("el => el.dataset.nodeCount !== ''", arg=graph.element_handle())
     page.locator("#live-staging .live-config").wait_for()  # from the Kubernetes sandbox
     page.locator("#apis").get_by_role("link", name="Publish a version").wait_for()
-    assert "If" in page.locator("#blast").inner_text()
+    # A hub's blast radius not yet warmed by beat loads into its card after the page.
+    page.locator("#blast", has_text="is unhealthy").wait_for()
     t.shot("service")
     page.get_by_role("link", name="Release a version…").click()
     page.select_option("select[name=environment]", label="Staging")
@@ -103,6 +107,50 @@ def test_alice_finds_her_service_sees_everything_and_starts_a_release(tour):
     page.wait_for_url("**/releases/*/")
     assert "Staging" in page.locator("h1").inner_text() or "staging" in page.content()
     t.shot("release")
+
+
+def test_steps_2_and_3_staging_until_succeeded_then_a_prod_canary_bob_approves(tour):
+    """README steps 2 and 3: rolling to staging live until Succeeded; a canary to Prod stops at
+    5 % for an approval alice may not give; bob approves from his inbox and the canary goes on."""
+    t = tour("alice")
+    page = t.page
+    with beat_running(releases_tick):
+        t.open_service(TOUR_SERVICE)
+        version = _release(page, "Staging", "rolling")
+        page.locator(".release-status .badge-ok", has_text="Succeeded").wait_for(timeout=60_000)
+        t.shot("staging-succeeded")
+        t.open_service(TOUR_SERVICE)
+        assert _release(page, "Prod", "canary") == version
+        page.locator(".release-status", has_text="Paused at 5%").wait_for(timeout=60_000)
+        assert "CanaryPauseStep" not in page.locator(".release-status").inner_text()
+        release_url = page.url
+        t.shot("prod-paused")
+        bob = tour("bob")
+        inbox = bob.page
+        inbox.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+        inbox.get_by_role("link", name=TOUR_SERVICE).first.click()
+        inbox.locator(".error-rates").first.wait_for()  # new vs stable, beside the decision
+        bob.shot("approval")
+        inbox.fill("textarea[name=comment]", "error rates flat")
+        inbox.click("button[value=approve]")
+        assert "Approved by bob" in inbox.locator("#approval-decision").inner_text()
+        bob.shot("approved")
+        page.goto(release_url)
+        moved = re.compile(r"Traffic on the new version: (25|50|100)%|Succeeded")
+        page.locator(".release-status", has_text=moved).wait_for(timeout=60_000)
+        assert "CanaryPauseStep" not in page.locator(".release-status").inner_text()
+        t.shot("prod-canary-goes-on")
+
+
+def _release(page, environment: str, strategy: str) -> str:
+    page.get_by_role("link", name="Release a version…").click()
+    page.select_option("select[name=environment]", label=environment)
+    newest = page.locator("#versions option").first.get_attribute("value")
+    page.fill("input[name=version]", newest)
+    page.select_option("select[name=strategy]", strategy)
+    page.get_by_role("button", name="Start release").click()
+    page.wait_for_url("**/releases/*/")
+    return newest
 
 
 def test_bob_sees_the_approvals_inbox(tour):

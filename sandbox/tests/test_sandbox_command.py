@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_sandbox_starts_without_node_and_says_sso_is_skipped(tmp_path):
     env = {
         **os.environ, "SANDBOX_DIR": str(tmp_path), "SANDBOX_NODE": str(tmp_path / "no-node"),
-        "SANDBOX_DEMO_GRPC_ADDRESS": "127.0.0.1:0", "SANDBOX_DEMO_HTTP_ADDRESS": "127.0.0.1:0",
         "SANDBOX_DEMO_SERVICES": "5",
     }  # fmt: skip
     process = subprocess.Popen(

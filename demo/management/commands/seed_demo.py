@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apidocs.demo import demo_apis_seed
+from apidocs.demo import demo_api_addresses_configured, demo_apis_seed
 from approvals.models import ApprovalPolicy
 from catalog.demo import build_demo_catalog
 from catalog.models import Component, Environment, Team
@@ -68,10 +67,8 @@ class Command(BaseCommand):
             defaults={"quorum": 1, "on_expiry": "abort", "default_ttl_minutes": 30},
         )
         # What pat tries on the tour: two published APIs, callable on staging (sandbox servers).
-        apis = demo_apis_seed(
-            grpc_address=settings.SANDBOX_DEMO_GRPC_ADDRESS,
-            http_address=settings.SANDBOX_DEMO_HTTP_ADDRESS,
-        )
+        addresses = demo_api_addresses_configured()
+        apis = demo_apis_seed(grpc_address=addresses["grpc"], http_address=addresses["http"])
         history = self._seed_delivery()
         self.stdout.write(
             f"seed_demo: {users_created} users, {summary.namespaces} namespaces, "
@@ -155,26 +152,28 @@ class Command(BaseCommand):
                     "restart_roles": [ControlPolicy.Role.OWNER_LEAD, ControlPolicy.Role.SRE],
                 },
             )
+        # Named as the sandbox's pods read them: envFrom makes each key an environment variable
+        # (the tuning page shows how each one is read, and what a change needs to reach it).
         keys = []
         for component in Component.objects.filter(parent__isnull=True, kind="service"):
             keys += [
                 TuningKey(
                     component=component,
-                    key="log.sampling",
+                    key="LOG_SAMPLING_RATE",
                     kind="sampling",
                     default=0.1,
                     description="Share of requests whose logs are kept",
                 ),
                 TuningKey(
                     component=component,
-                    key="checkout.new-flow",
+                    key="CHECKOUT_NEW_FLOW",
                     kind="toggle",
                     default=False,
                     description="Serve the new flow",
                 ),
                 TuningKey(
                     component=component,
-                    key="http.timeout-ms",
+                    key="HTTP_TIMEOUT_MS",
                     kind="int",
                     default=2000,
                     minimum=100,

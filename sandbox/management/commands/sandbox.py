@@ -3,18 +3,37 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
+from apidocs.demo import demo_api_addresses_point
 from sandbox.registry import servers
 from sandbox.runner import start_sandbox
 from sandbox.switchyard import sandbox_machine_credentials, slack_workspace_seed
 
+DEMO_API_SERVERS = ("demo-grpc", "demo-http")
+
 
 def demo_api_ports() -> dict[str, int]:
-    """The demo API servers listen where seed_demo wrote the demo APIs' staging addresses."""
-    return {
-        "demo-grpc": int(settings.SANDBOX_DEMO_GRPC_ADDRESS.rpartition(":")[2]),
-        "demo-http": int(settings.SANDBOX_DEMO_HTTP_ADDRESS.rpartition(":")[2]),
+    """Free ports for the demo API servers, like every sandbox server, unless settings pin them."""
+    pinned = {
+        "demo-grpc": settings.SANDBOX_DEMO_GRPC_ADDRESS,
+        "demo-http": settings.SANDBOX_DEMO_HTTP_ADDRESS,
     }
+    return {name: int(address.rpartition(":")[2]) for name, address in pinned.items() if address}
+
+
+def demo_api_addresses_follow(endpoints: dict[str, str]) -> str:
+    """Point the demo APIs' staging addresses at the demo servers just started; a sentence."""
+    grpc, http = (endpoints.get(name, "").removeprefix("http://") for name in DEMO_API_SERVERS)
+    if not (grpc or http):
+        return ""
+    try:
+        changed = demo_api_addresses_point(
+            grpc_address=grpc or None, http_address=http or None, actor_label="sandbox"
+        )
+    except DatabaseError as exc:
+        return f"sandbox: the demo APIs' staging addresses were not pointed here ({exc})"
+    return f"sandbox: demo APIs' staging addresses follow the demo servers ({changed} changed)"
 
 
 class Command(BaseCommand):
@@ -62,6 +81,9 @@ class Command(BaseCommand):
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
         # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.
         running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
+        pointed = demo_api_addresses_follow(running.endpoints)
+        if pointed:
+            self.stdout.write(pointed)
         # Slack: the teams' channels and the people, and interactions sent to this Switchyard.
         if "slack" in running.state.shared:
             slack_workspace_seed(running.state.shared["slack"])
