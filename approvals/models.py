@@ -259,3 +259,25 @@ class SlackInteraction(models.Model):
 
     def __str__(self):
         return f"Slack {self.action_id} by {self.slack_id} ({self.state})"
+
+
+class SlackRefusalWindow(models.Model):
+    """Unverified Slack requests (unsigned, stale, forged) refused from one address for one
+    reason within one minute. The first of them is audited; the others are only counted here,
+    so a flood of forged requests cannot fill the audit log."""
+
+    ip_address = models.CharField(max_length=45, blank=True)  # "" when the address is unknown
+    reason = models.CharField(max_length=20)  # unsigned, stale, forged, malformed
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ip_address", "reason", "minute"], name="slack_refusal_once_a_minute"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="slack_refusal_minute")]
+
+    def __str__(self):
+        return f"{self.count} {self.reason} from {self.ip_address or '?'} at {self.minute:%H:%M}"

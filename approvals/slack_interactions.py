@@ -15,9 +15,11 @@ unable to take the answer never undoes the decision.
 import json
 import logging
 import time
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponse
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -32,7 +34,7 @@ from portal.errors import PermissionDenied, PortalError
 from portal.models import AuditEvent
 
 from . import services
-from .models import ApprovalRequest, SlackInteraction
+from .models import ApprovalRequest, SlackInteraction, SlackRefusalWindow
 from .slack import ACTIONS
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,9 @@ def slack_interaction(request):
     except RawPostDataException:  # a multipart body, read already: never what Slack sends
         body = b""
     if not body or not signature_valid(body, request.headers):
-        _refusal(None, f"slack:{_claimed_user(request)}", _why_unverified(request), context)
+        why = _why_unverified(request)
+        if slack_refusal_count(ip_address=context.ip_address, reason=why.split()[0]):
+            _refusal(None, f"slack:{_claimed_user(request)}", why, context)
         return HttpResponse("The request is not signed by Slack.", status=401)
     try:
         payload = json.loads(request.POST.get("payload", ""))
@@ -175,6 +179,22 @@ def slack_decide(*, slack_id: str, team_id: str, action: dict, context: AuditCon
         votes = decided.votes.count()
         return f"Your approval of {where} is recorded ({votes} of {decided.quorum})."
     return f"{decided.get_state_display()}: {where}, by you. The waiting workflow is being told."
+
+
+def slack_refusal_count(*, ip_address: str | None, reason: str) -> bool:
+    """Count an unverified request refused from `ip_address` for `reason` (unsigned, stale,
+    forged, malformed) in this minute; True for the first one, which alone is audited. Windows
+    older than a day are deleted as new ones open."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    with transaction.atomic():
+        window, created = SlackRefusalWindow.objects.get_or_create(
+            ip_address=(ip_address or "")[:45], reason=reason[:20], minute=minute
+        )
+        if not created:
+            SlackRefusalWindow.objects.filter(pk=window.pk).update(count=F("count") + 1)
+            return False
+        SlackRefusalWindow.objects.filter(minute__lt=minute - timedelta(days=1)).delete()
+    return True
 
 
 def _refusal(approval, label: str, reason: str, context: AuditContext) -> None:
