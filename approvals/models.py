@@ -226,3 +226,58 @@ class ApprovalVote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["request", "user"], name="one_vote_per_person")
         ]
+
+
+class SlackInteraction(models.Model):
+    """One click on an Approve / Abort button in Slack, acknowledged at once and decided by a
+    Celery task (Slack wants its answer within 3 s). `key` is Slack's trigger id for the click,
+    so a duplicate delivery finds its row and decides nothing twice."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        DECIDING = "deciding", "Deciding"
+        ANSWERING = "answering", "Decided, answer being sent"
+        ANSWERED = "answered", "Answered"
+        FAILED = "failed", "Decided, answer not delivered"
+
+    key = models.CharField(max_length=200, unique=True)
+    slack_id = models.CharField(max_length=40)
+    team_id = models.CharField(max_length=40)
+    action_id = models.CharField(max_length=60)
+    value = models.CharField(max_length=60)
+    response_url = models.URLField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
+    answer = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"], name="slack_interaction_state")]
+
+    def __str__(self):
+        return f"Slack {self.action_id} by {self.slack_id} ({self.state})"
+
+
+class SlackRefusalWindow(models.Model):
+    """Unverified Slack requests (unsigned, stale, forged) refused from one address for one
+    reason within one minute. The first of them is audited; the others are only counted here,
+    so a flood of forged requests cannot fill the audit log."""
+
+    ip_address = models.CharField(max_length=45, blank=True)  # "" when the address is unknown
+    reason = models.CharField(max_length=20)  # unsigned, stale, forged, malformed
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ip_address", "reason", "minute"], name="slack_refusal_once_a_minute"
+            )
+        ]
+        indexes = [models.Index(fields=["minute"], name="slack_refusal_minute")]
+
+    def __str__(self):
+        return f"{self.count} {self.reason} from {self.ip_address or '?'} at {self.minute:%H:%M}"

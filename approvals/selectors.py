@@ -23,6 +23,26 @@ def approvals_decidable_by(user) -> QuerySet[ApprovalRequest]:
     return pending.select_related("component__owner", "environment", "requested_by").distinct()
 
 
+def soak_reason(approval: ApprovalRequest) -> str:
+    """Why approving is not offered yet (the step soaks under its analysis, or its analysis has
+    not started), else ""."""
+    from deployments.analysis.selectors import analysis_gate_open
+
+    release = approval.release if approval.release_id else None
+    if not approval.is_pending or release is None or not release.is_active:
+        return ""
+    gate_open, why = analysis_gate_open(release)
+    return "" if gate_open else why
+
+
+def approval_soak(approval: ApprovalRequest) -> tuple[str, int]:
+    """(why approvals are refused now, or ""; seconds left of the soak, 0 when not soaking)."""
+    from deployments.analysis.selectors import analysis_soak_left
+
+    why = soak_reason(approval)
+    return why, (analysis_soak_left(approval.release) if why else 0)
+
+
 def approval_decided_via(approval: ApprovalRequest) -> str:
     """Where the decision of `approval` was made when not on the portal's pages ("slack"),
     as its audit row recorded it; "" otherwise."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 from notifications.slack import SlackMessage, link, slack_mentions
 
 from .models import ApprovalRequest
-from .selectors import approval_decided_via
+from .selectors import approval_decided_via, approval_soak
 
 APPROVE, ABORT = "approval_approve", "approval_abort"
 ACTIONS = {APPROVE: ApprovalRequest.Decision.APPROVE, ABORT: ApprovalRequest.Decision.ABORT}
@@ -63,7 +63,7 @@ def _error_rates(approval: ApprovalRequest) -> str:
 
 def approval_slack_message(row) -> SlackMessage | None:
     """The renderer for every "approval:<pk>" row: the message as the request stands now."""
-    pk = row.key.partition(":")[2]
+    pk = row.subject.partition(":")[2]
     approval = (
         ApprovalRequest.objects.select_related(
             "component__owner", "environment", "release", "decided_by"
@@ -98,15 +98,16 @@ def _pending_message(approval: ApprovalRequest, where: str, open_button: dict) -
     asks = f"*{approval.requester_label or 'A release'}* asks to promote *{where}* " \
         f"{approval.to_version or ''}".strip()  # fmt: skip
     facts = approval_evidence(approval)
+    progress, approve = _progress(approval)
     return SlackMessage(text=f"Approve {where}? ({approval.rollout_phase})", blocks=[
         {"type": "header", "text": {"type": "plain_text", "text": f"Approve {where}?"[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": asks + (
             f"\nWho may decide: {mentions}" if mentions else "")}},
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in facts.items()]},
+        *progress,
         {"type": "actions", "block_id": f"approval:{approval.pk}", "elements": [
-            {"type": "button", "action_id": APPROVE, "value": str(approval.pk),
-             "style": "primary", "text": {"type": "plain_text", "text": "Approve"}},
+            *approve,
             {"type": "button", "action_id": ABORT, "value": str(approval.pk), "style": "danger",
              "text": {"type": "plain_text", "text": "Abort"},
              "confirm": {"title": {"type": "plain_text", "text": "Abort the release?"},
@@ -116,6 +117,28 @@ def _pending_message(approval: ApprovalRequest, where: str, open_button: dict) -
             open_button,
         ]},
     ])  # fmt: skip
+
+
+def _progress(approval: ApprovalRequest) -> tuple[list[dict], list[dict]]:
+    """The votes so far ("1 of 2 approvals: olivia") and the soak ("soaking, 40 s left"), as
+    context blocks; and the Approve button, left out while approvals are refused (the step
+    soaks under analysis, or its analysis has not started): the update when the gate opens
+    brings it back."""
+    lines = []
+    voters = list(
+        approval.votes.order_by("created_at", "pk").values_list("user__username", flat=True)
+    )
+    if voters and approval.quorum > 1:
+        lines.append(f"{len(voters)} of {approval.quorum} approvals: {', '.join(voters)}")
+    closed, left = approval_soak(approval)
+    if closed:
+        lines.append(f"soaking, {left} s left" if left else closed)
+    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}
+              for line in lines]  # fmt: skip
+    approve = [] if closed else [
+        {"type": "button", "action_id": APPROVE, "value": str(approval.pk), "style": "primary",
+         "text": {"type": "plain_text", "text": "Approve"}}]  # fmt: skip
+    return blocks, approve
 
 
 def decision_line(approval: ApprovalRequest) -> str:

@@ -1,20 +1,28 @@
 """Deciding from Slack: the Approve / Abort buttons of the team channel's message.
 
-Slack's request is verified first (v0 signature with the signing secret, five-minute window,
-constant-time compare: `integrations.slack.signature_valid`); a forged or stale one is refused
-(401) and audited. The Slack user is mapped to a Switchyard person (stored link, else users.info
-by email); then the *same* decision service runs as on the approval page, with the channel
-recorded in the audit row. The answer goes back privately through the interaction's
-response_url; Slack being unable to take it never undoes the decision.
+Slack's request is verified first, in the request (v0 signature with the signing secret,
+five-minute window, constant-time compare: `integrations.slack.signature_valid`); a forged or
+stale one is refused (401) and audited. A verified click is stored (`SlackInteraction`, keyed by
+Slack's trigger id) and acknowledged at once: Slack wants its 200 within 3 s, and the decision
+may read Argo CD and PagerDuty first. The Celery task `approvals.slack_interaction_decide` then
+maps the Slack user to a Switchyard person (stored link, else users.info by email) and runs the
+*same* decision service as the approval page, with the channel recorded in the audit row; the
+answer goes back privately through the interaction's response_url. A duplicate delivery of the
+click finds its row and decides nothing; a duplicate task finds the row claimed. Slack being
+unable to take the answer never undoes the decision.
 """
 
 import json
 import logging
 import time
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponse
 from django.http.request import RawPostDataException
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.errors import IntegrationError
@@ -26,7 +34,7 @@ from portal.errors import PermissionDenied, PortalError
 from portal.models import AuditEvent
 
 from . import services
-from .models import ApprovalRequest
+from .models import ApprovalRequest, SlackInteraction, SlackRefusalWindow
 from .slack import ACTIONS
 
 logger = logging.getLogger(__name__)
@@ -48,26 +56,90 @@ def slack_interaction(request):
     except RawPostDataException:  # a multipart body, read already: never what Slack sends
         body = b""
     if not body or not signature_valid(body, request.headers):
-        _refusal(None, f"slack:{_claimed_user(request)}", _why_unverified(request), context)
+        why = _why_unverified(request)
+        if slack_refusal_count(ip_address=context.ip_address, reason=why.split()[0]):
+            _refusal(None, f"slack:{_claimed_user(request)}", why, context)
         return HttpResponse("The request is not signed by Slack.", status=401)
     try:
         payload = json.loads(request.POST.get("payload", ""))
         action = payload["actions"][0]
-        slack_id, team_id = payload["user"]["id"], payload["team"]["id"]
-        response_url = payload.get("response_url", "")
+        if not (payload["user"]["id"] and payload["team"]["id"]):
+            raise KeyError("user or team")
     except (ValueError, KeyError, IndexError, TypeError):
         return HttpResponse("Not an interaction payload.", status=400)
     if payload.get("type") != "block_actions" or action.get("action_id") not in ACTIONS:
         return HttpResponse(status=200)  # "Open in Switchyard" and other buttons: nothing to do
-    text = slack_decide(
-        slack_id=str(slack_id), team_id=str(team_id), action=action, context=context
-    )
-    if response_url:
-        try:
-            response_send(response_url, text=text)
-        except IntegrationError as exc:
-            logger.warning("Slack did not take the answer to %s: %s", slack_id, exc)
-    return HttpResponse(status=200)
+    slack_interaction_receive(payload=payload, context=context)
+    return HttpResponse(status=200)  # the person reads the outcome in the ephemeral answer
+
+
+def interaction_key(payload: dict) -> str:
+    """Slack's trigger id of the click (one per click, repeated by a duplicate delivery);
+    without one, the user, the action and its timestamp."""
+    trigger = str(payload.get("trigger_id") or "")
+    if trigger:
+        return f"trigger:{trigger}"[:200]
+    action = payload["actions"][0]
+    return f"action:{payload['team']['id']}:{payload['user']['id']}:{action.get('action_id')}:" \
+        f"{action.get('action_ts', '')}"[:200]  # fmt: skip
+
+
+def slack_interaction_receive(*, payload: dict, context: AuditContext) -> SlackInteraction | None:
+    """Store a verified click and decide it in a Celery task once stored. Returns the new row,
+    or None for a duplicate delivery of a click already stored (nothing more happens)."""
+    from .tasks import slack_interaction_decide
+
+    action = payload["actions"][0]
+    with transaction.atomic():
+        row, created = SlackInteraction.objects.get_or_create(
+            key=interaction_key(payload),
+            defaults={
+                "slack_id": str(payload["user"]["id"])[:40],
+                "team_id": str(payload["team"]["id"])[:40],
+                "action_id": str(action["action_id"])[:60],
+                "value": str(action.get("value", ""))[:60],
+                "response_url": str(payload.get("response_url") or "")[:500],
+                "request_id": context.request_id[:64],
+                "ip_address": context.ip_address,
+            },
+        )
+        if created:
+            transaction.on_commit(lambda: slack_interaction_decide.delay(row.pk), robust=True)
+    return row if created else None
+
+
+def slack_interaction_run(*, interaction_id: int) -> str:
+    """The task's work: claim the click (received → deciding; a duplicate task claims nothing),
+    decide it through the decision service, then send the answer. A transient failure to
+    answer raises IntegrationError for the task to retry: the retry only answers again."""
+    now = timezone.now()
+    rows = SlackInteraction.objects.filter(pk=interaction_id)
+    if rows.filter(state=SlackInteraction.State.RECEIVED).update(
+        state=SlackInteraction.State.DECIDING, updated_at=now
+    ):
+        row = rows.get()
+        context = AuditContext(request_id=row.request_id, ip_address=row.ip_address,
+                               channel="slack")  # fmt: skip
+        text = slack_decide(
+            slack_id=row.slack_id, team_id=row.team_id,
+            action={"action_id": row.action_id, "value": row.value}, context=context,
+        )  # fmt: skip
+        rows.update(state=SlackInteraction.State.ANSWERING, answer=text, updated_at=timezone.now())
+    row = rows.first()
+    if row is None or row.state != SlackInteraction.State.ANSWERING:
+        return row.state if row else "gone"
+    if row.response_url:
+        response_send(row.response_url, text=row.answer)
+    rows.update(state=SlackInteraction.State.ANSWERED, error="", updated_at=timezone.now())
+    return SlackInteraction.State.ANSWERED
+
+
+def slack_interaction_give_up(*, interaction_id: int, error: str) -> None:
+    """The answer could not be delivered (the decision stands): say so on the row."""
+    logger.warning("Slack did not take the answer of interaction %s: %s", interaction_id, error)
+    SlackInteraction.objects.filter(
+        pk=interaction_id, state=SlackInteraction.State.ANSWERING
+    ).update(state=SlackInteraction.State.FAILED, error=error[:1000], updated_at=timezone.now())
 
 
 def slack_decide(*, slack_id: str, team_id: str, action: dict, context: AuditContext) -> str:
@@ -107,6 +179,22 @@ def slack_decide(*, slack_id: str, team_id: str, action: dict, context: AuditCon
         votes = decided.votes.count()
         return f"Your approval of {where} is recorded ({votes} of {decided.quorum})."
     return f"{decided.get_state_display()}: {where}, by you. The waiting workflow is being told."
+
+
+def slack_refusal_count(*, ip_address: str | None, reason: str) -> bool:
+    """Count an unverified request refused from `ip_address` for `reason` (unsigned, stale,
+    forged, malformed) in this minute; True for the first one, which alone is audited. Windows
+    older than a day are deleted as new ones open."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    with transaction.atomic():
+        window, created = SlackRefusalWindow.objects.get_or_create(
+            ip_address=(ip_address or "")[:45], reason=reason[:20], minute=minute
+        )
+        if not created:
+            SlackRefusalWindow.objects.filter(pk=window.pk).update(count=F("count") + 1)
+            return False
+        SlackRefusalWindow.objects.filter(minute__lt=minute - timedelta(days=1)).delete()
+    return True
 
 
 def _refusal(approval, label: str, reason: str, context: AuditContext) -> None:

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from integrations.errors import IntegrationError
 
-from . import services, signalling
+from . import services, signalling, slack_interactions
 
 
 @shared_task(name="approvals.approval_signal", bind=True, max_retries=8)
@@ -38,3 +38,16 @@ def approval_signals_release(release_id: int) -> None:
     """The release paused: send the decisions that were held until it paused at their step."""
     for approval_id in signalling.approval_signals_unheld(release_id=release_id):
         approval_signal.delay(approval_id)
+
+
+@shared_task(name="approvals.slack_interaction_decide", bind=True, max_retries=5)
+def slack_interaction_decide(self, interaction_id: int) -> str:
+    """Decide a click on a Slack button (once: claimed by a conditional update) and answer it
+    through its response_url; only the answer is retried, with backoff, while transient."""
+    try:
+        return slack_interactions.slack_interaction_run(interaction_id=interaction_id)
+    except IntegrationError as exc:
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(countdown=min(60, 2 ** (self.request.retries + 1)))
+        slack_interactions.slack_interaction_give_up(interaction_id=interaction_id, error=str(exc))
+        return "failed"

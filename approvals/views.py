@@ -10,7 +10,7 @@ from portal.panels import APPROVAL, panels_for
 
 from . import services
 from .models import ApprovalRequest
-from .selectors import approval_decided_via, approvals_decidable_by
+from .selectors import approval_decided_via, approvals_decidable_by, soak_reason
 
 
 def approval_inbox(request):
@@ -64,17 +64,6 @@ def may(user, approval) -> dict:
         "can_abort": rules.has_perm("approvals.abort_approvalrequest", user, approval),
         "can_break_glass": rules.has_perm("approvals.break_glass_approvalrequest", user, approval),
     }
-
-
-def soak_reason(approval) -> str:
-    """The countdown while the release's step soaks under its analysis (approvals wait)."""
-    from deployments.analysis.selectors import analysis_gate_open
-
-    release = approval.release if approval.release_id else None
-    if not approval.is_pending or release is None or not release.is_active:
-        return ""
-    gate_open, why = analysis_gate_open(release)
-    return "" if gate_open else why
 
 
 def _back(request, approval):

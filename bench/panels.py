@@ -33,6 +33,7 @@ def panels_bench(*, repeat: int = 40, runs: int = 3) -> list[Figure]:
     from .releases import _sandbox_process
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # a line per PagerDuty call
     keys = ("INTEGRATION_URLS", "PAGERDUTY_CA_BUNDLE", "PAGERDUTY_TOKEN", "PAGERDUTY_EVENTS_URL")
     saved = {key: getattr(settings, key, None) for key in keys}
     with tempfile.TemporaryDirectory() as tmp:

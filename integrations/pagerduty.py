@@ -7,10 +7,15 @@ sandbox, https://events.pagerduty.com in production), settings.PAGERDUTY_TIMEOUT
 settings.PAGERDUTY_CA_BUNDLE (an authority to trust besides the system's; by default the
 sandbox's own, since the official client speaks https only).
 The client's own retries are turned off: a page card must answer within its timeout, and Celery
-retries what is worth retrying.
+retries what is worth retrying. `pagerduty_client()` keeps one client per process and settings
+(an httpx client underneath, thread-safe): with a server that keeps connections alive, as
+PagerDuty does, the cards reuse its https connections instead of paying a TLS handshake a call
+(issue 15's panel budget). The sandbox closes every connection (werkzeug's server), so there
+the on-call card's calls run side by side instead (oncall.selectors.on_call).
 """
 
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -105,6 +110,14 @@ class RestPagerDutyClient:
         )
         self._events_url = events_url
         self._timeout = timeout
+
+    @property
+    def base_url(self) -> str:
+        return self._rest.url
+
+    def close(self) -> None:
+        """Let go of the kept connections (the settings changed)."""
+        self._rest.close()
 
     def _call(self, doing: str, action):
         try:
@@ -231,14 +244,30 @@ def _ca_bundle() -> str:
     return str(sandbox) if SYSTEM not in settings.INTEGRATION_URLS and sandbox.exists() else ""
 
 
+_kept: dict = {}  # settings -> client; httpx (under the official client) is thread-safe
+_kept_lock = threading.Lock()
+
+
 def pagerduty_client() -> RestPagerDutyClient:
+    """The client for the current settings, one per process, so connections are kept (the
+    real PagerDuty keeps them alive) and its authority is loaded once."""
     base = endpoint(SYSTEM)
-    return RestPagerDutyClient(
-        ca_bundle=_ca_bundle(),
-        base_url=base,
-        events_url=getattr(settings, "PAGERDUTY_EVENTS_URL", "") or base,
-        token=getattr(settings, "PAGERDUTY_TOKEN", "") or "",
-        timeout=getattr(
-            settings, "PAGERDUTY_TIMEOUT_SECONDS", settings.INTEGRATION_TIMEOUT_SECONDS
-        ),
+    config = (
+        _ca_bundle(),
+        base,
+        getattr(settings, "PAGERDUTY_EVENTS_URL", "") or base,
+        getattr(settings, "PAGERDUTY_TOKEN", "") or "",
+        getattr(settings, "PAGERDUTY_TIMEOUT_SECONDS", settings.INTEGRATION_TIMEOUT_SECONDS),
     )
+    with _kept_lock:
+        client = _kept.get(config)
+        if client is None:
+            for old in _kept.values():  # the settings changed (tests, a reload): let go
+                old.close()
+            _kept.clear()
+            ca_bundle, base_url, events_url, token, timeout = config
+            client = _kept[config] = RestPagerDutyClient(
+                ca_bundle=ca_bundle, base_url=base_url, events_url=events_url, token=token,
+                timeout=timeout,
+            )  # fmt: skip
+    return client

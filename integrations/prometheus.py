@@ -33,6 +33,10 @@ BATCH_LATENCY_QUANTILE = (
     "histogram_quantile({quantile}, sum by (le, " + BY_CANARY + ") "
     "(rate({metric}_bucket{{{labels}}}[{window}])))"
 )
+BY_VERSION_ERROR_RATIO = (
+    'sum by (version) (rate(http_requests_total{{{labels},code=~"5.."}}[1m])) / '
+    "sum by (version) (rate(http_requests_total{{{labels}}}[1m]))"
+)
 ERROR_RATIO = (
     'sum(rate(http_requests_total{{{labels},code=~"5.."}}[1m])) / '
     "sum(rate(http_requests_total{{{labels}}}[1m]))"
@@ -143,6 +147,38 @@ class HttpPrometheusClient:
         if not result:
             return []
         return [Sample(float(t), float(v)) for t, v in result[0].get("values", [])]
+
+    def error_rate_series_by_version(
+        self, service: str, versions: list[str], minutes: int, *, environment: str | None = None
+    ) -> dict[str, list[Sample]]:
+        """The 5xx share (0..1) of each of `versions` over the last `minutes`, oldest first,
+        about 60 points each, in one query (`sum by (version)`). A version without traffic
+        maps to []."""
+        labels = ",".join(
+            [_matchers(service=service, environment=environment or None),
+             _any_of("version", versions)]
+        )  # fmt: skip
+        end = time.time()
+        data = self._query(
+            "/api/v1/query_range",
+            {
+                "query": BY_VERSION_ERROR_RATIO.format(labels=labels),
+                "start": end - minutes * 60,
+                "end": end,
+                "step": max(5, int(minutes * 60 / 60)),
+            },
+            f"querying the error rates of {service} {', '.join(versions)}",
+        )
+        found = {version: [] for version in versions}
+        for item in data.get("result") or []:
+            version = (item.get("metric") or {}).get("version", "")
+            if version in found:
+                found[version] = [
+                    Sample(float(t), float(v))
+                    for t, v in item.get("values", [])
+                    if not math.isnan(float(v))
+                ]
+        return found
 
     def error_rate_now(
         self, service: str, version: str, *, environment: str | None = None

@@ -50,6 +50,11 @@ class Notification(models.Model):
     def __str__(self):
         return f"{self.event} to {self.address} by {self.channel}"
 
+    @property
+    def subject(self) -> str:
+        """What the row is about ("approval:12"), without a follow-up's "#<occurrence>"."""
+        return self.key.partition("#")[0]
+
 
 class NotificationPreference(models.Model):
     """A person turned one channel of one event off (or back on); no row: the default, on."""

@@ -27,7 +27,12 @@ EVENTS = {
 FOLLOWUPS = {
     "approval.decided": "approval.requested",
     "approval.expired": "approval.requested",
+    "approval.voted": "approval.requested",
+    "approval.gate_opened": "approval.requested",
 }
+# Follow-ups that say how something is going, not how it ended: one row per occurrence (its key
+# is "<key>#<occurrence>"), and nothing to do when the first message was never posted.
+PROGRESS = {"approval.voted", "approval.gate_opened"}
 
 
 def _wanted(users, event: str) -> set[tuple[int, str]]:
@@ -58,19 +63,23 @@ def notify(
     return _write(event, key, list(rows.values()))
 
 
-def notification_followup(*, event: str, key: str, title: str, url: str = "") -> int:
+def notification_followup(
+    *, event: str, key: str, title: str, url: str = "", occurrence: str = ""
+) -> int:
     """What became of something announced (`FOLLOWUPS`): one row per message sent about it on a
     channel that keeps messages, which updates that message. Call it in the transaction of
-    what it follows up; a second call for the same thing writes nothing."""
+    what it follows up; a second call for the same thing (and `occurrence`: "vote-2") writes
+    nothing."""
     first = FOLLOWUPS[event]
+    row_key = f"{key}#{occurrence}" if occurrence else key
     keeping = [name for name, channel in CHANNELS.items() if channel.followups]
     announced = Notification.objects.filter(event=first, key=key, channel__in=keeping)
     rows = [
         Notification(event=event, channel=row.channel, user_id=row.user_id, address=row.address,
-                     key=key, title=title[:300], url=url)
+                     key=row_key, title=title[:300], url=url)
         for row in announced.only("channel", "user_id", "address")
     ]  # fmt: skip
-    return _write(event, key, rows)
+    return _write(event, row_key, rows)
 
 
 def _write(event: str, key: str, rows: list[Notification]) -> int:

@@ -52,21 +52,20 @@ def message_default(row: Notification) -> SlackMessage:
 
 
 def message_for(row: Notification) -> SlackMessage:
-    renderer = RENDERERS.get(row.key.partition(":")[0])
+    renderer = RENDERERS.get(row.subject.partition(":")[0])
     return (renderer and renderer(row)) or message_default(row)
 
 
 def slack_deliver(row: Notification) -> str:
     """Post the row's message, or, for a follow-up, update the message it follows. Returns the
     message's reference. A follow-up whose first message is still on its way waits for it
-    (transient); one whose first message was never posted posts a message of its own."""
-    from .services import FOLLOWUPS
+    (transient); one whose first message was never posted posts a message of its own, unless
+    it only tells progress (a vote, the soak over): then there is nothing to do."""
+    from .services import FOLLOWUPS, PROGRESS
 
-    client = slack_client()
-    message = message_for(row)
     if row.event in FOLLOWUPS:
         first = Notification.objects.filter(
-            event=FOLLOWUPS[row.event], channel=row.channel, address=row.address, key=row.key
+            event=FOLLOWUPS[row.event], channel=row.channel, address=row.address, key=row.subject
         ).first()
         if first is not None and first.state in (first.State.PENDING, first.State.SENDING):
             raise IntegrationError(
@@ -74,9 +73,13 @@ def slack_deliver(row: Notification) -> str:
             )
         if first is not None and first.external_ref:
             posted = PostedMessage.from_ref(first.external_ref)
-            client.message_update(posted, text=message.text, blocks=message.blocks)
+            message = message_for(row)
+            slack_client().message_update(posted, text=message.text, blocks=message.blocks)
             return posted.ref
-    return client.message_post(row.address, text=message.text, blocks=message.blocks).ref
+        if row.event in PROGRESS:
+            return ""  # no message to update: progress is not worth a message of its own
+    message = message_for(row)
+    return slack_client().message_post(row.address, text=message.text, blocks=message.blocks).ref
 
 
 def slack_mentions(users) -> list[str]:

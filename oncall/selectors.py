@@ -4,8 +4,11 @@ A component maps to a PagerDuty service through its `pagerduty.com/service-id` a
 Backstage's PagerDuty plugin does; `pagerduty.com/integration-key` is where change events go.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from django.core.cache import cache
 
 from catalog.models import Component
 from catalog.selectors import blast_radius
@@ -13,6 +16,8 @@ from integrations.errors import IntegrationError
 from integrations.pagerduty import Incident, OnCall, pagerduty_client
 
 SERVICE_ID = "pagerduty.com/service-id"
+SERVICE_CACHE = "oncall:pagerduty-service:{}:{}"  # PagerDuty's address, the service id
+SERVICE_SECONDS = 300
 INTEGRATION_KEY = "pagerduty.com/integration-key"
 
 
@@ -50,18 +55,31 @@ def on_call(component) -> OnCallView:
         return found
     try:
         client = pagerduty_client()
-        service = client.service_get(found.service_id)
+        # The three reads side by side: the incidents need only the service id, the shifts
+        # its escalation policy, kept for a few minutes (a first look reads it first).
+        kept = SERVICE_CACHE.format(client.base_url, found.service_id)
+        service, fresh = cache.get(kept), None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            incidents = pool.submit(client.incidents_open, [found.service_id])
+            if service is None:
+                service = client.service_get(found.service_id)
+                cache.set(kept, service, SERVICE_SECONDS)
+            else:
+                fresh = pool.submit(client.service_get, found.service_id)
+            shifts = (
+                client.oncall_shifts(service.escalation_policy_id)
+                if service.escalation_policy_id
+                else []
+            )
+            found.incidents = incidents.result()
+            if fresh is not None:  # the service as PagerDuty says now, kept for the next look
+                service = fresh.result()
+                cache.set(kept, service, SERVICE_SECONDS)
         found.service_name, found.service_url = service.name, service.url
         moment = datetime.now(UTC)
-        shifts = (
-            client.oncall_shifts(service.escalation_policy_id)
-            if service.escalation_policy_id
-            else []
-        )
         found.now = [s for s in shifts if (s.start is None or s.start <= moment)]
         later = [s for s in shifts if s.level == 1 and s.start and s.start > moment]
         found.next = later[0] if later else None
-        found.incidents = client.incidents_open([found.service_id])
     except IntegrationError as exc:
         found.problem = problem_text(exc)
     return found

@@ -7,6 +7,7 @@ from .decisions import (
     approval_expire_due,
     approval_for_release,
     approval_release_promote,
+    approvals_gate_opened,
     release_waits_on,
 )
 from .requests import ApprovalRefused, approval_create, component_by_ref, signal_target
@@ -18,6 +19,7 @@ __all__ = [
     "approval_decide",
     "approval_expire_due",
     "approval_for_release",
+    "approvals_gate_opened",
     "approval_release_promote",
     "component_by_ref",
     "machine_client_issue",

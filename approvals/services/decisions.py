@@ -105,7 +105,11 @@ def approval_decide(
             ApprovalVote.objects.create(request=locked, user=actor, comment=comment)
             # Counted under the row lock: two last votes at once cannot both decide, nor both
             # see "one short".
-            decided = locked.votes.count() >= locked.quorum
+            votes = locked.votes.count()
+            decided = votes >= locked.quorum
+            if not decided:  # the Slack message says "1 of 2 approvals: olivia"
+                approval_followup(approval, "approval.voted", f"{votes} of {locked.quorum}",
+                                  occurrence=f"vote-{votes}")  # fmt: skip
         if decided:
             _close(
                 locked,
@@ -217,16 +221,37 @@ def _close(approval, *, actor, decision, comment, held: bool = False) -> None:
     )
     if not held:
         _schedule_signal(approval.pk)
-    _followup(approval, "approval.decided", f"{decision} by {actor.get_username()}")
+    approval_followup(approval, "approval.decided", f"{decision} by {actor.get_username()}")
 
 
-def _followup(approval, event: str, what: str) -> None:
+def approval_followup(approval, event: str, what: str, *, occurrence: str = "") -> None:
     """The Slack message of the request is updated (outbox rows in this transaction)."""
     notification_followup(
         event=event,
         key=f"approval:{approval.pk}",
         title=f"{approval.component.name} in {approval.environment.name}: {what}",
         url=approval.get_absolute_url(),
+        occurrence=occurrence,
+    )
+
+
+def approvals_gate_opened(*, release_id: int, step: int) -> int:
+    """The analysis gate of `release_id`'s step opened (it soaked and passed, or the soak ended
+    undecided): the Slack message of the request waiting there is updated to offer Approve
+    again. Called by the analysis tick in its transaction (registered by AppConfig.ready()); a
+    second call for the same step writes nothing. Returns how many rows were written."""
+    waiting = ApprovalRequest.objects.select_related("component", "environment").filter(
+        release_id=release_id, state=ApprovalRequest.State.PENDING
+    )
+    return sum(
+        notification_followup(
+            event="approval.gate_opened",
+            key=f"approval:{approval.pk}",
+            title=f"{approval.component.name} in {approval.environment.name}: soaked",
+            url=approval.get_absolute_url(),
+            occurrence=f"gate-{step}",
+        )
+        for approval in waiting
     )
 
 
@@ -331,5 +356,5 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             )
             if aborts:
                 _schedule_signal(approval.pk)
-            _followup(approval, "approval.expired", "expired")
+            approval_followup(approval, "approval.expired", "expired")
     return closed

@@ -128,12 +128,23 @@ def _slack_click(action_id):
     return post
 
 
+def _all_but_the_click_log(w):
+    """Every project table but `approvals.SlackInteraction`: every verified click is stored
+    before it is decided, whatever the answer (as the audit log keeps every refusal)."""
+    from portal.tests.rbac_world import db_snapshot
+
+    state = db_snapshot()
+    state.pop("approvals.slackinteraction", None)
+    return state
+
+
 RBAC_CASES += [
     {
         "url_name": "approvals_api:slack_interactions",
         "url": lambda w: reverse("approvals_api:slack_interactions"),
         "setup": _slack_accounts(_approval()),
         "post": _slack_click("approval_approve"),
+        "snapshot": _all_but_the_click_log,
         "refused_status": 200,  # the refusal is the person's ephemeral answer
         "request_scoped": True,
         "allowed": DECIDERS,
@@ -143,6 +154,7 @@ RBAC_CASES += [
         "url": lambda w: reverse("approvals_api:slack_interactions"),
         "setup": _slack_accounts(_approval(with_release=True)),
         "post": _slack_click("approval_abort"),
+        "snapshot": _all_but_the_click_log,
         "refused_status": 200,
         "request_scoped": True,
         "allowed": ABORTERS,

@@ -4,17 +4,22 @@ block_actions payload (shaped like shared/specs/slack/payload-samples) signed as
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.parse
 
+from django.test import TestCase
 from django.urls import reverse
 
 TEAM_ID = "T0SANDBOX1"
 
 
-def block_actions(*, slack_id: str, action_id: str, value: str, response_url: str = "") -> dict:
+def block_actions(
+    *, slack_id: str, action_id: str, value: str, response_url: str = "", trigger_id: str = ""
+) -> dict:
     return {
         "type": "block_actions",
+        "trigger_id": trigger_id or f"{time.time_ns()}.{secrets.token_hex(6)}",
         "team": {"id": TEAM_ID, "domain": "switchyard-sandbox"},
         "user": {"id": slack_id, "username": slack_id, "name": slack_id, "team_id": TEAM_ID},
         "api_app_id": "A0SWITCHY01",
@@ -27,7 +32,16 @@ def block_actions(*, slack_id: str, action_id: str, value: str, response_url: st
     }  # fmt: skip
 
 
-def slack_post(client, payload: dict, *, secret: str, age: int = 0, signature: str = ""):
+def slack_post(
+    client, payload: dict, *, secret: str, age: int = 0, signature: str = "", decide: bool = True,
+    **extra,
+):  # fmt: skip
+    """Slack's POST. With `decide`, what the request schedules on commit (the decision task,
+    eager in tests) runs before this returns, as a worker would run it just after."""
+    if decide:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return slack_post(client, payload, secret=secret, age=age, signature=signature,
+                              decide=False, **extra)  # fmt: skip
     body = urllib.parse.urlencode({"payload": json.dumps(payload)})
     stamp = str(int(time.time()) - age)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
@@ -37,4 +51,5 @@ def slack_post(client, payload: dict, *, secret: str, age: int = 0, signature: s
         content_type="application/x-www-form-urlencoded",
         HTTP_X_SLACK_REQUEST_TIMESTAMP=stamp,
         HTTP_X_SLACK_SIGNATURE=signature or "v0=" + digest.hexdigest(),
+        **extra,
     )

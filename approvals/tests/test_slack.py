@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest
+from approvals import tasks as approval_tasks
+from approvals.models import ApprovalRequest, SlackInteraction
 from approvals.services import approval_decide, approval_expire_due
 from approvals.tests.slack_helpers import TEAM_ID, block_actions, slack_post
 from notifications import tasks
 from notifications.events import approval_requested_notify
 from notifications.models import Notification, SlackAccount
+from portal.celery import app as celery_app
 from portal.models import AuditEvent
 from sandbox.slack import SIGNING_SECRET
 
@@ -84,10 +86,9 @@ def test_a_request_posts_one_message_with_the_evidence_and_buttons_to_the_team_c
 
 
 def test_olivia_approves_from_slack_through_the_decision_service(
-    announced, slack_world, people, client, django_capture_on_commit_callbacks
+    announced, slack_world, people, client
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = click(client, slack_world, people, announced, "olivia")
+    response = click(client, slack_world, people, announced, "olivia")
     assert response.status_code == 200
     announced.refresh_from_db()
     assert announced.state == "approved" and announced.decided_by == people["owner"]
@@ -219,9 +220,74 @@ def test_slack_not_taking_the_answer_never_undoes_the_decision(
     assert response.status_code == 200
     announced.refresh_from_db()
     assert announced.state == "approved" and not slack_world.responses()
+    row = SlackInteraction.objects.get()
+    assert row.state == "answering" and row.answer.startswith("Approved")
+    celery_app.conf.task_eager_propagates = False  # as a worker: a retry is not an error
+    try:
+        approval_tasks.slack_interaction_decide.apply(args=[row.pk])  # the retries, at once
+    finally:
+        celery_app.conf.task_eager_propagates = True
+    row.refresh_from_db()
+    assert row.state == "failed" and "HTTP 503" in row.error
+    announced.refresh_from_db()
+    assert announced.state == "approved" and announced.votes.count() == 1
 
 
 def test_other_buttons_and_payloads_do_nothing(announced, slack_world, people, client):
     assert click(client, slack_world, people, announced, "olivia", action="open").status_code == 200
     announced.refresh_from_db()
     assert announced.state == "pending" and not slack_world.responses()
+
+
+def test_a_click_is_acknowledged_at_once_and_decided_by_the_task_after(
+    announced, slack_world, people, client, django_capture_on_commit_callbacks
+):
+    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                            value=str(announced.pk),
+                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False) as scheduled:
+        response = slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
+    assert response.status_code == 200  # Slack has its answer before anything is decided
+    announced.refresh_from_db()
+    assert announced.state == "pending" and not slack_world.responses()
+    row = SlackInteraction.objects.get()
+    assert row.state == "received" and row.key == f"trigger:{payload['trigger_id']}"
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in scheduled:
+            callback()  # the worker runs the task
+    announced.refresh_from_db()
+    assert announced.state == "approved" and announced.decided_by == people["owner"]
+    assert "Approved" in answer_to(slack_world, "olivia")
+    row.refresh_from_db()
+    assert row.state == "answered" and row.answer.startswith("Approved")
+
+
+def test_a_duplicate_delivery_of_the_same_click_decides_nothing_twice(
+    announced, slack_world, people, client
+):
+    ApprovalRequest.objects.filter(pk=announced.pk).update(quorum=2)
+    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                            value=str(announced.pk),
+                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    first = slack_post(client, payload, secret=SIGNING_SECRET)
+    again = slack_post(client, payload, secret=SIGNING_SECRET)  # Slack delivered it twice
+    assert first.status_code == again.status_code == 200
+    assert announced.votes.count() == 1
+    assert AuditEvent.objects.filter(action__startswith="approval.").count() == 1
+    answers = [r["text"] for r in slack_world.responses() if r["hook"] == "olivia"]
+    assert answers == ["Your approval of ledger in prod is recorded (1 of 2)."]
+    row = SlackInteraction.objects.get()  # and a task delivered twice claims nothing
+    assert approval_tasks.slack_interaction_decide.apply(args=[row.pk]).get() == "answered"
+    assert announced.votes.count() == 1 and len(slack_world.responses()) == 1
+
+
+def test_the_answer_arrives_when_slack_takes_it_on_a_retry(announced, slack_world, people, client):
+    slack_world.arm_fault(path="/actions/", kind="error", status=503, count=1)
+    assert click(client, slack_world, people, announced, "olivia").status_code == 200
+    row = SlackInteraction.objects.get()
+    assert row.state == "answering" and not slack_world.responses()  # Slack refused it once
+    approval_tasks.slack_interaction_decide.apply(args=[row.pk], retries=1)  # Celery's retry
+    assert "Approved" in answer_to(slack_world, "olivia")  # sent again, decided once
+    announced.refresh_from_db()
+    assert announced.state == "approved" and announced.votes.count() == 1
+    assert SlackInteraction.objects.get().state == "answered"

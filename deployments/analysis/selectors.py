@@ -31,6 +31,18 @@ def analysis_gate_open(release) -> tuple[bool, str]:
     )
 
 
+def analysis_soak_left(release) -> int:
+    """Seconds left of the soak of the step `release` is at, while it is analysed; else 0."""
+    step = (
+        AnalysisStep.objects.filter(
+            release=release, step=release.current_step, outcome=AnalysisStep.Outcome.ANALYSING
+        )
+        .only("soak_ends_at")
+        .first()
+    )
+    return step.soak_left_seconds if step else 0
+
+
 def analysis_steps_of(release) -> list[AnalysisStep]:
     """The release's analysed steps with their verdicts (two queries)."""
     return list(

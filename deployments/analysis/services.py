@@ -168,6 +168,22 @@ def analysis_steps_due(*, now=None, limit: int = 1000) -> list[tuple[int, int]]:
     return [(pk, int(at.timestamp() * 1000)) for pk, at, _ in due]
 
 
+GATE_OPENED_HOOKS: list = []
+
+
+def analysis_gate_opened_register(hook) -> None:
+    """`hook(release_id=, step=)` is called in the tick's transaction when a step's gate opens
+    (approvals registers, to update its Slack message: deployments may not import approvals).
+    It may be called again for the same step; it must then write nothing."""
+    if hook not in GATE_OPENED_HOOKS:
+        GATE_OPENED_HOOKS.append(hook)
+
+
+def _gate_opened(step: AnalysisStep) -> None:
+    for hook in GATE_OPENED_HOOKS:
+        hook(release_id=step.release_id, step=step.step)
+
+
 def analysis_step_evaluate(*, step_id: int, slot: int) -> AnalysisVerdict | None:
     """Evaluate one claimed step once; None when this slot was evaluated already."""
     verdicts = analysis_steps_evaluate([(step_id, slot)])
@@ -198,10 +214,17 @@ def analysis_steps_evaluate(claimed: list[tuple[int, int]]) -> list[AnalysisVerd
         if decision.verdict == AnalysisVerdict.Verdict.FAIL:
             _step_fail(step, decision)
         elif decision.verdict == AnalysisVerdict.Verdict.PASS and now >= step.soak_ends_at:
-            if AnalysisStep.objects.filter(
-                pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING
-            ).update(outcome=AnalysisStep.Outcome.PASSED, decided_at=now):
+            with transaction.atomic():
+                passed = AnalysisStep.objects.filter(
+                    pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING
+                ).update(outcome=AnalysisStep.Outcome.PASSED, decided_at=now)
+                if passed:
+                    _gate_opened(step)  # the outbox row commits with the pass
+            if passed:
                 analysis_step_proceed(step_id=step.pk)
+        elif now >= step.soak_ends_at:  # inconclusive after the soak: a person decides now
+            with transaction.atomic():
+                _gate_opened(step)
     return written
 
 

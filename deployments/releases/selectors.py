@@ -56,15 +56,16 @@ def error_rate_sparklines(release: Release, *, minutes: int = 15) -> tuple[list[
     wanted = [("new", release.version)]
     if release.previous_version:
         wanted.append(("stable", release.previous_version))
-    series = {}
     try:
-        client = prometheus_client()
-        for label, version in wanted:
-            series[label] = client.error_rate_series(
-                release.component.name, version, minutes, environment=release.environment.name
-            )
+        by_version = prometheus_client().error_rate_series_by_version(
+            release.component.name,
+            [version for _, version in wanted],
+            minutes,
+            environment=release.environment.name,
+        )  # one query for both versions: the card's budget is 50 ms
     except IntegrationError as exc:
         return [], f"Prometheus could not be asked ({exc.message}); error rates are unknown."
+    series = {label: by_version[version] for label, version in wanted}
     peak = max([s.value for samples in series.values() for s in samples] + [0.01])
     lines = []
     for label, version in wanted:

@@ -103,3 +103,13 @@ def test_pagerduty_down_or_slow_answers_at_once_as_transient(
     with pytest.raises(IntegrationError) as caught:
         pagerduty_client().service_get(ledger_service["service"]["id"])
     assert caught.value.transient
+
+
+def test_one_client_per_process_and_settings(pagerduty_world, settings, ledger_service):
+    client = pagerduty_client()
+    assert client.service_get(ledger_service["service"]["id"]).name == "ledger"
+    assert pagerduty_client() is client  # its connections and loaded authority are kept
+    settings.PAGERDUTY_TIMEOUT_SECONDS = 2.5
+    other = pagerduty_client()
+    assert other is not client  # other settings, another client
+    assert other.service_get(ledger_service["service"]["id"]).name == "ledger"

@@ -41,6 +41,22 @@ def test_bad_version_knob_makes_only_that_version_climb(release_sandbox):
     assert series[0].value < 0.02 < 0.15 < series[-1].value
 
 
+def test_two_versions_error_rates_come_from_one_query_by_version(release_sandbox):
+    client = prometheus_client()
+    bad, good = _running(release_sandbox, "dev"), _running(release_sandbox, "staging")
+    requests.post(
+        f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
+        json={"service": SERVICE, "version": bad},
+        timeout=5,
+    ).raise_for_status()
+    wait_until(lambda: client.error_rate_now(SERVICE, bad) > 0.15)
+    series = client.error_rate_series_by_version(SERVICE, [bad, good, "0.0.1"], 5)
+    assert set(series) == {bad, good, "0.0.1"}
+    assert series[bad][-1].value > 0.15 and 55 <= len(series[bad]) <= 62
+    assert all(value < 0.02 for _, value in series[good])
+    assert series["0.0.1"] == []  # runs nowhere: no series
+
+
 def test_label_values_are_checked_before_querying():
     with pytest.raises(IntegrationError):
         error_ratio_query('x"}) or vector(1', "1.0.0")

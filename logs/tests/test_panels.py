@@ -7,6 +7,7 @@ import requests
 from django.urls import reverse
 
 from catalog.models import Environment
+from integrations.tests.conftest import wait_until
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -91,11 +92,27 @@ def test_limits_on_lines_and_their_length(log_world, client, owner, canary, sett
     assert new.count("…</code>") == 2
 
 
+def shows_lines(fetch) -> str:
+    """The card once it lists error lines. Loki is asked again while the answer has none: under
+    load a query can outlast LOKI_TIMEOUT_SECONDS (the card then says Loki could not be asked)."""
+
+    def listed() -> str:
+        html = fetch()
+        return html if '<li class="log-line' in html else ""
+
+    return wait_until(listed)
+
+
 def test_production_logs_are_for_the_owning_team_and_sres(
     log_world, client, outsider, sre, canary, settings
 ):
+    # Healthy pods log an error now and then (0.2-1 % of their lines, as the dice fall): whether
+    # staging has one in the last 15 minutes is chance. Stable 1.4.0 errors for 15 minutes, so
+    # both environments have error lines to show (or to hide) whenever the test runs.
+    log_world.running.state.shared["time_scale"] = 0.001
+    log_world.mark_bad("ledger", "1.4.0", minutes_ago=15)
     client.force_login(outsider)
-    html = service_card(client, canary.component)
+    html = shows_lines(lambda: service_card(client, canary.component))
     assert "readable by the owning team and SREs only" in section(html, 'data-environment="prod"')
     assert '<li class="log-line' in section(html, 'data-environment="staging"')
     refused = release_card(client, canary)
@@ -104,10 +121,10 @@ def test_production_logs_are_for_the_owning_team_and_sres(
         and '<li class="log-line' not in refused
     )
     client.force_login(sre)
-    assert '<li class="log-line' in release_card(client, canary)
+    shows_lines(lambda: release_card(client, canary))
     client.force_login(outsider)
     settings.LOGS_PRODUCTION_ACCESS = "everyone"
-    assert '<li class="log-line' in release_card(client, canary)
+    shows_lines(lambda: release_card(client, canary))
     Environment.objects.filter(name="staging").update(log_access="owners")
     html = service_card(client, canary.component)
     assert "readable by the owning team" in section(html, 'data-environment="staging"')

@@ -27,6 +27,12 @@ def test_service_card_shows_who_is_on_call_now_and_next_and_open_incidents(
     assert "<dd data-next><strong>Bob</strong>" in html
     assert "Open incidents (1)" in html and "ledger writes fail" in html
     assert "checkout slow" not in html
+    # A second look reads the three side by side (the escalation policy kept): the same card.
+    incident(paging["services"]["ledger"], "ledger reads slow")
+    again = card(client, "on_call", ledger)
+    assert '<dd data-level="1"><strong>Alice</strong>' in again
+    assert "<dd data-next><strong>Bob</strong>" in again
+    assert "Open incidents (2)" in again and "ledger reads slow" in again
 
 
 def test_incidents_card_covers_the_blast_radius(client, outsider, ledger, paging, incident):
