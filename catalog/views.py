@@ -26,8 +26,7 @@ from .selectors import (
     EDGE_KINDS,
     blast_radius,
     catalog_version_query,
-    dependencies_direct,
-    dependents_direct,
+    direct_edges,
     neighbourhood,
     normalise_kinds,
     subcomponent_counts,
@@ -248,10 +247,8 @@ def overview_context(component: Component) -> dict:
 
 def dependencies_context(component: Component) -> dict:
     """The direct edges card (the "dependencies" panel)."""
-    return {
-        "depends_on": dependencies_direct(component, limit=DIRECT_LIMIT),
-        "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
-    }
+    depends_on, depended_on_by = direct_edges(component, limit=DIRECT_LIMIT)
+    return {"depends_on": depends_on, "depended_on_by": depended_on_by}
 
 
 BLAST_PARAMS = ("blast", "kind", "depth")  # a request that asks for the blast radius inline
