@@ -281,7 +281,7 @@ def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_qu
             assert signed_in.get(url, **extra).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 10  # the service page's releases card included  # the service page has a releases panel
+    assert counts[1] <= 10  # the service page, its releases card included
 
 
 def test_service_page_query_budget(signed_in, shop, django_assert_max_num_queries):
