@@ -444,29 +444,6 @@ def dependents_direct(component: Component, *, limit: int = 100) -> list[Depende
     )
 
 
-def direct_edges(component: Component, *, limit: int = 100) -> tuple[list, list]:
-    """(dependencies_direct, dependents_direct) in one query: each direction's first `limit`
-    edges by kind and the other end's name, with both ends and their owners loaded."""
-    from django.db.models import Case, F, When
-
-    outward = Dependency.objects.filter(source=component).order_by("kind", "target__name")
-    inward = Dependency.objects.filter(target=component).order_by("kind", "source__name")
-    rows = list(
-        Dependency.objects.filter(
-            Q(pk__in=outward.values("pk")[:limit]) | Q(pk__in=inward.values("pk")[:limit])
-        )
-        .select_related("source__owner", "target__owner")
-        .order_by(
-            "kind",
-            Case(When(source_id=component.pk, then=F("target__name")), default=F("source__name")),
-        )
-    )
-    return (
-        [r for r in rows if r.source_id == component.pk][:limit],
-        [r for r in rows if r.target_id == component.pk][:limit],
-    )
-
-
 def subcomponent_counts(parent_ids: Iterable[int]) -> dict[int, int]:
     """{parent id: number of subcomponents} for a page of components, in one query."""
     rows = (

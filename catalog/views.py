@@ -26,7 +26,8 @@ from .selectors import (
     EDGE_KINDS,
     blast_radius,
     catalog_version_query,
-    direct_edges,
+    dependencies_direct,
+    dependents_direct,
     neighbourhood,
     normalise_kinds,
     subcomponent_counts,
@@ -247,8 +248,10 @@ def overview_context(component: Component) -> dict:
 
 def dependencies_context(component: Component) -> dict:
     """The direct edges card (the "dependencies" panel)."""
-    depends_on, depended_on_by = direct_edges(component, limit=DIRECT_LIMIT)
-    return {"depends_on": depends_on, "depended_on_by": depended_on_by}
+    return {
+        "depends_on": dependencies_direct(component, limit=DIRECT_LIMIT),
+        "depended_on_by": dependents_direct(component, limit=DIRECT_LIMIT),
+    }
 
 
 BLAST_PARAMS = ("blast", "kind", "depth")  # a request that asks for the blast radius inline
