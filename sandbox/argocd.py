@@ -69,7 +69,9 @@ class ArgoCDSandbox:
     def __init__(self, state: SandboxState):
         self.state = state
         self.apps: dict[str, AppState] = {}
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # writes and reconciling; reads take it only to refresh
+        self.head = ""
+        self.due = 0.0  # when refresh() next has something to do at the same HEAD
         self.faults = FaultKnobs()
         self.stopped = threading.Event()
         self.actions_run: list[tuple[str, str]] = []  # (application, action), for tests
@@ -112,9 +114,22 @@ class ArgoCDSandbox:
             return self.ctl_app(request, **args)
         if bearer_token(request) not in self.tokens:
             return rpc_error(401, 16, "no session information")
+        handler = getattr(self, f"do_{endpoint}")
+        if endpoint in READS and request.method == "GET":
+            # Reads run side by side (the live objects are read under each cluster's own lock):
+            # they refresh first, under the lock, only when that would change something.
+            self.catch_up(time.time())
+            return handler(request, **args)
         with self.lock:
             self.refresh(time.time())
-            return getattr(self, f"do_{endpoint}")(request, **args)
+            return handler(request, **args)
+
+    def catch_up(self, now: float) -> None:
+        """What refresh() would do now, when HEAD moved or a sync is due; else nothing."""
+        if self.apps and now < self.due and gitops_repo(self.state).head() == self.head:
+            return
+        with self.lock:
+            self.refresh(now)
 
     # ---- the controller ---------------------------------------------------------------------
 
@@ -156,7 +171,7 @@ class ArgoCDSandbox:
             self.start()
         head, desired = repo.applications()
         scale = time_scale(self.state)
-        self.head = head
+        due = float("inf")
         for (service, environment), values in desired.items():
             app = self.apps.get(f"{service}-{environment}")
             if app is None:
@@ -166,13 +181,20 @@ class ArgoCDSandbox:
             if operation and operation["phase"] == "Running":
                 if now - operation["started"] >= SYNC_SECONDS * scale:
                     self.sync_finish(app, operation, now)
+                else:
+                    due = min(due, operation["started"] + SYNC_SECONDS * scale)
                 continue
             if target == app.synced_values:
                 app.pending_since.clear()
                 continue
             noticed = app.pending_since.setdefault(head, now)
             if app.automated and now - noticed >= REFRESH_SECONDS * scale:
-                self.sync_start(app, values, head, noticed + REFRESH_SECONDS * scale, "automated")
+                started = noticed + REFRESH_SECONDS * scale
+                self.sync_start(app, values, head, started, "automated")
+                due = min(due, started + SYNC_SECONDS * scale)
+            elif app.automated:
+                due = min(due, noticed + REFRESH_SECONDS * scale)
+        self.head, self.due = head, due
 
     def app_create(self, service, environment, values, head, now) -> AppState:
         app = AppState(service=service, environment=environment, created=now)
@@ -181,6 +203,7 @@ class ArgoCDSandbox:
         return app
 
     def sync_start(self, app: AppState, values: dict, revision: str, started: float, by: str):
+        self.due = min(self.due, started + SYNC_SECONDS * time_scale(self.state))
         app.operation = {
             "values": values,
             "revision": revision,
@@ -273,7 +296,7 @@ class ArgoCDSandbox:
                 "health": {"status": health, "message": health_message},
                 "resources": self.resources(app, rollout, in_sync, health),
                 "summary": {"images": live.images(cluster, rollout)},
-                "history": app.history,
+                "history": list(app.history),  # a copy: sync_finish trims it meanwhile
                 "reconciledAt": rfc3339(time.time()),
                 "sourceType": "Helm",
                 "controllerNamespace": "argocd",
@@ -332,7 +355,7 @@ class ArgoCDSandbox:
         return json_response({"token": token})
 
     def do_list(self, request: Request) -> Response:
-        names = sorted(self.apps)
+        names = sorted(list(self.apps))
         if request.args.get("name"):
             names = [n for n in names if n == request.args["name"]]
         selector = request.args.get("selector", "")
@@ -419,7 +442,11 @@ class ArgoCDSandbox:
             app = self.app_find(name)
             if "automated" in body:
                 app.automated = bool(body["automated"])
+                self.due = 0.0  # a pending sync may be due at once
         return json_response({"name": name, "automated": app.automated})
+
+
+READS = {"list", "get", "resource", "tree", "actions"}  # when asked with GET
 
 
 def rpc_error(status: int, code: int, message: str) -> Response:

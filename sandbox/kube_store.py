@@ -344,6 +344,9 @@ class Store:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self._objects: dict[str, dict[tuple[str, str], dict]] = {rt: {} for rt in BY_PLURAL}
+        # plural -> owner uid -> keys of the objects it owns (a ReplicaSet's pods: Argo CD asks
+        # for them per application, and scanning every pod of the cluster was most of its time)
+        self._owned: dict[str, dict[str, set[tuple[str, str]]]] = {rt: {} for rt in BY_PLURAL}
         self._revision = 1000
         self._events: deque[tuple[int, str, str, dict]] = deque(maxlen=self.EVENT_HISTORY)
 
@@ -374,15 +377,22 @@ class Store:
         owner_uid: str = "",
     ) -> list[dict]:
         with self.lock:
-            items = [
-                clone(obj)
-                for (ns, _), obj in sorted(self._objects[plural].items())
-                if namespace in (None, "", ns)
+            objects = self._objects[plural]
+            if owner_uid:
+                keys = self._owned[plural].get(owner_uid, ())
+                candidates = [(key, objects[key]) for key in keys]
+            else:
+                candidates = objects.items()
+            found = [  # filtered first, then sorted and copied: most lists match a few objects
+                (key, obj)
+                for key, obj in candidates
+                if namespace in (None, "", key[0])
                 and (not owner_uid or _owned_by_uid(obj, owner_uid))
                 and label_selector_matches(label_selector, obj["metadata"].get("labels") or {})
                 and field_selector_matches(field_selector, obj)
             ]
-            return items
+            found.sort(key=lambda item: item[0])
+            return [clone(obj) for _, obj in found]
 
     def events_since(self, revision: int, plural: str) -> list[tuple[int, str, dict]]:
         with self.lock:
@@ -507,7 +517,7 @@ class Store:
     def delete(self, plural: str, namespace: str, name: str) -> dict:
         with self.lock:
             current = self.get(plural, namespace, name)
-            del self._objects[plural][(namespace, name)]
+            self._own(plural, (namespace, name), self._objects[plural].pop((namespace, name)), None)
             self._revision += 1
             current["metadata"]["resourceVersion"] = str(self._revision)
             self._events.append((self._revision, "DELETED", plural, clone(current)))
@@ -522,10 +532,27 @@ class Store:
                 if ns == namespace and _owned_by_uid(obj, uid):
                     self.delete(plural, ns, name)
 
+    def _own(self, plural: str, key: tuple[str, str], old: dict | None, new: dict | None) -> None:
+        """Keep the owner index of `plural` in step with one object replaced (or removed)."""
+        index = self._owned[plural]
+        for obj, add in ((old, False), (new, True)):
+            for ref in (obj or {}).get("metadata", {}).get("ownerReferences") or []:
+                uid = ref.get("uid")
+                if not uid:
+                    continue
+                if add:
+                    index.setdefault(uid, set()).add(key)
+                elif key in index.get(uid, ()):
+                    index[uid].discard(key)
+                    if not index[uid]:
+                        del index[uid]
+
     def _write(self, plural: str, namespace: str, obj: dict, event: str) -> dict:
         self._revision += 1
         obj["metadata"]["resourceVersion"] = str(self._revision)
-        self._objects[plural][(namespace, obj["metadata"]["name"])] = obj
+        key = (namespace, obj["metadata"]["name"])
+        self._own(plural, key, self._objects[plural].get(key), obj)
+        self._objects[plural][key] = obj
         # Stored objects are never changed in place, so the event can share this one.
         self._events.append((self._revision, event, plural, obj))
         self.changed.notify_all()

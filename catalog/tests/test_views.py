@@ -281,12 +281,13 @@ def test_query_counts_do_not_grow_with_the_graph(signed_in, django_assert_num_qu
             assert signed_in.get(url, **extra).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= (14 if view == "detail" else 10)  # the service page has a releases panel
+    assert counts[1] <= (11 if view == "detail" else 10)  # the service page has a releases card
 
 
 def test_service_page_query_budget(signed_in, shop, django_assert_max_num_queries):
-    # 9 for the catalog parts, 5 for the releases panel (active, recent, running, approvals, teams).
-    with django_assert_max_num_queries(14):
+    # 8 for the catalog parts (the person's groups included), 3 for the cards: approvals, and
+    # the releases card's summary window and its active + recent rows together.
+    with django_assert_max_num_queries(11):
         signed_in.get(shop["checkout"].get_absolute_url())
     # 7, and the top bar's Admin link asking the person's groups once (the admin site's rule)
     with django_assert_max_num_queries(8):
@@ -297,7 +298,8 @@ def test_service_page_of_a_component_deployed_nowhere_asks_for_its_deployments_o
     signed_in, django_assert_max_num_queries
 ):
     lonely = components("lonely", owner=team("solo"))["lonely"]
-    with django_assert_max_num_queries(13):  # the budget above, less the panel's own read
+    # the budget above less the release rows (there are none); the deployments are read once
+    with django_assert_max_num_queries(10):
         assert signed_in.get(lonely.get_absolute_url()).status_code == 200
 
 

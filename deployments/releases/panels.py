@@ -5,7 +5,7 @@ from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
 
 from .forms import ReasonForm
 from .models import Release
-from .selectors import release_summary
+from .selectors import release_overview
 
 
 def service_targets(component: Component, page) -> list:
@@ -28,12 +28,8 @@ class ReleasesPanel(Panel):
     pages = {SERVICE: ("main", 20)}
 
     def context(self, request, target, page) -> dict:
-        active = list(
-            Release.objects.filter(component=target, state__in=Release.ACTIVE_STATES)
-            .select_related("environment", "requested_by", "component__owner")
-            .order_by("environment__order")
-        )
-        running, restorable = release_summary(target)
+        overview = release_overview(target)
+        active, running, restorable = overview.active, overview.running, overview.restorable
         rows = [
             {
                 "environment": t.environment,
@@ -43,11 +39,7 @@ class ReleasesPanel(Panel):
             }
             for t in service_targets(target, page)
         ]
-        recent = list(
-            Release.objects.filter(component=target)
-            .select_related("environment", "requested_by")
-            .order_by("-created_at")[:5]
-        )
+        recent = overview.recent
         return {
             "component": target,
             "rows": rows,

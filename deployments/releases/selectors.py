@@ -123,11 +123,51 @@ def release_summary(component, *, window: int = 500) -> tuple[dict[int, Release]
     the version Restore would bring back (restore.restore_plan: the newest succeeded version that
     is not the latest release's). Environments are few: their answers are among the component's
     most recent `window` releases."""
+    running, restorable, _ = _summary(_window(component, window))
+    return running, restorable
+
+
+@dataclass(frozen=True)
+class ReleaseOverview:
+    running: dict  # environment id -> the release that runs there
+    restorable: dict  # environment id -> the version Restore would bring back
+    active: list  # the component's active releases, in environment order
+    recent: list  # its newest releases, newest first
+
+
+def release_overview(component, *, recent: int = 5, window: int = 500) -> ReleaseOverview:
+    """The service page's releases card in two queries: the summary window (narrow rows), then
+    the full rows of the active releases and of the `recent` newest ones together. Active
+    releases are asked for by state, so one older than the window is still found."""
+    from django.db.models import Q
+
+    running, restorable, newest = _summary(_window(component, window))
+    if not newest:  # no release at all: nothing is active either
+        return ReleaseOverview(running, restorable, [], [])
+    recent_ids = [r.id for r in newest[:recent]]
     rows = list(
+        Release.objects.filter(component=component)
+        .filter(Q(state__in=Release.ACTIVE_STATES) | Q(pk__in=recent_ids))
+        .select_related("environment", "requested_by", "component__owner")
+        .order_by("-created_at")
+    )
+    active = sorted(
+        (r for r in rows if r.state in Release.ACTIVE_STATES),
+        key=lambda r: (r.environment.order, -r.created_at.timestamp()),
+    )
+    wanted = set(recent_ids)
+    return ReleaseOverview(running, restorable, active, [r for r in rows if r.id in wanted])
+
+
+def _window(component, window: int) -> list:
+    return list(
         Release.objects.filter(component=component)
         .order_by("-created_at")
         .only("id", "environment_id", "version", "state", "created_at", "finished_at")[:window]
     )
+
+
+def _summary(rows: list) -> tuple[dict[int, Release], dict[int, str], list]:
     latest: dict[int, str] = {}
     for release in rows:
         latest.setdefault(release.environment_id, release.version)
@@ -142,4 +182,4 @@ def release_summary(component, *, window: int = 500) -> tuple[dict[int, Release]
         running.setdefault(release.environment_id, release)
         if release.version != latest[release.environment_id]:
             restorable.setdefault(release.environment_id, release.version)
-    return running, restorable
+    return running, restorable, rows
