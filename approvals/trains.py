@@ -4,7 +4,8 @@ Under an approval policy a train's service waits for its team's part (deployment
 and is then released; its canary pauses and the workflow asks for an approval as any release
 does. That pause is decided with the part: the person who approved their team's part votes
 for the release's request, under the same rules as on the approval page (eligible, never the
-requester, the release re-read before). A quorum above one still needs the other votes there.
+requester, the release re-read before). A quorum above one still needs the other votes there:
+the service's line on the train page says how many.
 Registered by `ApprovalsConfig.ready()`: the train machine runs it on its ticks.
 """
 
@@ -24,7 +25,7 @@ def train_pause_decide(*, train, service, release, approver) -> str:
     if approval is None or not release_waits_on(release, approval):
         return ""  # the workflow has not asked yet, or the rollout is not at that pause yet
     if approval.votes.filter(user=approver).exists():
-        return ""
+        return _votes_short(approval)
     team = service.component.owner
     if not rules.has_perm("approvals.decide_approvalrequest", approver, approval):
         # Checked first so that a refusal is not audited again on every tick.
@@ -40,4 +41,19 @@ def train_pause_decide(*, train, service, release, approver) -> str:
         return f"Its canary's approval waits: {exc}. Tried again on the next tick."
     except (PortalError, PermissionDenied) as exc:
         return f"Its canary's approval is left to people: {exc}"
-    return ""
+    return _votes_short(approval)
+
+
+def _votes_short(approval: ApprovalRequest) -> str:
+    """With a quorum above one: how many more votes the canary's request needs, if any."""
+    approval.refresh_from_db(fields=["state", "quorum"])
+    if approval.state != ApprovalRequest.State.PENDING:
+        return ""
+    short = approval.quorum - approval.votes.count()
+    if short <= 0:
+        return ""
+    votes = "vote" if short == 1 else "votes"
+    return (
+        f"Its canary needs {short} more {votes} on its approval page "
+        f"({approval.quorum} needed, the part's approval counted)"
+    )

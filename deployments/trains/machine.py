@@ -19,8 +19,10 @@ from .parts import (
     approver_of,
     release_authoriser,
     service_cleared,
+    train_parts_ask,
     train_parts_close,
     train_release_paused,
+    waiting_line,
 )
 from .selectors import freeze_line, train_freezes
 
@@ -113,6 +115,7 @@ def _run_wave(train: Train) -> None:
     wave = train.current_wave
     services = list(train.services.filter(wave=wave).select_related("component", "release"))
     parts = list(train.approvals.select_related("decided_by", "team"))
+    train_parts_ask(parts, wave)
     pending = [s.component_id for s in services if s.state == S.PENDING]
     frozen = train_freezes(train.environment, pending) if pending else {}
     for service in services:
@@ -122,7 +125,7 @@ def _run_wave(train: Train) -> None:
                 _hold(train, service, frozen[service.component_id][0])
             # Each service waits for its owners' approval of their part (policy or permission).
             elif not service_cleared(parts, service):
-                _say(service, f"Waits for {service.component.owner}'s approval of its part")
+                _say(service, waiting_line(parts, service))
             elif _service_move(service, S.PENDING, S.STARTING):
                 _release_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RELEASING:

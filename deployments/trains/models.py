@@ -167,6 +167,7 @@ class TrainApproval(models.Model):
         PENDING = "pending", "Waiting for a decision"
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
         CLOSED = "closed", "Not needed any more"
 
     class Why(models.TextChoices):
@@ -189,9 +190,19 @@ class TrainApproval(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    ttl_minutes = models.PositiveIntegerField(
+        default=60, help_text="The policy's time to decide, counted from when it is asked"
+    )
+    on_expiry = models.CharField(
+        max_length=12, default="abort", help_text="abort (roll back) or stay-paused (wait)"
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when its wave (or the train) starts waiting on it"
+    )
 
     class Meta:
         ordering = ["wave", "team__name"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="train_part_due")]
         constraints = [
             models.UniqueConstraint(
                 fields=["train", "team", "wave"],
@@ -208,6 +219,13 @@ class TrainApproval(models.Model):
     def __str__(self):
         scope = "the train" if self.wave is None else f"wave {self.wave + 1}"
         return f"{self.team} for {scope} of {self.train.title}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still takes a decision: pending and not past its expiry."""
+        return self.state == self.State.PENDING and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
 
     @property
     def scope(self) -> str:

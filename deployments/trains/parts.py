@@ -13,8 +13,11 @@ declined part stops the train like a failed wave. Once approved, a gated canary'
 decided with the part's approval (approvals registers `train_release_paused`).
 """
 
+from datetime import datetime, timedelta
+
 import rules
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.audit import AuditContext, audit_record
@@ -28,6 +31,8 @@ from .models import Train, TrainApproval, TrainEvent, TrainService
 Mode = Train.ApprovalMode
 Part = TrainApproval.State
 _PAUSED_HOOKS = []
+DEFAULT_TTL_MINUTES = 60
+ON_EXPIRY_ABORT = "abort"  # as approvals' ApprovalPolicy.OnExpiry (deployments imports none)
 
 
 def train_approval_mode(environment, choice: str = "") -> str:
@@ -69,6 +74,10 @@ def train_parts_build(*, actor, train: Train, services: list[TrainService], cont
     short = {s.component.owner_id for s in missing}
     policy = _policy(train.environment)
     approvers = policy.approvers if policy and mode else "team"
+    # As an approval request: the policy's time to decide and what its expiry does (an hour,
+    # and abort, without a policy). Each part's clock starts when the train waits on it.
+    ttl = policy.default_ttl_minutes if policy else DEFAULT_TTL_MINUTES
+    on_expiry = policy.on_expiry if policy else ON_EXPIRY_ABORT
     scopes = {
         (s.component.owner_id, s.wave if mode == Mode.WAVE else None): s.component.owner
         for s in needing
@@ -80,6 +89,9 @@ def train_parts_build(*, actor, train: Train, services: list[TrainService], cont
             wave=wave,
             approvers=approvers,
             why=TrainApproval.Why.PERMISSION if team_id in short else TrainApproval.Why.POLICY,
+            ttl_minutes=ttl,
+            on_expiry=on_expiry,
+            expires_at=timezone.now() + timedelta(minutes=ttl) if wave in (None, 0) else None,
         )
         for (team_id, wave), team in sorted(
             scopes.items(), key=lambda item: (item[0][1] or 0, item[1].name)
@@ -173,11 +185,18 @@ def train_approval_decide(
         train = Train.objects.select_for_update().get(pk=part.train_id)
         if not train.is_active:
             raise TrainRefused(f"This train is {train.get_state_display().lower()}: it is over.")
-        moved = TrainApproval.objects.filter(pk=part.pk, state=Part.PENDING).update(
-            state=state, decided_by=actor, decided_at=now, comment=comment
+        moved = (
+            TrainApproval.objects.filter(pk=part.pk, state=Part.PENDING)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .update(state=state, decided_by=actor, decided_at=now, comment=comment)
         )
         if not moved:
             part.refresh_from_db()
+            if part.state == Part.PENDING:  # past its expiry; beat has not closed it yet
+                raise TrainRefused(
+                    f"{team}'s part expired at {part.expires_at:%H:%M} UTC and can no longer "
+                    "be decided."
+                )
             raise TrainRefused(
                 f"{team}'s part is {part.get_state_display().lower()} already"
                 + (f" by {part.decided_by}" if part.decided_by else "")
@@ -221,3 +240,69 @@ def train_parts_close(train: Train) -> None:
     TrainApproval.objects.filter(train=train, state=Part.PENDING).update(
         state=Part.CLOSED, decided_at=timezone.now()
     )
+
+
+def waiting_line(parts, service: TrainService) -> str:
+    """Why `service` waits on its parts: for a decision, or on a part that expired while its
+    policy leaves the train waiting (stay-paused)."""
+    team = service.component.owner
+    for part in covering(parts, service):
+        if part.state == Part.EXPIRED:
+            return (
+                f"{team}'s approval of its part expired unanswered; the policy leaves the "
+                "train waiting: cancel it to roll back"
+            )
+    return f"Waits for {team}'s approval of its part"
+
+
+def train_parts_ask(parts, wave: int, *, now: datetime | None = None) -> None:
+    """Start the clock of the pending parts the train now waits on (its wave's; the train's
+    own were started with it). Conditional, so a duplicate tick changes nothing."""
+    now = now or timezone.now()
+    for part in parts:
+        if part.state == Part.PENDING and part.expires_at is None and part.wave in (None, wave):
+            part.expires_at = now + timedelta(minutes=part.ttl_minutes)
+            TrainApproval.objects.filter(pk=part.pk, expires_at__isnull=True).update(
+                expires_at=part.expires_at
+            )
+
+
+def train_parts_expire_due(*, now: datetime | None = None) -> int:
+    """Beat: close every pending part past its expiry; never approves. Under `abort` (the
+    default, as for approval requests) the train is stopped like a declined part and rolled
+    back with the reason; under `stay-paused` its services are left waiting. Returns how
+    many were closed; a duplicate or late tick closes nothing again."""
+    from . import tasks
+
+    now = now or timezone.now()
+    closed = 0
+    due = TrainApproval.objects.filter(state=Part.PENDING, expires_at__lte=now).select_related(
+        "team"
+    )
+    for part in due:
+        with transaction.atomic():
+            train = Train.objects.select_for_update().get(pk=part.train_id)
+            won = TrainApproval.objects.filter(pk=part.pk, state=Part.PENDING).update(
+                state=Part.EXPIRED, decided_at=now
+            )
+            if not won:
+                continue
+            closed += 1
+            why = f"{part.team}'s part ({part.scope}) expired: nobody decided it within "
+            why += f"{part.ttl_minutes} minutes"
+            aborts = part.on_expiry == ON_EXPIRY_ABORT
+            if aborts and train.state == Train.State.RUNNING:
+                _stop(train, why)
+            else:
+                left = "; the train waits (its policy leaves it paused)" if not aborts else ""
+                _note(train, why + left)
+            audit_record(
+                actor=None,
+                actor_label="beat",
+                action="train.expire",
+                target=train,
+                environment=train.environment.name,
+                after={"team": part.team.name, "wave": part.wave, "on_expiry": part.on_expiry},
+            )
+            transaction.on_commit(lambda pk=train.pk: tasks.train_tick.delay(pk))
+    return closed

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import machine
+from . import machine, parts
 
 
 @shared_task(name="deployments.train_tick")
@@ -13,7 +13,9 @@ def train_tick(train_id: int) -> str:
 
 @shared_task(name="deployments.trains_tick")
 def trains_tick() -> int:
-    """Beat, every 2 s: step every running train."""
+    """Beat, every 2 s: close the train approvals past their expiry, then step every running
+    train."""
+    parts.train_parts_expire_due()
     active = machine.trains_active()
     for train_id in active:
         machine.train_tick_run(train_id=train_id)

@@ -74,7 +74,7 @@ def train_detail(request, pk):
     parts = list(train.approvals.select_related("team", "decided_by"))
     for part in parts:
         part.train = train
-        part.may_decide = part.state == "pending" and request.user.has_perm(
+        part.may_decide = part.is_open and request.user.has_perm(
             "deployments.decide_trainapproval", part
         )
     context = {

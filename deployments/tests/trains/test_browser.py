@@ -8,7 +8,7 @@ eagerly after commit.
 import pytest
 
 from catalog.models import Component, ComponentEnvironment, Dependency, Environment, Team
-from deployments.models import Train
+from deployments.models import Release, Train
 from deployments.releases.tasks import releases_tick
 from deployments.tests.beat import beat_running
 from deployments.trains.tasks import trains_tick
@@ -87,3 +87,82 @@ def test_plan_watch_and_see_a_failure_roll_back(login_page, live_server, yard, b
     assert sorted(order[:2]) == [1, 2] and sorted(order[2:]) == [0, 4]
     assert "every 2s" not in progress.evaluate("el => el.outerHTML")  # polling stopped
     assert Train.objects.get().state == "rolledback"
+
+
+def signed_in(browser, live_server, user):
+    """A browser context with `user`'s session (force_login: no password form, no axes)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context()
+    context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
+@pytest.fixture
+def two_teams(release_sandbox, make_user):
+    """api (shop's, Olivia's) <- web (edge's, Wes's), in staging: Olivia may not release web."""
+    from deployments.trains.services import train_create
+
+    staging = Environment.objects.create(name="staging", order=2)
+    people = {}
+    components = []
+    for team_name, person, name in zip(("shop", "edge"), ("olivia", "wes"), NAMES, strict=False):
+        team = Team.objects.create(name=team_name, title=team_name.title())
+        people[person] = make_user(person)
+        TeamMembership.objects.create(user=people[person], team=team)
+        component = Component.objects.create(
+            name=name, owner=team, repository=f"https://github.com/example/{name}"
+        )
+        ComponentEnvironment.objects.create(
+            component=component, environment=staging, argocd_application=f"{name}-staging"
+        )
+        components.append(component)
+    api, web = components
+    Dependency.objects.create(source=web, target=api, kind="sync")
+    items = [(c, github_client().versions_list(f"example/{c.name}")[0].name) for c in components]
+    train = train_create(
+        actor=people["olivia"],
+        environment=staging,
+        title="api+web",
+        items=items,
+        strategy="rolling",
+    )
+    return {"train": train, "api": api, "web": web, **people}
+
+
+def test_an_owner_approves_their_part_on_the_train_page_and_the_wave_goes(
+    live_server, two_teams, beat, chromium_browser
+):
+    from deployments.trains.services import train_start
+
+    train, web = two_teams["train"], two_teams["web"]
+    train_start(actor=two_teams["olivia"], train=train)  # Olivia starts; edge must approve web
+    context, page = signed_in(chromium_browser, live_server, two_teams["wes"])
+    try:
+        page.goto(f"{live_server.url}{train.get_absolute_url()}")
+        wave_2 = page.locator("[data-testid=wave-2]")
+        # Wave 1 (api, Olivia's own) goes out; wave 2 waits for edge's part: no reload, htmx.
+        wave_2.get_by_text("Waits for Edge's approval of its part").wait_for(timeout=120_000)
+        assert not Release.objects.filter(component=web).exists()
+        approvals = page.locator("[data-testid=train-approvals]")
+        approvals.get_by_role("textbox", name="Comment for Edge's part").fill("web is ready")
+        approvals.get_by_role("button", name="Approve Edge's part").click()
+        page.locator("[data-testid=train-state]", has_text="Succeeded").wait_for(timeout=120_000)
+        assert "Approved by wes: web is ready" in approvals.inner_text()
+        assert "Released" in wave_2.inner_text()
+        timeline = page.locator("[data-testid=train-timeline]").inner_text()
+        assert "wes approved Edge's part (the whole train): web is ready" in timeline
+    finally:
+        context.close()
+    release = Release.objects.get(component=web, environment=train.environment)
+    assert release.requested_by == two_teams["olivia"]  # on the authority of Wes's approval
+    assert release.state == "succeeded"
