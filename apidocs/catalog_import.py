@@ -51,8 +51,13 @@ def api_candidates(plan) -> list[tuple[EntityFields, int]]:
 
 
 def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> None:
-    """Store a version for each candidate API; problems become `report.warnings`."""
+    """Store a version for each candidate API; problems become `report.warnings`.
+
+    A step of the catalog import, which checked its own permission (catalog.import_backstage):
+    the versions are stored as the import, with the person who ran it in the label."""
     label = actor_label or "catalog-import"
+    if actor is not None:
+        label = f"catalog-import:{actor.get_username()}"
     for entity, pk in api_candidates(plan):
         component = Component.objects.get(pk=pk)
         raw = entity.raw
@@ -61,7 +66,7 @@ def api_versions_store(plan, report, *, actor=None, actor_label: str = "") -> No
         ref = key_str(entity.key)
         try:
             version = api_version_from_backstage(
-                api_component=component, actor=actor, actor_label=label
+                api_component=component, actor=None, actor_label=label
             )
         except CompileFailed as error:
             for problem in error.errors:

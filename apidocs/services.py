@@ -56,7 +56,7 @@ def api_definition_get_or_create(
     existing = ApiDefinition.objects.filter(component=component, name=name).first()
     if existing is not None:
         return existing
-    if not actor_label:
+    if actor is not None or not actor_label:  # a person is always checked
         permission_require(
             actor=actor,
             perm="apidocs.add_apidefinition",
@@ -94,10 +94,11 @@ def api_version_create(
 
     Protobuf sets are compiled first (CompileFailed: nothing stored) and compared with the latest
     version using buf's default rules; breaking changes need `accept_breaking_reason`
-    (BreakingChangeRejected otherwise), which is audited. `actor_label` marks a machine caller
-    (management command, catalog importer) that has no user and is not permission-checked.
+    (BreakingChangeRejected otherwise), which is audited. `actor_label` with no `actor` marks a
+    machine caller (management command, catalog importer) that has no user and is not
+    permission-checked; a person passed as `actor` is checked whatever the label says.
     """
-    if not actor_label:
+    if actor is not None or not actor_label:  # a person is always checked
         permission_require(
             actor=actor,
             perm="apidocs.add_apiversion",
@@ -387,7 +388,7 @@ def api_version_fetch_from_repository(
     from integrations.errors import IntegrationError
     from integrations.github import github_client
 
-    if not actor_label:
+    if actor is not None or not actor_label:  # a person is always checked
         permission_require(
             actor=actor,
             perm="apidocs.add_apiversion",
@@ -414,7 +415,7 @@ def api_version_fetch_from_repository(
             else "Nothing was stored. Check the path and the ref (branch, tag or commit)."
         )
         raise PortalError(f"Could not fetch from {repository}: {error.message}. {hint}") from None
-    if actor_label:
+    if actor is None and actor_label:
         return api_version_create(
             actor=actor,
             api=api,

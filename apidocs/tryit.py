@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import rules
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -168,11 +169,12 @@ def _denial_message(target: TryItTarget) -> str:
 
 
 def _rate_limit_claim(actor, target, request, audit) -> None:
-    """Record the attempt, then count: two racing requests can both be refused, never both
-    let through past the limit."""
+    """Record the attempt, then count, under a lock on the person's row: racing requests of
+    one person are counted one after the other, so none gets through past the limit."""
     limit = target.policy.calls_per_minute
     since = timezone.now() - RATE_WINDOW
     with transaction.atomic():
+        list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
         call = TryItCall.objects.create(
             user=actor,
             definition=target.definition,

@@ -47,7 +47,14 @@ class MachineClientAdmin(RulesAdminMixin, admin.ModelAdmin):
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(RulesAdminMixin, admin.ModelAdmin):
     audit_action_prefix = "approvals.policy"
-    list_display = ["environment", "approvers", "quorum", "on_expiry", "default_ttl_minutes"]
+    list_display = [
+        "environment",
+        "approvers",
+        "quorum",
+        "on_expiry",
+        "default_ttl_minutes",
+        "train_approvals",
+    ]
 
 
 @admin.register(ApprovalRequest)

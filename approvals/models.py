@@ -82,7 +82,20 @@ class ApprovalPolicy(models.Model):
         default=Approvers.TEAM,
         help_text="Who is eligible to approve. The requester never is.",
     )
+
+    class TrainApprovals(models.TextChoices):
+        WAVE = "wave", "One per wave and owning team"
+        TRAIN = "train", "One for the whole train (each owning team approves its part)"
+        EITHER = "either", "Whoever plans the train chooses"
+
     quorum = models.PositiveSmallIntegerField(default=1, help_text="Approvals needed")
+    train_approvals = models.CharField(
+        max_length=8,
+        choices=TrainApprovals.choices,
+        default=TrainApprovals.WAVE,
+        help_text="How a release train is approved here. Each owning team approves its own "
+        "services; the canary pause of a train's release then takes that decision.",
+    )
     on_expiry = models.CharField(max_length=12, choices=OnExpiry.choices, default=OnExpiry.ABORT)
     default_ttl_minutes = models.PositiveIntegerField(default=60)
 
@@ -109,6 +122,7 @@ class ApprovalRequest(models.Model):
     class SignalState(models.TextChoices):
         NONE = "none", "Nothing to send yet"
         PENDING = "pending", "To send"
+        HELD = "held", "Held until the rollout pauses at this step"
         SENDING = "sending", "Sending now"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, retrying"

@@ -48,9 +48,9 @@ class DecisionPanel(ApprovalPanel):
     pages = {APPROVAL: ("main", 10)}
 
     def context(self, request, target, page) -> dict:
-        from .views import may
+        from .views import may, reach
 
-        return {"approval": target, **may(request.user, target)}
+        return {"approval": target, **may(request.user, target), **reach(target)}
 
 
 @register

@@ -21,3 +21,21 @@ def approvals_decidable_by(user) -> QuerySet[ApprovalRequest]:
             )
         )
     return pending.select_related("component__owner", "environment", "requested_by").distinct()
+
+
+def approval_decided_via(approval: ApprovalRequest) -> str:
+    """Where the decision of `approval` was made when not on the portal's pages ("slack"),
+    as its audit row recorded it; "" otherwise."""
+    from portal.models import AuditEvent
+
+    after = (
+        AuditEvent.objects.filter(
+            target_type="approvals.approvalrequest",
+            target_id=str(approval.pk),
+            action__in=["approval.decide", "approval.break_glass"],
+            outcome="done",
+        )  # fmt: skip
+        .values_list("after", flat=True)
+        .first()
+    )
+    return str(after.get("channel", "")) if isinstance(after, dict) else ""

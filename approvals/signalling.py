@@ -103,6 +103,40 @@ def approval_signals_unsent() -> list[int]:
     return list(pending.values_list("pk", flat=True)) + list(failed.values_list("pk", flat=True))
 
 
+def approval_signals_unheld(*, release_id: int | None = None) -> list[int]:
+    """Decisions held until their release paused at their step: those whose release is paused
+    there now, with the step's analysis gate open (soaked and not failed), become "to send"
+    (returned, for the caller to send); those whose release ended or went past the step are
+    skipped with the reason. Conditional updates: run twice, acts once."""
+    from deployments.analysis.selectors import analysis_gate_open
+    from deployments.models import Release
+
+    from .services.decisions import release_heads_to, release_waits_on
+
+    held = ApprovalRequest.objects.select_related("release").filter(
+        signal_state=ApprovalRequest.SignalState.HELD
+    )
+    if release_id is not None:
+        held = held.filter(release_id=release_id)
+    ready = []
+    for approval in held:
+        release = approval.release or Release(state=Release.State.SUCCEEDED)
+        if release_waits_on(release, approval):
+            if not analysis_gate_open(release)[0]:
+                continue  # soaking: beat looks again
+            if ApprovalRequest.objects.filter(pk=approval.pk, signal_state="held").update(
+                signal_state=ApprovalRequest.SignalState.PENDING
+            ):
+                ready.append(approval.pk)
+        elif not release_heads_to(release, approval):
+            ApprovalRequest.objects.filter(pk=approval.pk, signal_state="held").update(
+                signal_state=ApprovalRequest.SignalState.SKIPPED,
+                signal_error=f"The release never paused at {approval.rollout_phase} (it is "
+                f"{release.get_state_display().lower()}): nothing was sent.",
+            )
+    return ready
+
+
 def approval_signal_give_up(*, approval_id: int, error: str) -> None:
     ApprovalRequest.objects.filter(pk=approval_id).exclude(signal_state="sent").update(
         signal_state=ApprovalRequest.SignalState.GAVE_UP,

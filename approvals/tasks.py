@@ -21,8 +21,20 @@ def approval_signal(self, approval_id: int) -> None:
 @shared_task(name="approvals.approvals_expire")
 def approvals_expire() -> int:
     """Beat, every 15 s: close expired requests (never approve them), and resend signals
-    whose worker died half way or whose task never reached a worker."""
-    resend = signalling.approval_signals_reclaim() + signalling.approval_signals_unsent()
+    whose worker died half way or whose task never reached a worker, and send decisions held
+    until their release paused (in case the pause's own nudge was lost)."""
+    resend = (
+        signalling.approval_signals_reclaim()
+        + signalling.approval_signals_unsent()
+        + signalling.approval_signals_unheld()
+    )
     for approval_id in dict.fromkeys(resend):
         approval_signal.delay(approval_id)
     return services.approval_expire_due()
+
+
+@shared_task(name="approvals.approval_signals_release")
+def approval_signals_release(release_id: int) -> None:
+    """The release paused: send the decisions that were held until it paused at their step."""
+    for approval_id in signalling.approval_signals_unheld(release_id=release_id):
+        approval_signal.delay(approval_id)

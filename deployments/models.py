@@ -4,7 +4,7 @@ from .analysis.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 from .cdevents.models import CDEvent, CDEventDelivery, EventSink
 from .controls.models import ControlAction, ControlPolicy, RuntimeToken, TuningKey, TuningValue
 from .releases.models import DeployFreeze, Release, ReleaseEvent
-from .trains.models import Train, TrainEvent, TrainService
+from .trains.models import Train, TrainApproval, TrainEvent, TrainService
 
 __all__ = [
     "AnalysisPolicy",
@@ -20,6 +20,7 @@ __all__ = [
     "ReleaseEvent",
     "RuntimeToken",
     "TuningKey",
+    "TrainApproval",
     "TrainEvent",
     "TrainService",
     "Train",

@@ -4,6 +4,7 @@ Configured by `endpoint("prometheus")` (PROMETHEUS_URL, else the sandbox) and, w
 needs one, `settings.PROMETHEUS_TOKEN` (bearer).
 """
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -21,6 +22,16 @@ METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 REQUEST_RATE = "sum(rate(http_requests_total{{{labels}}}[{window}]))"
 LATENCY_QUANTILE = (
     "histogram_quantile({quantile}, sum by (le) (rate({metric}_bucket{{{labels}}}[{window}])))"
+)
+BY_CANARY = "service, version"
+BATCH_REQUEST_RATE = "sum by (" + BY_CANARY + ") (rate(http_requests_total{{{labels}}}[{window}]))"
+BATCH_ERROR_RATIO = (
+    "sum by (" + BY_CANARY + ') (rate(http_requests_total{{{labels},code=~"5.."}}[{window}])) / '
+    "sum by (" + BY_CANARY + ") (rate(http_requests_total{{{labels}}}[{window}]))"
+)
+BATCH_LATENCY_QUANTILE = (
+    "histogram_quantile({quantile}, sum by (le, " + BY_CANARY + ") "
+    "(rate({metric}_bucket{{{labels}}}[{window}])))"
 )
 ERROR_RATIO = (
     'sum(rate(http_requests_total{{{labels},code=~"5.."}}[1m])) / '
@@ -51,6 +62,24 @@ def _matchers(**pairs: str | None) -> str:
         if not LABEL_VALUE.match(value or ""):
             raise IntegrationError(f"{name} {value!r} cannot be a label value", transient=False)
     return ",".join(f'{k}="{v}"' for k, v in pairs.items())
+
+
+def _any_of(name: str, values) -> str:
+    """`name=~"a|b.c"` for the values a and b.c: an alternation of checked values, each
+    escaped as a regular expression and then as a PromQL string."""
+    values = sorted(set(values))
+    for value in values:
+        if not LABEL_VALUE.match(value or ""):
+            raise IntegrationError(f"{name} {value!r} cannot be a label value", transient=False)
+    regex = "|".join(re.escape(value) for value in values)
+    escaped = regex.replace("\\", "\\\\")
+    return f'{name}=~"{escaped}"'
+
+
+def canaries_matchers(services, versions, environment: str | None) -> str:
+    """The selector of many services and versions at once (one query for a whole tick)."""
+    parts = [_matchers(environment=environment or None)] if environment else []
+    return ",".join([*parts, _any_of("service", services), _any_of("version", versions)])
 
 
 def _metric(metric: str) -> str:
@@ -158,6 +187,50 @@ class HttpPrometheusClient:
             quantile=quantile, metric=_metric(metric), labels=labels, window=window
         )
         return self._instant(query, f"querying the p{quantile * 100:g} latency of {service}")
+
+    def _by_canary(self, query: str, doing: str) -> dict[tuple[str, str], float]:
+        data = self._query("/api/v1/query", {"query": query}, doing)
+        found = {}
+        for item in data.get("result") or []:
+            labels, value = item.get("metric", {}), float(item["value"][1])
+            if not math.isnan(value):  # 0/0: a series without traffic in the window
+                found[(labels.get("service", ""), labels.get("version", ""))] = value
+        return found
+
+    def canary_numbers_now(
+        self,
+        services: list[str],
+        versions: list[str],
+        *,
+        environment: str | None = None,
+        window: str = "1m",
+        latency_metric: str | None = None,
+        quantile: float = 0.99,
+    ) -> dict[str, dict[tuple[str, str], float]]:
+        """For every (service, version) of these services and versions that has series, in
+        two or three queries whatever their number: the 5xx share (`error_rate`), requests per
+        second (`request_rate`) and, with `latency_metric`, the `quantile` of that histogram in
+        seconds (`latency`). A pair without traffic is absent."""
+        labels = canaries_matchers(services, versions, environment)
+        where = f"{len(services)} services in {environment or 'all environments'}"
+        numbers = {
+            "error_rate": self._by_canary(
+                BATCH_ERROR_RATIO.format(labels=labels, window=window),
+                f"querying the error rates of {where}",
+            ),
+            "request_rate": self._by_canary(
+                BATCH_REQUEST_RATE.format(labels=labels, window=window),
+                f"querying the request rates of {where}",
+            ),
+        }
+        if latency_metric:
+            numbers["latency"] = self._by_canary(
+                BATCH_LATENCY_QUANTILE.format(
+                    quantile=quantile, metric=_metric(latency_metric), labels=labels, window=window
+                ),
+                f"querying the p{quantile * 100:g} latencies of {where}",
+            )
+        return numbers
 
     def series_exist(self, metric: str, **labels: str) -> bool:
         """Whether Prometheus has any series of `metric` with these labels (`/api/v1/series`)."""

@@ -1,8 +1,11 @@
 """Notification channels: one class per channel in one registry (render, send, retry).
 
-A channel says where a person is reached (`address`), how a notification reads there (`render`)
-and sends it (`send`), raising IntegrationError(transient=True) for what is worth retrying;
-`max_attempts` caps the retries. Adding a channel is one class, its templates and its tests.
+A channel says where a person is reached (`address`: the person's own address, or the team's
+chat channel the thing is announced in), how a notification reads there (`render`) and sends it
+(`send`, returning what the other side calls the sent message, if anything), raising
+IntegrationError(transient=True) for what is worth retrying; `max_attempts` caps the retries.
+`events` lists what it carries (follow-ups such as "approval.decided" only update a message on
+channels that keep one). Adding a channel is one class, its templates and its tests.
 """
 
 import smtplib
@@ -26,12 +29,14 @@ class Channel:
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     max_attempts: ClassVar[int] = 5
+    followups: ClassVar[bool] = False  # carries "approval.decided" and the like
 
-    def address(self, user) -> str:
-        """Where `user` is reached on this channel; "" when they cannot be."""
+    def address(self, user, *, chat: str = "") -> str:
+        """Where `user` is reached on this channel (`chat`: the owning team's chat channel);
+        "" when they cannot be."""
         raise NotImplementedError
 
-    def send(self, notification) -> None:
+    def send(self, notification) -> str | None:
         raise NotImplementedError
 
 
@@ -43,7 +48,7 @@ class PortalChannel(Channel):
     label = "In the portal"
     max_attempts = 1
 
-    def address(self, user) -> str:
+    def address(self, user, *, chat: str = "") -> str:
         return f"user:{user.pk}"
 
     def send(self, notification) -> None:
@@ -57,7 +62,7 @@ class EmailChannel(Channel):
     name = "email"
     label = "Email"
 
-    def address(self, user) -> str:
+    def address(self, user, *, chat: str = "") -> str:
         return user.email or ""
 
     def render(self, notification) -> tuple[str, str]:
@@ -75,3 +80,24 @@ class EmailChannel(Channel):
         except (smtplib.SMTPException, OSError) as exc:
             permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
             raise IntegrationError(f"mail: {exc}", transient=not permanent, system="smtp")
+
+
+@register
+class SlackChannel(Channel):
+    """The owning team's Slack channel (the catalog's chat field): one message per thing
+    announced, however many of the team want it, updated in place by its follow-ups."""
+
+    name = "slack"
+    label = "Team's Slack channel"
+    followups = True
+
+    def address(self, user, *, chat: str = "") -> str:
+        from integrations.slack import slack_configured
+
+        chat = chat.strip()
+        return chat if chat and settings.SLACK_BOT_TOKEN and slack_configured() else ""
+
+    def send(self, notification) -> str | None:
+        from .slack import slack_deliver
+
+        return slack_deliver(notification)

@@ -21,19 +21,64 @@ def approval_requested_notify(approval) -> int:
             f"{approval.component.name} {approval.to_version or ''} in "
             f"{approval.environment.name}. The request expires at {approval.expires_at:%H:%M} UTC.",
             url=approval.get_absolute_url(),
+            chat=_chat(approval.component),
         )
 
 
-def release_finished_notify(release_id: int, state: str) -> int:
-    """A release failed or was aborted: its requester and the owning team hear of it. Called in
-    the transaction of the transition."""
+def _chat(component) -> str:
+    """The owning team's chat channel (the catalog's chat field), or ""."""
+    return (component.owner.chat_channel or "") if component.owner_id else ""
+
+
+def train_parts_requested_notify(parts) -> int:
+    """A started train waits for each owning team's approval of its part: the people who may
+    decide each part (by the rule itself: the team, or its leads, and SREs; never the starter)
+    hear of it once. Called once the start is committed."""
+    import rules
+    from django.contrib.auth import get_user_model
+
+    from portal.rules import SRE_GROUP
+
+    User = get_user_model()
+    sent = 0
+    for part in parts:
+        candidates = User.objects.filter(
+            is_active=True, team_memberships__team_id=part.team_id
+        ) | User.objects.filter(is_active=True, groups__name=SRE_GROUP)
+        users = [
+            u
+            for u in candidates.distinct()
+            if rules.has_perm("deployments.decide_trainapproval", u, part)
+        ]
+        train = part.train
+        with transaction.atomic():
+            sent += notify(
+                event="train.part_requested",
+                key=f"train-part:{part.pk}",
+                users=users,
+                title=f"Approve {part.team}'s part of the train “{train.title}” to "
+                f"{train.environment.name}? ({part.scope})",
+                body=f"{train.started_by} started the train; its services owned by {part.team} "
+                f"wait for your team's approval ({part.get_why_display().lower()}).",
+                url=train.get_absolute_url(),
+            )
+    return sent
+
+
+def release_finished_notify(
+    release_id: int, state: str, *, why: str = "", data: dict | None = None
+) -> int:
+    """A release failed or was aborted: its requester and the owning team hear of it, with
+    `why` (the timeline's message: who aborted and the reason) and, for a machine's decision,
+    the values behind it (`data["evidence"]`, e.g. the analysis' error rates). Called in the
+    transaction of the transition."""
     from django.contrib.auth import get_user_model
 
     from deployments.models import Release
 
     if state not in ("failed", "aborted"):
         return 0
-    release = Release.objects.select_related("component", "environment", "requested_by").get(
+    release = Release.objects.select_related("component__owner", "environment", "requested_by").get(
         pk=release_id
     )
     team = get_user_model().objects.filter(
@@ -47,9 +92,27 @@ def release_finished_notify(release_id: int, state: str) -> int:
             users=users,
             title=f"Release of {release.component.name} {release.version} to "
             f"{release.environment.name} {state}",
-            body=release.status_message,
+            body="\n".join(
+                part
+                for part in (
+                    why,
+                    _evidence_text((data or {}).get("evidence")),
+                    release.status_message,
+                )
+                if part
+            ),
             url=release.get_absolute_url(),
+            chat=_chat(release.component),
         )
+
+
+def _evidence_text(evidence: dict | None) -> str:
+    """The values a machine decided on, one line: "canary_error_rate 0.231, requests 950"."""
+    if not evidence:
+        return ""
+    shown = (f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+             for name, value in evidence.items() if value is not None)  # fmt: skip
+    return "Values: " + ", ".join(shown)
 
 
 def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: int = 5) -> int:
@@ -70,7 +133,7 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
         state="pending",
         expires_at__gt=now,
         expires_at__lte=now + timedelta(minutes=approval_minutes),
-    ).select_related("component", "environment", "requested_by")
+    ).select_related("component__owner", "environment", "requested_by")
     for approval in soon:
         with transaction.atomic():
             count += notify(
@@ -78,11 +141,11 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=eligible_approvers(approval),
                 title=f"{approval.component.name} in {approval.environment.name} waits for a "
                 f"decision: it expires at {approval.expires_at:%H:%M} UTC",
-                url=approval.get_absolute_url(),
+                url=approval.get_absolute_url(), chat=_chat(approval.component),
             )  # fmt: skip
     reverting = TuningValue.objects.filter(
         override_until__gt=now, override_until__lte=now + timedelta(minutes=override_minutes)
-    ).select_related("key__component", "environment", "override_by")
+    ).select_related("key__component__owner", "environment", "override_by")
     User = get_user_model()
     for value in reverting:
         component = value.key.component
@@ -97,6 +160,6 @@ def reminders_send(*, now=None, approval_minutes: int = 10, override_minutes: in
                 users=users,
                 title=f"{value.key.key} of {component.name} in {value.environment.name} reverts "
                 f"at {value.override_until:%H:%M} UTC",
-                url=component.get_absolute_url(),
+                url=component.get_absolute_url(), chat=_chat(component),
             )  # fmt: skip
     return count

@@ -30,6 +30,9 @@ class Notification(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # What the channel answered when it sent the row (Slack: "<channel id>:<message ts>"), so a
+    # later row about the same thing can update that message instead of posting another.
+    external_ref = models.CharField(max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -62,3 +65,26 @@ class NotificationPreference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "event", "channel"], name="preference_once")
         ]
+
+
+class SlackAccount(models.Model):
+    """The Slack user a Switchyard person is in one workspace: found by their email
+    (users.lookupByEmail when a message mentions them, or users.info when they first click) and
+    kept, so that a click from Slack is decided as that person."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slack_accounts"
+    )
+    team_id = models.CharField(max_length=40)
+    slack_id = models.CharField(max_length=40)
+    email = models.EmailField(blank=True)  # the address they were matched by
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team_id", "slack_id"], name="slack_account_once"),
+            models.UniqueConstraint(fields=["team_id", "user"], name="slack_account_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.slack_id} in {self.team_id} is {self.user}"

@@ -20,6 +20,13 @@ EVENTS = {
     "release.failed": "A release failed",
     "release.aborted": "A release was aborted",
     "override.reverting": "A temporary runtime override is about to revert",
+    "train.part_requested": "A release train waits for your team's approval of its part",
+}
+# What happened next to something announced: carried only by channels that keep a message to
+# update (Slack), never a notification of its own, so not in anyone's preferences.
+FOLLOWUPS = {
+    "approval.decided": "approval.requested",
+    "approval.expired": "approval.requested",
 }
 
 
@@ -30,21 +37,43 @@ def _wanted(users, event: str) -> set[tuple[int, str]]:
     return {(user.pk, channel) for user in users for channel in CHANNELS} - set(off)
 
 
-def notify(*, event: str, key: str, users, title: str, body: str = "", url: str = "") -> int:
-    """One outbox row per user and wanted channel; an event announced before is not repeated.
+def notify(
+    *, event: str, key: str, users, title: str, body: str = "", url: str = "", chat: str = ""
+) -> int:
+    """One outbox row per user and wanted channel (one per team chat channel, however many of
+    the team want it: `chat` is the owning team's); an event announced before is not repeated.
     Returns how many rows are new."""
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     users = [u for u in {u.pk: u for u in users}.values() if u.is_active]
     wanted = _wanted(users, event)
-    rows = []
+    rows: dict[tuple[str, str], Notification] = {}
     for user in users:
         for name, channel in CHANNELS.items():
-            address = channel.address(user)
-            if (user.pk, name) in wanted and address:
+            address = channel.address(user, chat=chat)
+            if (user.pk, name) in wanted and address and (name, address) not in rows:
                 row = Notification(event=event, channel=name, user=user, address=address, key=key)
                 row.title, row.body, row.url = title[:300], body, url
-                rows.append(row)
+                rows[name, address] = row
+    return _write(event, key, list(rows.values()))
+
+
+def notification_followup(*, event: str, key: str, title: str, url: str = "") -> int:
+    """What became of something announced (`FOLLOWUPS`): one row per message sent about it on a
+    channel that keeps messages, which updates that message. Call it in the transaction of
+    what it follows up; a second call for the same thing writes nothing."""
+    first = FOLLOWUPS[event]
+    keeping = [name for name, channel in CHANNELS.items() if channel.followups]
+    announced = Notification.objects.filter(event=first, key=key, channel__in=keeping)
+    rows = [
+        Notification(event=event, channel=row.channel, user_id=row.user_id, address=row.address,
+                     key=key, title=title[:300], url=url)
+        for row in announced.only("channel", "user_id", "address")
+    ]  # fmt: skip
+    return _write(event, key, rows)
+
+
+def _write(event: str, key: str, rows: list[Notification]) -> int:
     before = set(Notification.objects.filter(event=event, key=key).values_list("pk", flat=True))
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     new = list(
@@ -72,7 +101,7 @@ def notification_deliver(*, notification_id: int) -> str:
     row = Notification.objects.select_related("user").get(pk=notification_id)
     channel = CHANNELS[row.channel]
     try:
-        channel.send(row)
+        ref = channel.send(row)
     except IntegrationError as exc:
         again = exc.transient and row.attempts < channel.max_attempts
         Notification.objects.filter(pk=row.pk, state=Notification.State.SENDING).update(
@@ -81,8 +110,9 @@ def notification_deliver(*, notification_id: int) -> str:
         )
         return "retry" if again else "failed"
     Notification.objects.filter(pk=row.pk, state=Notification.State.SENDING).update(
-        state=Notification.State.SENT, sent_at=timezone.now(), last_error=""
-    )
+        state=Notification.State.SENT, sent_at=timezone.now(), last_error="",
+        external_ref=(ref or "")[:200],
+    )  # fmt: skip
     return "sent"
 
 

@@ -63,3 +63,37 @@ class Incident(models.Model):
     @property
     def high(self) -> bool:
         return self.urgency == "high"
+
+
+class ChangeEvent(models.Model):
+    """The outbox of PagerDuty change events: a release's start or finish, written in the
+    transaction of its transition, sent by Celery afterwards (retried while PagerDuty is down,
+    picked up again by beat if a worker died). One row per release and announced state, and a
+    conditional claim, so a duplicate or late task sends nothing twice; the release never
+    waits on it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    release = models.ForeignKey(
+        "deployments.Release", on_delete=models.CASCADE, related_name="change_events"
+    )
+    announced = models.CharField(max_length=20)  # the release state: dispatching, succeeded...
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "announced"], name="change_event_once")
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="change_event_due")]
+
+    def __str__(self):
+        return f"change event {self.announced} of release {self.release_id}: {self.state}"

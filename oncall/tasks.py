@@ -26,3 +26,21 @@ def incidents_sync() -> int:
     from .incidents import incidents_sync as sync
 
     return sync()
+
+
+@shared_task(name="oncall.change_event_deliver", bind=True, max_retries=MAX_RETRIES)
+def change_event_deliver(self, event_id: int) -> str:
+    """Send one change event of the outbox, retrying with backoff while PagerDuty is down."""
+    outcome = services.change_event_deliver(event_id=event_id)
+    if outcome == "retry" and self.request.retries < self.max_retries:
+        raise self.retry(countdown=min(120, 2 ** (self.request.retries + 1)))
+    return outcome
+
+
+@shared_task(name="oncall.change_events_recover")
+def change_events_recover() -> int:
+    """Beat: change events a dead worker or a lost task left behind are sent again."""
+    ids = services.change_events_recover()
+    for pk in ids:
+        change_event_deliver.delay(pk)
+    return len(ids)

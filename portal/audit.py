@@ -66,6 +66,9 @@ class AuditContext:
 
     request_id: str = ""
     ip_address: str | None = None
+    # Where the person acted when it is not the portal's own pages: "slack", ... Recorded in
+    # the row's `after` (inside the hashed content), so every row of that action says so.
+    channel: str = ""
 
     @classmethod
     def from_request(cls, request) -> "AuditContext":
@@ -148,6 +151,8 @@ def audit_record(
     "workflow:github/payments"). `target` is any model instance (or None).
     """
     context = context or AuditContext()
+    if context.channel and (after is None or isinstance(after, dict)):
+        after = {**(after or {}), "channel": context.channel}
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         _lock_chain()

@@ -228,3 +228,27 @@ def membership_remove(
             context=context,
         )
         membership.delete()
+
+
+def audit_export_begin(*, actor, params, context: AuditContext | None = None):
+    """Start an export of the audit log: checks the rule (PermissionDenied, the refusal
+    audited, for anyone but SREs and platform admins), applies the filters in `params`
+    (ValidationFailed with every problem, nothing recorded), records the export in its own
+    committed row, and returns (events up to the checkpoint, applied filters, checkpoint)."""
+    from .audit import audit_checkpoint
+    from .selectors import audit_events_filter
+
+    permission_require(
+        actor=actor,
+        perm="portal.export_auditevent",
+        action="audit.export",
+        context=context,
+        message="Only SREs and platform admins can export the audit log.",
+    )
+    events, applied, errors = audit_events_filter(params)
+    if errors:
+        raise ValidationFailed(" ".join(errors))
+    with transaction.atomic():
+        audit_record(actor=actor, action="audit.export", after=applied, context=context)
+    checkpoint = audit_checkpoint()
+    return events.filter(id__lte=checkpoint.head_id), applied, checkpoint

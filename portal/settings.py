@@ -12,16 +12,10 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.environment import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_DIR = Path(os.environ.get("SANDBOX_DIR") or BASE_DIR / ".sandbox")
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    """Read NAME from the environment, or from the file named by NAME_FILE."""
-    file_name = os.environ.get(f"{name}_FILE")
-    if file_name:
-        return Path(file_name).read_text().strip()
-    return os.environ.get(name, default)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -36,6 +30,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# The Kubernetes sandbox seeds its clusters from the catalog (off: Argo CD applies what it has).
+SANDBOX_KUBERNETES_SEED = env_bool("SANDBOX_KUBERNETES_SEED", True)
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -304,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     "tuning-expire": {"task": "deployments.tuning_expire", "schedule": 15.0},
     "notifications-recover": {"task": "notifications.recover", "schedule": 60.0},
     "notifications-remind": {"task": "notifications.remind", "schedule": 60.0},
+    "oncall-change-events": {"task": "oncall.change_events_recover", "schedule": 60.0},
 }
 
 # External systems: an explicit URL per system, else the sandbox's .sandbox/endpoints.json.
@@ -318,6 +315,7 @@ INTEGRATION_URLS = {
         "loki",
         "pagerduty",
         "cdevents",
+        "slack",
     )
     if (url := env(f"{system.upper()}_URL"))
 }
@@ -395,6 +393,15 @@ PAGERDUTY_TOKEN = env("PAGERDUTY_TOKEN", "switchyard-sandbox" if DEBUG else "")
 PAGERDUTY_EVENTS_URL = env("PAGERDUTY_EVENTS_URL", "")
 PAGERDUTY_TIMEOUT_SECONDS = float(env("PAGERDUTY_TIMEOUT_SECONDS", "3"))
 PAGERDUTY_CA_BUNDLE = env("PAGERDUTY_CA_BUNDLE", "")  # else the system's (and the sandbox's own)
+# Slack: a bot token (the sandbox accepts "xoxb-switchyard-sandbox"), the app's signing secret
+# (interactivity requests are refused without one), how long a call waits, and where an
+# interaction's response_url may point (Slack's hooks; the configured Slack endpoint too).
+SLACK_BOT_TOKEN = env("SLACK_BOT_TOKEN", "xoxb-switchyard-sandbox" if DEBUG else "")
+SLACK_SIGNING_SECRET = env(
+    "SLACK_SIGNING_SECRET", "switchyard-sandbox-signing-secret" if DEBUG else ""
+)
+SLACK_TIMEOUT_SECONDS = float(env("SLACK_TIMEOUT_SECONDS", "3"))
+SLACK_RESPONSE_URL_PREFIXES = ["https://hooks.slack.com/"]
 # Mail (notifications): the console in development, SMTP otherwise (EMAIL_HOST, EMAIL_PORT, ...).
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,14 +12,13 @@ from django.views.decorators.http import require_safe
 
 from catalog.models import Team
 
-from .audit import AuditContext, audit_checkpoint, audit_record, checkpoint_fields, export_row
+from .audit import AuditContext, checkpoint_fields, export_row
 from .decorators import mutating
 from .errors import PermissionDenied, ValidationFailed
 from .forms import MembershipAddForm
 from .models import AuditEvent, TeamMembership
-from .permissions import permission_require
 from .selectors import AUDIT_SHOW, audit_events_filter
-from .services import membership_add, membership_remove
+from .services import audit_export_begin, membership_add, membership_remove
 
 AUDIT_PAGE_SIZE = 50
 
@@ -70,24 +68,15 @@ def _jsonl(events, *, applied: dict, checkpoint):
 def audit_export(request):
     """The filtered audit log as JSON Lines (one event per line, oldest first). SREs and
     platform admins; the export itself is audited."""
-    context = AuditContext.from_request(request)
     try:
-        permission_require(
-            actor=request.user,
-            perm="portal.export_auditevent",
-            action="audit.export",
-            context=context,
-            message="Only SREs and platform admins can export the audit log.",
+        events, applied, checkpoint = audit_export_begin(
+            actor=request.user, params=request.GET, context=AuditContext.from_request(request)
         )
     except PermissionDenied as exc:
         return forbidden(request, exc.message)
-    events, applied, errors = audit_events_filter(request.GET)
-    if errors:
-        return render(request, "portal/forbidden.html", {"message": " ".join(errors)}, status=400)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="audit.export", after=applied, context=context)
-    checkpoint = audit_checkpoint()
-    rows = events.filter(id__lte=checkpoint.head_id).select_related("component").order_by("id")
+    except ValidationFailed as exc:
+        return render(request, "portal/forbidden.html", {"message": exc.message}, status=400)
+    rows = events.select_related("component").order_by("id")
     response = StreamingHttpResponse(
         _jsonl(rows, applied=applied, checkpoint=checkpoint), content_type="application/x-ndjson"
     )

@@ -10,12 +10,15 @@ list with `service="x"` (required) and optionally `version="y"`, `environment="z
 
 1. error ratio: `sum(rate(http_requests_total{M,code=~"5.."}[W])) /
    sum(rate(http_requests_total{M}[W]))`
-2. by version: the same with `sum by (version) (...)` on both sides (needs no version matcher;
-   answers one series per version the sandbox has seen asked about or marked bad)
-3. request rate: `sum(rate(http_requests_total{M}[W]))`
-4. error rate: `sum(rate(http_requests_total{M,code=~"5.."}[W]))`
+2. grouped: the same with `sum by (version) (...)` (or `by (service, version)`, any of service,
+   version, environment) on both sides; without a version matcher it answers one series per
+   version that runs (or that the sandbox has seen asked about or marked bad)
+3. request rate: `sum(rate(http_requests_total{M}[W]))`, grouped or not
+4. error rate: `sum(rate(http_requests_total{M,code=~"5.."}[W]))`, grouped or not
 
-`W` is a duration such as 30s, 1m, 5m.
+`service` and `version` may also be matched with `=~` by an alternation of literal values
+(`service=~"cart|ledger",version=~"1\\.2\\.0|1\\.3\\.0"`), which is how one query asks about many
+canaries at once (deployments/analysis). `W` is a duration such as 30s, 1m, 5m.
 """
 
 import hashlib
@@ -28,7 +31,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .prometheus_latency import QUANTILE, evaluate_quantile, series
-from .prometheus_traffic import traffic
+from .prometheus_traffic import traffic_many
 from .registry import SandboxState, register
 from .web import FaultKnobs, json_response, request_json, time_scale, wsgi_app
 
@@ -36,7 +39,8 @@ BAD_RAMP_SECONDS = 30.0
 MAX_POINTS = 11_000
 METRIC = "http_requests_total"
 _SELECTOR = r"rate\(" + METRIC + r"\{{(?P<{name}>[^{{}}]*)\}}\[(?P<{window}>\d+[smh])\]\)"
-_SUM = r"sum(?P<{by}>\s+by\s*\(\s*version\s*\)\s*)?\(\s*" + _SELECTOR + r"\s*\)"
+_SUM = r"sum(?:\s+by\s*\((?P<{by}>[\w\s,]*)\)\s*|\s*)\(\s*" + _SELECTOR + r"\s*\)"
+GROUPABLE = ("service", "version", "environment")
 RATIO = re.compile(
     r"^\s*"
     + _SUM.format(by="by1", name="m1", window="w1")
@@ -69,18 +73,43 @@ def parse_matchers(text: str) -> dict[str, tuple[str, str]]:
 
 
 def split_errors(matchers: dict) -> tuple[dict[str, str], bool]:
-    """(plain labels, whether the selector keeps only 5xx)."""
+    """(plain labels, whether the selector keeps only 5xx). A `=~` matcher of service or
+    version is kept as its alternatives joined by "|" under the key `<label>=~`."""
     labels, errors = {}, False
     for key, (op, value) in matchers.items():
         if key == "code" and op == "=~" and value in {"5..", "5xx", "5.*"}:
             errors = True
         elif key in {"service", "version", "environment"} and op == "=":
             labels[key] = value
+        elif key in {"service", "version"} and op == "=~":
+            labels[f"{key}=~"] = "|".join(alternatives(value))
         else:
             raise QueryError(f"unsupported matcher {key}{op}{value!r} in the sandbox")
-    if "service" not in labels:
-        raise QueryError('the sandbox needs a service="..." matcher')
+    if "service" not in labels and "service=~" not in labels:
+        raise QueryError('the sandbox needs a service="..." (or service=~"a|b") matcher')
     return labels, errors
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The literal values of an alternation: the PromQL string `a|1\\\\.2` is the regex
+    `a|1\\.2`, whose values are "a" and "1.2". Other regular expressions are not supported."""
+    regex = re.sub(r"\\(.)", r"\1", pattern)  # the PromQL string's own escapes
+    values = []
+    for part in re.split(r"(?<!\\)\|", regex):
+        if not part or re.search(r"(?<!\\)[.*+?()\[\]{}^$]", part):
+            raise QueryError(f"the sandbox matches =~ only with literal alternatives, not {part!r}")
+        values.append(re.sub(r"\\(.)", r"\1", part))
+    return values
+
+
+def grouping(text: str | None) -> tuple[str, ...] | None:
+    """The labels of `by (...)`, or None without a by clause."""
+    if text is None:
+        return None
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not set(names) <= set(GROUPABLE):
+        raise QueryError(f"the sandbox groups only by {', '.join(GROUPABLE)}, not {names}")
+    return names
 
 
 class PrometheusSandbox:
@@ -165,8 +194,7 @@ class PrometheusSandbox:
         """[(labels of the result series, value)] for a supported query shape."""
         latency = QUANTILE.match(query)
         if latency:
-            world = traffic(self.state.shared.get("kubernetes"), *_service_env(latency["m"]))
-            return evaluate_quantile(self, latency, at, world)
+            return evaluate_quantile(self, latency, at)
         ratio = RATIO.match(query)
         single = SINGLE.match(query) if ratio is None else None
         if ratio is None and single is None:
@@ -178,40 +206,59 @@ class PrometheusSandbox:
         found = ratio or single
         numerator, num_errors = split_errors(parse_matchers(found["m1"]))
         _seconds(found["w1"])  # a valid range, though the synthetic series ignore it
-        by_version = bool(found["by1"])
+        by = grouping(found["by1"])
         if ratio:
             denominator, den_errors = split_errors(parse_matchers(found["m2"]))
             if (
                 denominator != numerator
                 or not num_errors
                 or den_errors
-                or by_version != bool(found["by2"])
+                or by != grouping(found["by2"])
             ):
                 raise QueryError(
                     "the ratio must divide the 5xx rate by the total rate of the same series"
                 )
-        world = traffic(self.state.shared.get("kubernetes"), numerator["service"],
-                        numerator.get("environment", ""))  # fmt: skip
-        with self.lock:
-            if numerator.get("version"):
-                self.seen.setdefault(numerator["service"], set()).add(numerator["version"])
-            versions = sorted(self.seen.get(numerator["service"], set()))
-        if world is not None:
-            versions = sorted({v for shares in world.values() for v in shares})
-        label_sets = [numerator]
-        if by_version:
-            label_sets = [{**numerator, "version": v} for v in versions]
-            if numerator.get("version"):
-                label_sets = [numerator]
-        results = []
-        for labels in label_sets:
+        sums: dict[tuple, list[float]] = {}
+        for labels, world in self.label_sets(numerator, by or ()):
             rates = self.rates(labels, at, world)
             if rates is None:
                 continue  # nothing that matches runs: Prometheus has no series
-            requests, errors = rates
-            value = errors / requests if ratio else (errors if num_errors else requests)
-            results.append(({"version": labels["version"]} if by_version else {}, value))
+            key = tuple((name, labels[name]) for name in by or () if name in labels)
+            total = sums.setdefault(key, [0.0, 0.0])
+            total[0] += rates[0]
+            total[1] += rates[1]
+        results = []
+        for key, (requests, errors) in sums.items():
+            if ratio:
+                value = errors / requests
+            else:
+                value = errors if num_errors else requests
+            results.append((dict(key), value))
         return results
+
+    def label_sets(self, matched: dict, by: tuple[str, ...]):
+        """[(labels of one service and version (or the whole service), its traffic world)]
+        that a selector with the labels `matched` (see split_errors) covers."""
+        services = (matched.get("service=~") or matched.get("service", "")).split("|")
+        asked = matched.get("version=~") or matched.get("version")
+        environment = matched.get("environment", "")
+        worlds = traffic_many(self.state.shared.get("kubernetes"), services, environment)
+        for service in services:
+            world = worlds[service]
+            base = {"service": service, **({"environment": environment} if environment else {})}
+            if asked:
+                versions = asked.split("|")
+                with self.lock:
+                    self.seen.setdefault(service, set()).update(versions)
+            elif "version" in by:
+                with self.lock:
+                    versions = sorted(self.seen.get(service, set()))
+                if world is not None:
+                    versions = sorted({v for shares in world.values() for v in shares})
+            else:
+                versions = [None]  # the whole service
+            for version in versions:
+                yield ({**base, "version": version} if version else base), world
 
     def rates(self, labels: dict, at: float, world: dict | None) -> tuple[float, float] | None:
         """(requests/s, 5xx/s) of `labels` at `at`. With the clusters' `world` (see
@@ -293,11 +340,6 @@ class PrometheusSandbox:
                 self.bad.setdefault((service, version), time.time())
                 self.seen.setdefault(service, set()).add(version)
         return json_response({"service": service, "version": version}, 200)
-
-
-def _service_env(matchers: str) -> tuple[str, str]:
-    labels, _ = split_errors(parse_matchers(matchers))
-    return labels["service"], labels.get("environment", "")
 
 
 def _unit(text: str) -> float:

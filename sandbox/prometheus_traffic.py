@@ -43,21 +43,23 @@ def _deployment_shares(cluster, deployment: dict) -> dict[str, float]:
     return {version: count / total for version, count in counts.items()} if total else {}
 
 
-def traffic(clusters, service: str, environment: str = "") -> dict[str, dict[str, float]] | None:
-    """{environment: {version: share of requests}} for `service`, or None when no cluster runs
-    a workload of that name (the caller then keeps its own synthetic view)."""
+def traffic_many(clusters, services, environment: str = "") -> dict[str, dict | None]:
+    """{service: {environment: {version: share of requests}}}, None for a service no cluster
+    runs a workload of (the caller then keeps its own synthetic view). Each cluster is moved on
+    once: one query about many canaries costs one pass over the clusters, not one per service."""
     if clusters is None:
-        return None
-    found = {}
+        return dict.fromkeys(services)
+    found: dict[str, dict] = {service: {} for service in services}
     for cluster in clusters.all():
         if environment and cluster.name != environment:
             continue
         with cluster.lock:
             cluster.advance()
-            rollout = cluster.store.find("rollouts", NAMESPACE, service)
-            deployment = cluster.store.find("deployments", NAMESPACE, service)
-            if rollout is not None:
-                found[cluster.name] = _rollout_shares(cluster, rollout)
-            elif deployment is not None:
-                found[cluster.name] = _deployment_shares(cluster, deployment)
-    return found or None
+            for service in services:
+                rollout = cluster.store.find("rollouts", NAMESPACE, service)
+                deployment = cluster.store.find("deployments", NAMESPACE, service)
+                if rollout is not None:
+                    found[service][cluster.name] = _rollout_shares(cluster, rollout)
+                elif deployment is not None:
+                    found[service][cluster.name] = _deployment_shares(cluster, deployment)
+    return {service: shares or None for service, shares in found.items()}

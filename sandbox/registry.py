@@ -74,6 +74,7 @@ SERVER_MODULES: list[str] = [
     "sandbox.loki",
     "sandbox.pagerduty",
     "sandbox.cdevents_sink",
+    "sandbox.slack",
 ]
 
 

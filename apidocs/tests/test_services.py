@@ -39,6 +39,16 @@ def test_outsider_is_refused_and_nothing_is_stored(outsider, definition):
     assert AuditEvent.objects.get().outcome == AuditEvent.Outcome.DENIED
 
 
+def test_a_machine_label_does_not_excuse_a_person(outsider, definition):
+    """`actor_label` marks a machine caller only when there is no person: a person passed with
+    a label is still checked."""
+    with pytest.raises(PermissionDenied):
+        api_version_create(
+            actor=outsider, api=definition, files={"a.proto": HELLO_V1}, actor_label="command:x"
+        )
+    assert not ApiVersion.objects.exists()
+
+
 def test_compile_error_stores_nothing(owner, definition):
     with pytest.raises(CompileFailed) as info:
         api_version_create(actor=owner, api=definition, files={"a.proto": "syntax = nope;"})

@@ -3,8 +3,10 @@
 The rules (docs/access.md): eligible people under the environment's policy decide, never the
 requester; abort is a safety action open to the requester, the owning team and SREs; superuser
 status grants nothing. Every decision runs under a row lock on the request, and acts only while
-the release is still paused at the step the request is about: a late decision changes nothing
-and sends nothing.
+the release is still paused at the step the request is about, or still on its way there (the
+workflow asks as soon as it has committed, before the Rollout pauses): such an early decision is
+held and sent when the release pauses at that step. A late decision changes nothing and sends
+nothing.
 """
 
 from datetime import datetime
@@ -12,8 +14,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from deployments.analysis.selectors import analysis_gate_open
 from deployments.models import Release
 from deployments.releases.freshness import release_fresh
+from notifications.services import notification_followup
 from oncall.gate import incident_gate_check
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
@@ -103,7 +107,13 @@ def approval_decide(
             # see "one short".
             decided = locked.votes.count() >= locked.quorum
         if decided:
-            _close(locked, actor=actor, decision=decision, comment=comment)
+            _close(
+                locked,
+                actor=actor,
+                decision=decision,
+                comment=comment,
+                held=decision != Decision.ABORT and _held(locked),
+            )
         audit_record(
             actor=actor,
             action="approval.decide" if decided else "approval.vote",
@@ -118,9 +128,10 @@ def approval_decide(
     return approval
 
 
-def _lock_open(approval: ApprovalRequest, decision: str) -> ApprovalRequest:
+def _lock_open(approval: ApprovalRequest, decision: str, *, soak: bool = True) -> ApprovalRequest:
     """The request, locked, if it still takes a decision; ApprovalRefused (nothing changed)
-    when it is decided, expired, or its release is no longer paused at this step."""
+    when it is decided, expired, its release is no longer paused at this step, or (unless
+    `soak` is False: break-glass) the step's analysis is still soaking or failed."""
     locked = ApprovalRequest.objects.select_for_update().get(pk=approval.pk)
     if locked.state != ApprovalRequest.State.PENDING:
         who = locked.decided_by.get_username() if locked.decided_by else "beat (expiry)"
@@ -136,11 +147,15 @@ def _lock_open(approval: ApprovalRequest, decision: str) -> ApprovalRequest:
                 f"The release is {release.get_state_display().lower()} already: nothing to abort."
             )
         return locked
-    if not release_waits_on(release, locked):
+    if not release_waits_on(release, locked) and not release_heads_to(release, locked):
         raise ApprovalRefused(
             f"The release is {release.get_state_display().lower()} now, not paused at "
             f"{locked.rollout_phase}: nothing was decided and nothing was sent."
         )
+    if soak:
+        gate_open, why = analysis_gate_open(release)
+        if not gate_open:
+            raise ApprovalRefused(f"Not yet: {why} Nothing was decided and nothing was sent.")
     return locked
 
 
@@ -153,7 +168,38 @@ def release_waits_on(release: Release, approval: ApprovalRequest) -> bool:
     return release.set_weight == approval.weight
 
 
-def _close(approval, *, actor, decision, comment) -> None:
+def release_heads_to(release: Release, approval: ApprovalRequest) -> bool:
+    """True while `release` is still on its way to the pause `approval` asks about: a decision
+    made now is held, and sent when the release pauses there. A release that has paused since
+    the request was made, and moved, has gone past it."""
+    if release.state not in (
+        Release.State.RUNNING_WORKFLOW,
+        Release.State.SYNCING,
+        Release.State.PROGRESSING,
+        Release.State.PAUSED,
+    ):
+        return False
+    if approval.weight is not None and release.set_weight is not None:
+        if release.set_weight > approval.weight:
+            return False
+        if release.state == Release.State.PAUSED and release.set_weight == approval.weight:
+            return False  # paused there: release_waits_on, not on its way
+    elif release.state == Release.State.PAUSED:
+        return False
+    return not release.events.filter(
+        state=Release.State.PAUSED, created_at__gte=approval.created_at
+    ).exists()
+
+
+def _held(approval: ApprovalRequest) -> bool:
+    """Whether a decision on `approval` (locked, with its release) must wait for the pause."""
+    if approval.release_id is None:
+        return False
+    release = Release.objects.get(pk=approval.release_id)
+    return not release_waits_on(release, approval)
+
+
+def _close(approval, *, actor, decision, comment, held: bool = False) -> None:
     state = (
         ApprovalRequest.State.ABORTED
         if decision == Decision.ABORT
@@ -165,9 +211,23 @@ def _close(approval, *, actor, decision, comment) -> None:
         decided_by=actor,
         decided_at=timezone.now(),
         comment=comment,
-        signal_state=ApprovalRequest.SignalState.PENDING,
+        signal_state=ApprovalRequest.SignalState.HELD
+        if held
+        else ApprovalRequest.SignalState.PENDING,
     )
-    _schedule_signal(approval.pk)
+    if not held:
+        _schedule_signal(approval.pk)
+    _followup(approval, "approval.decided", f"{decision} by {actor.get_username()}")
+
+
+def _followup(approval, event: str, what: str) -> None:
+    """The Slack message of the request is updated (outbox rows in this transaction)."""
+    notification_followup(
+        event=event,
+        key=f"approval:{approval.pk}",
+        title=f"{approval.component.name} in {approval.environment.name}: {what}",
+        url=approval.get_absolute_url(),
+    )
 
 
 def approval_for_release(release: Release) -> ApprovalRequest | None:
@@ -220,8 +280,15 @@ def approval_break_glass(
             "reason is recorded and shown to everyone."
         )
     with transaction.atomic():
-        locked = _lock_open(approval, Decision.APPROVE)
-        _close(locked, actor=actor, decision=Decision.BREAK_GLASS, comment=reason[:2000])
+        # An emergency override opens the gate, the analysis' soak included.
+        locked = _lock_open(approval, Decision.APPROVE, soak=False)
+        _close(
+            locked,
+            actor=actor,
+            decision=Decision.BREAK_GLASS,
+            comment=reason[:2000],
+            held=_held(locked),
+        )
         audit_record(
             actor=actor,
             action="approval.break_glass",
@@ -264,4 +331,5 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             )
             if aborts:
                 _schedule_signal(approval.pk)
+            _followup(approval, "approval.expired", "expired")
     return closed

@@ -1,5 +1,9 @@
 import pytest
 
+from sandbox.tests import fixtures
+
+slack_world = fixtures.slack_world
+
 
 @pytest.fixture
 def machine(environments, ledger):

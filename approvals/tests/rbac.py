@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
+from approvals.tests.slack_helpers import TEAM_ID, block_actions, slack_post
 from deployments.models import Release
 
 DECIDERS = {"owner_member", "owner_lead", "sre"}
@@ -93,5 +94,57 @@ RBAC_CASES = [
         "setup": _approval(with_release=True),
         "request_scoped": True,
         "allowed": DECIDERS,
+    },
+]
+
+
+def _slack_accounts(setup):
+    """The approval, and every persona linked to a Slack account (anonymous: a Slack user no
+    one is linked to, and Slack itself not configured, so nobody can be found)."""
+
+    def build(w):
+        from notifications.models import SlackAccount
+
+        setup(w)
+        for user in w.users.values():
+            if user is not None:
+                SlackAccount.objects.create(user=user, team_id=TEAM_ID, slack_id=f"U{user.pk:09d}")
+
+    return build
+
+
+def _slack_click(action_id):
+    def post(client, w, persona):
+        from django.test import override_settings
+
+        from sandbox.slack import SIGNING_SECRET
+
+        user = w.users[persona]
+        payload = block_actions(slack_id=f"U{user.pk:09d}" if user else "U000UNKNOWN",
+                                action_id=action_id, value=str(w.extra["approval"].pk))  # fmt: skip
+        with override_settings(SLACK_SIGNING_SECRET=SIGNING_SECRET):
+            return slack_post(client.__class__(), payload, secret=SIGNING_SECRET)
+
+    return post
+
+
+RBAC_CASES += [
+    {
+        "url_name": "approvals_api:slack_interactions",
+        "url": lambda w: reverse("approvals_api:slack_interactions"),
+        "setup": _slack_accounts(_approval()),
+        "post": _slack_click("approval_approve"),
+        "refused_status": 200,  # the refusal is the person's ephemeral answer
+        "request_scoped": True,
+        "allowed": DECIDERS,
+    },
+    {
+        "url_name": "approvals_api:slack_interactions",
+        "url": lambda w: reverse("approvals_api:slack_interactions"),
+        "setup": _slack_accounts(_approval(with_release=True)),
+        "post": _slack_click("approval_abort"),
+        "refused_status": 200,
+        "request_scoped": True,
+        "allowed": ABORTERS,
     },
 ]

@@ -118,7 +118,10 @@ def test_requester_may_abort_their_own_release(owner, gate):
 def test_decision_after_the_release_moved_on_changes_nothing_and_sends_nothing(
     colleague, paused, gate, django_capture_on_commit_callbacks
 ):
-    for state, weight in (("progressing", 5), ("paused", 25)):
+    # It paused at 5 % after the request was made, then went on (at 5 %, or to 25 %), or it
+    # finished: each has gone past the step.
+    paused.events.create(state="paused", message="Paused at 5%")
+    for state, weight in (("progressing", 5), ("paused", 25), ("progressing", 25), ("aborted", 5)):
         Release.objects.filter(pk=paused.pk).update(state=state, set_weight=weight)
         with django_capture_on_commit_callbacks() as callbacks:
             with pytest.raises(ApprovalRefused, match="nothing was decided"):
@@ -126,6 +129,51 @@ def test_decision_after_the_release_moved_on_changes_nothing_and_sends_nothing(
         assert not callbacks
         gate.refresh_from_db()
         assert gate.state == "pending" and not gate.votes.exists()
+
+
+@pytest.mark.parametrize("state", ["workflow", "syncing", "progressing"])
+def test_an_early_decision_is_held_until_the_release_pauses_at_its_step(
+    colleague, paused, gate, state, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The workflow asks as soon as it has committed, before the Rollout pauses: an approval
+    given then is recorded and held, and sent only once the release pauses at that step."""
+    from approvals import signalling, tasks
+    from deployments.releases import transitions
+
+    sent = []
+    monkeypatch.setattr(tasks.approval_signal, "delay", lambda pk: sent.append(pk))
+    Release.objects.filter(pk=paused.pk).update(state=state, set_weight=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_decide(actor=colleague, approval=gate, decision="approve")
+    gate.refresh_from_db()
+    assert (gate.state, gate.signal_state, sent) == ("approved", "held", [])
+    assert signalling.approval_signals_unheld() == []  # still on its way: stays held
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transitions.release_transition(
+            release_id=paused.pk,
+            from_states=[state],
+            to_state="paused",
+            message="Paused at 5%",
+            set_weight=5,
+        )
+    gate.refresh_from_db()
+    assert (gate.signal_state, sent) == ("pending", [gate.pk])
+    assert signalling.approval_signals_unheld() == []  # a second nudge sends nothing twice
+
+
+def test_a_held_decision_whose_release_ends_elsewhere_is_skipped_with_the_reason(
+    colleague, paused, gate
+):
+    from approvals import signalling
+
+    Release.objects.filter(pk=paused.pk).update(state="progressing", set_weight=None)
+    approval_decide(actor=colleague, approval=gate, decision="approve")
+    Release.objects.filter(pk=paused.pk).update(state="failed")
+    assert signalling.approval_signals_unheld() == []
+    gate.refresh_from_db()
+    assert gate.signal_state == "skipped" and "never paused at canary 5% verified" in (
+        gate.signal_error
+    )
 
 
 def test_late_signal_after_the_release_moved_on_sends_nothing(colleague, paused, gate):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portal.audit import AuditContext, audit_record
 from portal.models import AuditEvent
+from portal.permissions import permission_require
 
 from ..models import Component, Dependency, Namespace, Person, System, Team
 from .builders import build
@@ -112,6 +113,14 @@ def catalog_import(
     `origin`: the CatalogSource whose sync this is; its entities not in this run are orphaned,
     and the one audit event (`catalog.source_sync`) holds every entity's before/after.
     """
+    if actor is not None:  # a person: the rule decides (the admin page asks first, too)
+        permission_require(
+            actor=actor,
+            perm="catalog.import_backstage",
+            action="catalog.import",
+            context=context,
+            message="Only the platform team may import Backstage descriptors.",
+        )
     # Tens of thousands of small dicts trip the cyclic collector again and again for nothing:
     # nothing built here is cyclic, so collection waits until the run is over.
     gc_was_enabled = gc.isenabled()

@@ -42,6 +42,26 @@ def component(name, **entity_kind):
     return Component.objects.get(name=name, **entity_kind)
 
 
+def test_a_person_without_the_platform_role_imports_nothing(make_user, example_paths):
+    """The service checks the rule itself, not only the admin page in front of it."""
+    from portal.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="platform team"):
+        catalog_import(paths=example_paths, actor=make_user("casey"))
+    assert not Component.objects.exists() and not Team.objects.exists()
+    assert AuditEvent.objects.get().outcome == AuditEvent.Outcome.DENIED
+
+
+def test_a_platform_admin_imports_and_is_recorded(make_user, example_paths):
+    from django.contrib.auth.models import Group
+
+    admin = make_user("pia")
+    admin.groups.add(Group.objects.get_or_create(name="platform-admin")[0])
+    report = catalog_import(paths=example_paths, actor=admin)
+    assert report.counts()["created"] and Component.objects.exists()
+    assert AuditEvent.objects.get(action="catalog.import").actor == admin
+
+
 def test_imports_the_backstage_examples_completely(example_paths):
     report = catalog_import(paths=example_paths)
 

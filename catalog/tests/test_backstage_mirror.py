@@ -20,12 +20,26 @@ ENTITIES = {
 
 
 @pytest.fixture
-def mirror(backstage_backend):
+def mirror(backstage_backend, monkeypatch):
     from sandbox.backstage import TOKEN
 
+    monkeypatch.setenv("BACKSTAGE_TOKEN", TOKEN)
     return CatalogSource.objects.create(
-        name="backstage", kind="backstage", config={"url": backstage_backend.url, "token": TOKEN}
+        name="backstage",
+        kind="backstage",
+        config={"url": backstage_backend.url, "token_env": "BACKSTAGE_TOKEN"},
     )
+
+
+def test_a_token_is_never_stored_in_the_source_and_only_backstage_names_are_read():
+    from catalog.sources.base import SOURCE_KINDS
+
+    kind = SOURCE_KINDS["backstage"]
+    assert "not stored in the database" in kind.config_problems({"url": "x", "token": "t"})[0]
+    assert kind.config_problems({"url": "x", "token_env": "SECRET_KEY"}) == [
+        '"token_env" must name a BACKSTAGE_* environment variable.'
+    ]
+    assert kind.config_problems({"url": "x", "token_env": "BACKSTAGE_TOKEN"}) == []
 
 
 def test_mirror_brings_every_entity_with_its_relations(mirror):

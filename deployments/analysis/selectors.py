@@ -1,13 +1,16 @@
 """Reads of analysis gates for pages and for the approval flow."""
 
-from .models import AnalysisStep
+from django.utils import timezone
+
+from .models import AnalysisStep, AnalysisVerdict
 
 
 def analysis_gate_open(release) -> tuple[bool, str]:
-    """Whether a person may let `release` go on from the step it is paused at: True when its
-    environment has no analysis policy, or the step soaked and passed. HOOK for the approval
-    service (helper "govflow" owns approvals/): refuse or hide the approval until this is True.
-    """
+    """Whether a person may let `release` go on from the step it is paused at, and why not (or
+    what to know). Open when its environment has no analysis policy, when the step soaked and
+    passed, or when the soak is over and the analysis could not decide (inconclusive waits for
+    a person). Closed while the step soaks (a countdown), before its analysis started and after
+    it failed. The approval service refuses approvals while it is closed."""
     if not hasattr(release.environment, "analysis_policy"):
         return True, ""
     step = AnalysisStep.objects.filter(release=release, step=release.current_step).first()
@@ -17,7 +20,15 @@ def analysis_gate_open(release) -> tuple[bool, str]:
         return True, ""
     if step.outcome == AnalysisStep.Outcome.FAILED:
         return False, "The analysis failed: the release is aborted."
-    return False, f"Soaking: {step.soak_left_seconds} s left before the approval is offered."
+    if step.outcome == AnalysisStep.Outcome.ENDED or step.soak_left_seconds <= 0:
+        last = step.verdicts.order_by("-slot").values_list("verdict", flat=True).first()
+        if last == AnalysisVerdict.Verdict.PASS:
+            return True, ""
+        return True, "The soak is over but the analysis could not decide: you decide."
+    return False, (
+        f"Soaking: {step.soak_left_seconds} s left before the approval is offered "
+        f"(until {timezone.localtime(step.soak_ends_at):%H:%M:%S})."
+    )
 
 
 def analysis_steps_of(release) -> list[AnalysisStep]:

@@ -10,7 +10,7 @@ an environment with approvals, leaves the decision to the approvers).
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,11 +21,21 @@ from deployments.releases.transitions import release_transition
 from integrations.errors import IntegrationError
 from portal.audit import audit_record
 
-from .evaluate import Decision, evaluate, loki_configured
+from .evaluate import Decision, evaluate_many, loki_configured
 from .models import AnalysisPolicy, AnalysisStep, AnalysisVerdict
 
 MACHINE = "machine:analysis"
 ANALYSED_STATES = (Release.State.PROGRESSING, Release.State.PAUSED)
+# What an evaluation reads of a step's release, service and environment (see evaluate, logs).
+EVALUATED_FIELDS = (
+    "step", "weight", "started_at", "soak_ends_at", "next_evaluation_at", "outcome",
+    "release__version", "release__previous_version", "release__component_id",
+    "release__environment_id", "release__component__name",
+    "release__environment__name", "release__environment__kube_namespace",
+    "release__environment__log_selector", "release__environment__log_version_label",
+    "release__environment__analysis_policy",
+)  # fmt: skip
+SWEEP_BATCH = 500  # steps evaluated together: their Prometheus queries and verdict insert
 logger = logging.getLogger(__name__)
 
 
@@ -51,12 +61,35 @@ def analysis_policy_problems(policy: AnalysisPolicy) -> list[str]:
                     "the p99 cannot be computed. Name a histogram it has, or leave the p99 "
                     "threshold empty."
                 )
-    if policy.max_error_log_lines_per_minute is not None and not loki_configured():
-        problems.append(
+    if policy.max_error_log_lines_per_minute is not None:
+        problems += _loki_problems(policy.environment)
+    return problems
+
+
+def _loki_problems(environment: Environment) -> list[str]:
+    """Why Loki cannot count the error lines of a version in `environment` (empty: it can)."""
+    if not loki_configured():
+        return [
             "Loki is not configured (LOKI_URL): error log lines cannot be counted. Leave that "
             "threshold empty until it is."
-        )
-    return problems
+        ]
+    from integrations.loki import loki_client
+
+    label = environment.log_version_label
+    try:
+        known = loki_client().labels()
+    except IntegrationError as exc:
+        return [
+            f"Loki could not be asked whether it has the label {label!r} ({exc.message}): try "
+            "again when it answers, or leave the error log threshold empty."
+        ]
+    if label not in known:
+        return [
+            f"Loki has no label {label!r}, which {environment} names as the version of a log "
+            "line: error lines cannot be counted per version. Set the environment's log "
+            "version label (Environments), or leave the error log threshold empty."
+        ]
+    return []
 
 
 def analysis_gated(environment_id: int) -> bool:
@@ -108,60 +141,92 @@ def analysis_steps_open(*, now=None) -> int:
 
 
 def analysis_steps_due(*, now=None, limit: int = 1000) -> list[tuple[int, int]]:
-    """Claim the open steps whose evaluation time has come: [(step id, slot)]."""
+    """Claim the open steps whose evaluation time has come: [(step id, slot)]. The rows are
+    locked (SKIP LOCKED: two ticks at once share the work, never a step) and moved on by one
+    update per evaluation interval; the slot is the evaluation time that was due."""
     now = now or timezone.now()
-    due = list(
-        AnalysisStep.objects.filter(
-            outcome=AnalysisStep.Outcome.ANALYSING, next_evaluation_at__lte=now
+    with transaction.atomic():
+        due = list(
+            AnalysisStep.objects.filter(
+                outcome=AnalysisStep.Outcome.ANALYSING, next_evaluation_at__lte=now
+            )
+            .order_by("next_evaluation_at")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list(
+                "pk",
+                "next_evaluation_at",
+                "release__environment__analysis_policy__interval_seconds",
+            )[:limit]
         )
-        .order_by("next_evaluation_at")
-        .values_list(
-            "pk", "next_evaluation_at", "release__environment__analysis_policy__interval_seconds"
-        )[:limit]
-    )
-    claimed = []
-    for pk, at, interval in due:
-        if AnalysisStep.objects.filter(pk=pk, next_evaluation_at=at).update(
-            next_evaluation_at=now + timedelta(seconds=interval)
-        ):
-            claimed.append((pk, int(at.timestamp() * 1000)))
-    return claimed
+        by_interval: dict[int, list[int]] = {}
+        for pk, _, interval in due:
+            by_interval.setdefault(interval, []).append(pk)
+        for interval, pks in by_interval.items():
+            AnalysisStep.objects.filter(pk__in=pks).update(
+                next_evaluation_at=now + timedelta(seconds=interval)
+            )
+    return [(pk, int(at.timestamp() * 1000)) for pk, at, _ in due]
 
 
 def analysis_step_evaluate(*, step_id: int, slot: int) -> AnalysisVerdict | None:
     """Evaluate one claimed step once; None when this slot was evaluated already."""
-    step = AnalysisStep.objects.select_related(
-        "release__component", "release__environment__analysis_policy"
-    ).get(pk=step_id)
-    if step.outcome != AnalysisStep.Outcome.ANALYSING:
-        return None
-    policy = step.release.environment.analysis_policy
-    decision = evaluate(step, policy)
-    verdict = _verdict_record(step, slot, decision)
-    if verdict is None:
-        return None
-    if decision.verdict == AnalysisVerdict.Verdict.FAIL:
-        _step_fail(step, decision)
-    elif decision.verdict == AnalysisVerdict.Verdict.PASS and timezone.now() >= step.soak_ends_at:
-        if AnalysisStep.objects.filter(pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING).update(
-            outcome=AnalysisStep.Outcome.PASSED, decided_at=timezone.now()
-        ):
-            analysis_step_proceed(step_id=step.pk)
-    return verdict
+    verdicts = analysis_steps_evaluate([(step_id, slot)])
+    return verdicts[0] if verdicts else None
 
 
-def _verdict_record(step, slot: int, decision: Decision) -> AnalysisVerdict | None:
-    try:
-        with transaction.atomic():
-            return AnalysisVerdict.objects.create(
-                step=step,
-                slot=slot,
-                verdict=decision.verdict,
-                message=decision.message[:500],
-                values=decision.values,
-            )
-    except IntegrityError:
-        return None  # a duplicate or late task: this slot has its verdict
+def analysis_steps_evaluate(claimed: list[tuple[int, int]]) -> list[AnalysisVerdict]:
+    """Evaluate claimed steps together (a few queries to Prometheus for all of them, one insert
+    of their verdicts), then act on each new verdict: a fail aborts, a pass after the soak lets
+    the canary go on. Returns the verdicts written (none for a slot evaluated already; bulk
+    inserted, so without their ids on PostgreSQL)."""
+    slots = dict(claimed)
+    steps = list(
+        AnalysisStep.objects.select_related(
+            "release__component", "release__environment__analysis_policy"
+        )
+        .only(*EVALUATED_FIELDS)  # 500 wide release rows cost more to build than to fetch
+        .filter(pk__in=slots, outcome=AnalysisStep.Outcome.ANALYSING)
+    )
+    if not steps:
+        return []
+    decisions = evaluate_many(steps)
+    written = _verdicts_record(steps, slots, decisions)
+    by_pk = {step.pk: step for step in steps}
+    now = timezone.now()
+    for verdict in written:
+        step, decision = by_pk[verdict.step_id], decisions[verdict.step_id]
+        if decision.verdict == AnalysisVerdict.Verdict.FAIL:
+            _step_fail(step, decision)
+        elif decision.verdict == AnalysisVerdict.Verdict.PASS and now >= step.soak_ends_at:
+            if AnalysisStep.objects.filter(
+                pk=step.pk, outcome=AnalysisStep.Outcome.ANALYSING
+            ).update(outcome=AnalysisStep.Outcome.PASSED, decided_at=now):
+                analysis_step_proceed(step_id=step.pk)
+    return written
+
+
+def _verdicts_record(steps, slots: dict, decisions: dict) -> list[AnalysisVerdict]:
+    """Insert the verdicts of slots that have none (one query to look, one to insert). The
+    claim gives each slot to one tick; the unique (step, slot) constraint keeps a late
+    duplicate out anyway, and the outcome changes after it are conditional."""
+    taken = set(
+        AnalysisVerdict.objects.filter(step__in=slots, slot__in=set(slots.values())).values_list(
+            "step_id", "slot"
+        )
+    )
+    new = [
+        AnalysisVerdict(
+            step=step,
+            slot=slots[step.pk],
+            verdict=decisions[step.pk].verdict,
+            message=decisions[step.pk].message[:500],
+            values=decisions[step.pk].values,
+        )
+        for step in steps
+        if (step.pk, slots[step.pk]) not in taken
+    ]
+    AnalysisVerdict.objects.bulk_create(new, ignore_conflicts=True)
+    return new
 
 
 def _step_fail(step: AnalysisStep, decision: Decision) -> None:
@@ -176,18 +241,25 @@ def _abort(step: AnalysisStep, message: str, values: dict) -> None:
     (`analysis_aborts_retry`), so a failed canary is never left running."""
     from deployments.releases.services import release_abort
 
+    release = Release.objects.select_related("component__owner", "environment").get(
+        pk=step.release_id
+    )  # the whole row: the evaluation loaded only what it measures
     try:
         release_abort(
             actor=None,
-            release=step.release,
+            release=release,
             reason=f"analysis failed at {step.weight}%: {message}",
             machine=MACHINE,
             evidence={"step": step.step, "weight": step.weight, **values},
         )
     except ReleaseRefused as exc:
         logger.warning("analysis abort of release %s refused: %s", step.release_id, exc)
-    # HOOK (notifications): tell the owners. Helper "evidence"'s notification outbox is not on
-    # main yet; until it is, the timeline event and the audit row carry the abort and its values.
+        return
+    from deployments.trains.machine import train_release_aborted
+
+    train_release_aborted(release_id=step.release_id)
+    # The owners hear of it through the notifications outbox, with the reason and the values:
+    # the abort's transition writes their rows (deployments.releases.transitions).
 
 
 def analysis_aborts_retry() -> int:
@@ -259,35 +331,13 @@ def analysis_steps_waiting() -> list[int]:
     )
 
 
-def analysis_sweep(claimed: list[tuple[int, int]], *, concurrency: int | None = None) -> int:
-    """Evaluate claimed steps; the time goes into waiting on Prometheus, so on PostgreSQL a few
-    threads share it (SQLite serialises writers: one by one)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.conf import settings
-    from django.db import connection
-
-    concurrency = concurrency or settings.RELEASE_POLL_CONCURRENCY
-    if concurrency <= 1 or len(claimed) < 2 or connection.vendor != "postgresql":
-        for step_id, slot in claimed:
-            _evaluate_safely(step_id, slot)
-        return len(claimed)
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(lambda pair: _evaluate_in_thread(*pair), claimed))
+def analysis_sweep(claimed: list[tuple[int, int]]) -> int:
+    """Evaluate the claimed steps of a tick, in batches; one canary's surprise (or one batch's)
+    must not stop the others. Returns how many were evaluated."""
+    for start in range(0, len(claimed), SWEEP_BATCH):
+        batch = claimed[start : start + SWEEP_BATCH]
+        try:
+            analysis_steps_evaluate(batch)
+        except Exception:  # noqa: BLE001 - logged; evaluated again at their next interval
+            logger.exception("analysis of steps %s failed", [pk for pk, _ in batch])
     return len(claimed)
-
-
-def _evaluate_safely(step_id: int, slot: int) -> None:
-    try:
-        analysis_step_evaluate(step_id=step_id, slot=slot)
-    except Exception:  # noqa: BLE001 - one canary's surprise must not stop the others
-        logger.exception("analysis of step %s failed", step_id)
-
-
-def _evaluate_in_thread(step_id: int, slot: int) -> None:
-    from django.db import connection
-
-    try:
-        _evaluate_safely(step_id, slot)
-    finally:
-        connection.close()

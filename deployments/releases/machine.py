@@ -436,13 +436,22 @@ def releases_stuck() -> list[int]:
     """Queued or dispatching releases untouched for a while: their task was lost."""
     cutoff = timezone.now() - STUCK_AFTER
     stuck = Release.objects.filter(state=Release.State.DISPATCHING, updated_at__lt=cutoff)
-    # Back to queued: the dispatch step first looks for a run by name, so none is started twice.
-    stuck.update(state=Release.State.QUEUED)
-    return list(
-        Release.objects.filter(state=Release.State.QUEUED, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
+    # Back to queued, each with its line in the timeline: the dispatch step first looks for a
+    # run by name, so none is started twice.
+    requeued = [
+        release_id
+        for release_id in stuck.values_list("pk", flat=True)
+        if release_transition(
+            release_id=release_id,
+            from_states=[Release.State.DISPATCHING],
+            to_state=Release.State.QUEUED,
+            message="The dispatch was interrupted (its worker stopped): queued again. The "
+            "workflow run is looked up by name first, so it is not started twice.",
+            where={"updated_at__lt": cutoff},
         )
-    )
+    ]
+    queued = Release.objects.filter(state=Release.State.QUEUED, updated_at__lt=cutoff)
+    return requeued + [pk for pk in queued.values_list("pk", flat=True) if pk not in requeued]
 
 
 def release_signal_failed(*, release_id: int, signal: str, error: str, revert: bool = True) -> None:

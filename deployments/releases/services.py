@@ -64,19 +64,23 @@ def release_start(
     restore: bool = False,
     context: AuditContext | None = None,
     train=None,
+    authorised_by=None,
 ) -> Release:
     """Queue a release of `version` of `component` to `environment`; workflow starts on commit.
 
     `restore`: the last good version, brought back by `release_restore` (audited as such).
 
-    `train`: the train releasing it; a component in a running train is released by it only."""
+    `train`: the train releasing it; a component in a running train is released by it only.
+    `authorised_by`: with a train, the owner whose approval of their part lets the train's
+    starter (`actor`, who may not release this component) release it: the permission is theirs,
+    the release is still the starter's request."""
     target = ComponentEnvironment.objects.filter(
         component=component, environment=environment
     ).first()
     action = "release.rollback" if rollback_of else "release.start"
     action = "release.restore" if restore else action
     permission_require(
-        actor=actor,
+        actor=authorised_by if train is not None and authorised_by is not None else actor,
         perm="deployments.start_release",
         obj=target or component,
         action=action,
@@ -125,6 +129,7 @@ def release_start(
         is_restore=restore,
         action=action,
         context=context,
+        authorised_by=authorised_by if train is not None else None,
     )
 
 
@@ -142,6 +147,7 @@ def _release_create(
     is_restore=False,
     action,
     context,
+    authorised_by=None,
 ) -> Release:
     try:
         with transaction.atomic():
@@ -170,7 +176,8 @@ def _release_create(
                 component=component,
                 environment=environment.name,
                 before={"version": release.previous_version or None},
-                after={"version": version, "strategy": strategy, "steps": steps},
+                after={"version": version, "strategy": strategy, "steps": steps}
+                | ({"authorised_by": authorised_by.get_username()} if authorised_by else {}),
                 reason=reason,
                 context=context,
             )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ..cdevents.services import cdevents_release_record
 from .models import Release, ReleaseEvent
+from .signals import release_paused
 
 
 def release_transition(
@@ -43,18 +44,20 @@ def release_transition(
                 # the people's notifications commit with the transition; Celery delivers them
                 from notifications.events import release_finished_notify
 
-                release_finished_notify(release_id, to_state)
+                release_finished_notify(release_id, to_state, why=message, data=data)
+            if to_state == Release.State.PAUSED:
+                transaction.on_commit(
+                    lambda: release_paused.send(sender=Release, release_id=release_id),
+                    robust=True,
+                )
             if to_state == Release.State.DISPATCHING or to_state in Release.TERMINAL_STATES:
-                # robust: a broker or PagerDuty failure is logged, never raised into the machine
-                transaction.on_commit(lambda: _announce(release_id, to_state), robust=True)
+                # A release started or finished: its PagerDuty change event (oncall) goes into
+                # the outbox with the transition; Celery sends it, and PagerDuty being down
+                # never reaches the machine.
+                from oncall.services import change_event_record
+
+                change_event_record(release_id=release_id, state=to_state)
     return bool(moved)
-
-
-def _announce(release_id: int, state: str) -> None:
-    """A release started or finished: a PagerDuty change event (oncall), sent by Celery."""
-    from oncall.tasks import release_change_event
-
-    release_change_event.delay(release_id, state)
 
 
 def release_aborted_status(release: Release) -> str:

@@ -11,6 +11,7 @@ from portal.decorators import mutating, mutating_form
 from portal.errors import PermissionDenied, PortalError
 from portal.panels import RELEASE, panels_for
 
+from ..analysis.selectors import analysis_gate_open
 from . import restore, services
 from .forms import ReasonForm, ReleaseStartForm
 from .freshness import release_observed_age, release_stale_reason
@@ -83,11 +84,14 @@ def _gate(request, release) -> dict:
         return {
             "promote_url": reverse("deployments:release_promote", args=[release.pk]),
             "can_promote": rules.has_perm("deployments.promote_release", request.user, release),
+            "soak": "",
         }
     approval = release.approval_requests.filter(state="pending").first()
+    gate_open, soak = analysis_gate_open(release)
     return {
         "gated": True,
         "approval": approval,
+        "soak": "" if gate_open else soak,
         "promote_url": reverse("approvals:release_promote", args=[release.pk]),
         "can_promote": approval is not None
         and rules.has_perm("approvals.decide_approvalrequest", request.user, approval),

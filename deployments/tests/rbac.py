@@ -286,3 +286,64 @@ RBAC_CASES += [
         "request_scoped": True,
     },
 ]
+
+
+def _running_train(w):
+    from deployments.models import Train
+
+    _train(w)
+    Train.objects.filter(pk=w.extra["train"].pk).update(
+        state="running", started_by=w.users["owner_member"]
+    )
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:train_cancel",
+        "url": _train_url("deployments:train_cancel"),
+        "setup": _train,
+        "data": lambda w: {"reason": "wrong versions"},
+        # Before it starts: whoever planned it and SREs.
+        "allowed": {"owner_member", "sre"},
+        "request_scoped": True,
+    },
+    {
+        "url_name": "deployments:train_cancel",
+        "url": _train_url("deployments:train_cancel"),
+        "setup": _running_train,
+        "data": lambda w: {"reason": "incident"},
+        # Running, cancelling is a safety action (abort with restore): the owning teams of its
+        # services too, as for aborting a release.
+        "allowed": {"owner_member", "owner_lead", "requester", "sre"},
+        "request_scoped": True,
+    },
+]
+
+
+def _train_part(w):
+    """A train planned and started by someone of another team: payments' services wait for
+    payments' approval of their part."""
+    from deployments.models import Train, TrainApproval
+
+    _train(w)
+    starter = w.users["other_team_member"]
+    Train.objects.filter(pk=w.extra["train"].pk).update(
+        state="running", created_by=starter, started_by=starter
+    )
+    w.extra["part"] = TrainApproval.objects.create(
+        train=w.extra["train"], team=w.owner_team, why="permission"
+    )
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:train_approval",
+        "url": lambda w: reverse(
+            "deployments:train_approval", args=[w.extra["train"].pk, w.extra["part"].pk]
+        ),
+        "setup": _train_part,
+        "data": lambda w: {"decision": "approve", "comment": "ours are ready"},
+        # The owning team decides its part (and SREs); never the train's starter.
+        "allowed": {"owner_member", "owner_lead", "sre"},
+    },
+]

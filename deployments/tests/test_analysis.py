@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
+from approvals.services import ApprovalRefused, approval_decide
 from deployments.analysis import services, tasks
 from deployments.analysis.evaluate import decide
 from deployments.analysis.selectors import analysis_gate_open
 from deployments.models import AnalysisPolicy, AnalysisStep, AnalysisVerdict, Release
 from integrations.argocd import argocd_client
 from integrations.tests.conftest import wait_until
+from notifications.models import Notification
 from portal.models import AuditEvent
 
 from . import test_release_flow
@@ -77,6 +79,11 @@ def test_a_canary_whose_version_errors_is_aborted_with_the_values(
     assert audit.actor is None and audit.actor_label == "machine:analysis"
     assert audit.after["canary_error_rate"] == verdict.values["canary_error_rate"]
     wait_until(lambda: argocd_client().application_get(f"{SERVICE}-staging").rollout.aborted)
+    told = Notification.objects.filter(event="release.aborted", channel="portal")
+    assert {n.user for n in told} == {shop["owner"], shop["colleague"]}  # the owning team
+    body = told.first().body
+    assert "machine:analysis aborted: analysis failed at 5%" in body
+    assert f"canary_error_rate {verdict.values['canary_error_rate']:.4g}" in body
     client.force_login(shop["colleague"])
     html = panel_html(client, release)
     assert "Fail" in html and "Canary errors" in html and f"{verdict.values['requests']}" in html
@@ -107,6 +114,8 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     assert "soak" in html and "s left" in html
     assert "left before the approval is offered" in html
     assert analysis_gate_open(release)[0] is False
+    approval = wait_until(lambda: ApprovalRequest.objects.filter(release=release).first())
+    assert_approving_is_refused_while_soaking(client, approval, release, shop["colleague"])
     tick_until(release, capture, lambda: AnalysisStep.objects.get(pk=step.pk).outcome == "passed")
     verdict = AnalysisVerdict.objects.filter(step=step).last()
     assert verdict.verdict == "pass" and verdict.values["p99_ms"] < 800
@@ -116,6 +125,24 @@ def test_a_healthy_canary_soaks_passes_and_waits_for_the_approval(
     assert not AuditEvent.objects.filter(actor_label="machine:analysis").exists()
     assert "Pass" in panel_html(client, release)
     assert ApprovalRequest.objects.get(release=release).state == "pending"
+    page = client.get(approval.get_absolute_url()).content.decode()
+    assert 'value="approve"' in page and 'data-testid="approval-soak"' not in page
+
+
+def assert_approving_is_refused_while_soaking(client, approval, release, colleague):
+    """While the step soaks: the approval page shows the countdown instead of Approve, the
+    release page holds Promote with it, and a decision is refused with the reason."""
+    page = client.get(approval.get_absolute_url()).content.decode()
+    assert 'data-testid="approval-soak"' in page and "s left before the approval" in page
+    assert 'value="approve"' not in page and 'value="abort"' in page  # abort stays
+    status = client.get(release.get_absolute_url(), headers={"HX-Request": "true"})
+    assert 'data-testid="release-soak"' in status.content.decode()
+    for decision in ("approve", "promote-full"):
+        with pytest.raises(ApprovalRefused, match="Not yet: Soaking: .* s left"):
+            approval_decide(actor=colleague, approval=approval, decision=decision)
+    approval.refresh_from_db()
+    assert approval.state == "pending" and not approval.votes.exists()
+    assert not AuditEvent.objects.filter(action__in=["approval.decide", "approval.vote"]).exists()
 
 
 def test_a_healthy_canary_without_approvals_goes_on_after_its_soak(
@@ -230,3 +257,37 @@ def _evaluate_once(release) -> bool:
     for step_id, slot in services.analysis_steps_due():
         services.analysis_step_evaluate(step_id=step_id, slot=slot)
     return AnalysisStep.objects.filter(release=release, outcome="failed").exists()
+
+
+def _paused_canary(shop, env="prod") -> Release:
+    return Release.objects.create(
+        component=shop["component"],
+        environment=shop["envs"][env],
+        version="v2.0.0",
+        previous_version="v1.9.0",
+        strategy=Release.Strategy.CANARY,
+        canary_steps=[5, 25, 100],
+        state=Release.State.PAUSED,
+        requested_by=shop["owner"],
+        current_step=0,
+        set_weight=5,
+        actual_weight=5,
+    )
+
+
+def test_the_gate_counts_down_while_soaking_and_an_inconclusive_analysis_after_it_is_a_persons(
+    shop,
+):
+    policy_for(shop["envs"]["prod"], soak_seconds=300)
+    release = _paused_canary(shop)
+    assert analysis_gate_open(release) == (False, "The analysis of this step has not started yet.")
+    services.analysis_steps_open()
+    gate_open, why = analysis_gate_open(release)
+    assert not gate_open and why.startswith("Soaking: ") and "s left before the approval" in why
+    step = AnalysisStep.objects.get(release=release)
+    AnalysisStep.objects.filter(pk=step.pk).update(soak_ends_at=timezone.now())
+    AnalysisVerdict.objects.create(step=step, slot=1, verdict="inconclusive", message="no data")
+    assert analysis_gate_open(release) == (
+        True,
+        "The soak is over but the analysis could not decide: you decide.",
+    )

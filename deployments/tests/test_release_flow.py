@@ -148,6 +148,8 @@ def test_lost_dispatch_is_found_by_run_name_not_repeated(shop, django_capture_on
         updated_at=timezone.now() - timedelta(minutes=5),
     )
     assert machine.releases_stuck() == [release.pk]
+    assert "queued again" in release.events.filter(state="queued").last().message
+    assert machine.releases_stuck() == []  # a second tick finds nothing to requeue
     machine.release_dispatch_run(release_id=release.pk)
     release.refresh_from_db()
     assert (release.state, release.workflow_run_id) == ("workflow", first_run)

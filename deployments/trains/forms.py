@@ -18,6 +18,16 @@ class TrainPlanForm(forms.Form):
         initial="canary",
         required=False,
     )
+    approval_mode = forms.ChoiceField(
+        choices=[
+            ("", "As the environment's approval policy says"),
+            ("wave", "One approval per wave and owning team"),
+            ("train", "One approval for the train (each owning team approves its part)"),
+        ],
+        required=False,
+        label="Approvals",
+        help_text="Only where the environment has an approval policy that lets you choose.",
+    )
     respect_event = forms.BooleanField(required=False, label="Order by event-driven edges")
     respect_data = forms.BooleanField(required=False, label="Order by data edges")
 

@@ -15,6 +15,13 @@ from portal.errors import PermissionDenied, PortalError
 from ..releases.models import Release
 from ..releases.services import release_abort, release_start
 from .models import Train, TrainEvent, TrainService
+from .parts import (
+    approver_of,
+    release_authoriser,
+    service_cleared,
+    train_parts_close,
+    train_release_paused,
+)
 
 S = TrainService.State
 STARTING_GRACE = timedelta(seconds=60)
@@ -25,9 +32,22 @@ def train_tick_run(*, train_id: int) -> str:
     train = Train.objects.select_related("environment", "started_by").get(pk=train_id)
     if train.state == Train.State.RUNNING:
         _run_wave(train)
-    elif train.state == Train.State.ROLLING_BACK:
+        train.refresh_from_db(fields=["state", "current_wave", "failure_reason"])
+    if train.state == Train.State.ROLLING_BACK:
+        # In the same tick as the failure: the other canaries in flight are aborted at once.
         _roll_back(train)
     return Train.objects.values_list("state", flat=True).get(pk=train_id)
+
+
+def train_release_aborted(*, release_id: int) -> None:
+    """A release was aborted by the machine (an analysis gate): the train holding it takes its
+    step at once, so the rest of its wave is aborted in the same analysis tick."""
+    from . import tasks
+
+    for train_id in TrainService.objects.filter(
+        release_id=release_id, train__state=Train.State.RUNNING
+    ).values_list("train_id", flat=True):
+        transaction.on_commit(lambda pk=train_id: tasks.train_tick.delay(pk))
 
 
 def trains_active() -> list[int]:
@@ -45,6 +65,8 @@ def _transition(train: Train, *, from_state, to_state, message, where=None, data
             TrainEvent.objects.create(
                 train=train, state=to_state, message=message[:500], data=data or {}
             )
+            if to_state in Train.TERMINAL_STATES:
+                train_parts_close(train)
     return bool(moved)
 
 
@@ -89,11 +111,16 @@ def _note(train: Train, message: str, data: dict | None = None) -> None:
 def _run_wave(train: Train) -> None:
     wave = train.current_wave
     services = list(train.services.filter(wave=wave).select_related("component", "release"))
+    parts = list(train.approvals.select_related("decided_by", "team"))
     for service in services:
-        if service.state == S.PENDING and _service_move(service, S.PENDING, S.STARTING):
-            _release_one(train, service)
+        if service.state == S.PENDING:
+            # Each service waits for its owners' approval of their part (policy or permission).
+            if not service_cleared(parts, service):
+                _say(service, f"Waits for {service.component.owner}'s approval of its part")
+            elif _service_move(service, S.PENDING, S.STARTING):
+                _release_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RELEASING:
-            _observe(train, service)
+            _observe(train, service, parts)
         elif service.state == S.STARTING:
             _recover_starting(train, service)
     states = list(train.services.filter(wave=wave).values_list("state", flat=True))
@@ -109,6 +136,11 @@ def _run_wave(train: Train) -> None:
         )
     elif states and all(state == S.SUCCEEDED for state in states):
         _wave_done(train, wave)
+
+
+def _say(service: TrainService, message: str) -> None:
+    if service.message != message:
+        TrainService.objects.filter(pk=service.pk).update(message=message[:500])
 
 
 def _wave_done(train: Train, wave: int) -> None:
@@ -132,8 +164,9 @@ def _wave_done(train: Train, wave: int) -> None:
         )
 
 
-def _release_one(train: Train, service: TrainService) -> None:
-    """Release one service of the wave (claimed as STARTING by the caller)."""
+def _release_one(train: Train, service: TrainService, authoriser=None) -> None:
+    """Release one service of the wave (claimed as STARTING by the caller); `authoriser`: the
+    owner whose approval lets the starter release it."""
     try:
         release = release_start(
             actor=train.started_by,
@@ -143,19 +176,34 @@ def _release_one(train: Train, service: TrainService) -> None:
             strategy=train.strategy,
             reason=f"Train “{train.title}”, wave {service.wave + 1}",
             train=train,
+            authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
         _service_move(service, S.STARTING, S.FAILED, message=str(exc)[:500])
         return
-    _service_move(service, S.STARTING, S.RELEASING, release=release)
+    _service_move(service, S.STARTING, S.RELEASING, release=release, message="")
 
 
-def _observe(train: Train, service: TrainService) -> None:
+def _observe(train: Train, service: TrainService, parts) -> None:
     release = service.release
+    if release is not None and release.state == Release.State.PAUSED and train.approval_mode:
+        approver = approver_of(parts, service)
+        if approver is not None:
+            said = train_release_paused(
+                train=train, service=service, release=release, approver=approver
+            )
+            _say(service, said or "")
     if release is None or release.state == Release.State.SUCCEEDED:
         _service_move(service, S.RELEASING, S.SUCCEEDED, message="Released")
     elif release.state in (Release.State.FAILED, Release.State.ABORTED):
-        why = release.last_error or release.status_message or release.get_state_display()
+        # Who aborted and why (an analysis gate, with its numbers) is the abort's own line.
+        aborted = release.events.filter(state=Release.State.ABORTED).values_list("message")
+        why = (
+            (aborted.last() or [""])[0]
+            or release.last_error
+            or release.status_message
+            or release.get_state_display()
+        )
         _service_move(
             service, S.RELEASING, S.FAILED, message=f"release {release.state}: {why}"[:500]
         )
@@ -180,11 +228,12 @@ def _roll_back(train: Train) -> None:
         if not train.services.filter(state__in=[S.STARTING, S.ABORTING]).exists():
             _finish_rollback(train)
         return
+    parts = list(train.approvals.select_related("decided_by"))
     for service in restorable.filter(wave=top).select_related(
         "release", "restore_release", "component"
     ):
         if service.state == S.SUCCEEDED and _service_move(service, S.SUCCEEDED, S.RESTORING):
-            _restore_one(train, service)
+            _restore_one(train, service, release_authoriser(train, parts, service))
         elif service.state == S.RESTORING:
             _observe_restore(train, service)
 
@@ -206,7 +255,7 @@ def _abort_one(train: Train, service: TrainService) -> None:
     _note(train, f"Aborted the canary of {service.component} {service.version}")
 
 
-def _restore_one(train: Train, service: TrainService) -> None:
+def _restore_one(train: Train, service: TrainService, authoriser=None) -> None:
     """Release the version that ran before, through the same release service and GitOps path."""
     previous = service.release.previous_version if service.release else ""
     if not previous:
@@ -222,6 +271,7 @@ def _restore_one(train: Train, service: TrainService) -> None:
             reason=f"Train “{train.title}” rolled back: restore {previous}",
             rollback_of=service.release,
             train=train,
+            authorised_by=authoriser,
         )
     except (PortalError, PermissionDenied) as exc:
         _service_move(service, S.RESTORING, S.FAILED, message=f"Restore refused: {exc}"[:500])

@@ -35,7 +35,20 @@ class Train(models.Model):
     respect_data = models.BooleanField(
         default=False, help_text="Order by data edges too (owner of the store before readers)"
     )
+
+    class ApprovalMode(models.TextChoices):
+        NONE = "", "No approvals (the environment has no approval policy)"
+        TRAIN = "train", "One for the train"
+        WAVE = "wave", "One per wave and owning team"
+
     strategy = models.CharField(max_length=10, default="canary")
+    approval_mode = models.CharField(
+        max_length=5,
+        choices=ApprovalMode.choices,
+        default=ApprovalMode.NONE,
+        blank=True,
+        help_text="From the environment's approval policy and the train's choice",
+    )
     current_wave = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="trains"
@@ -142,3 +155,65 @@ class TrainEvent(models.Model):
 
     def __str__(self):
         return f"{self.train_id} {self.state}: {self.message}"
+
+
+class TrainApproval(models.Model):
+    """One owning team's approval of its part of a train: of the whole train (`wave` empty) or
+    of one wave. Asked by the environment's approval policy, or because whoever started the
+    train may not release that team's services (then the team's approval lets the train
+    release them). Decided by that team's eligible people or SREs, never the train's starter."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        CLOSED = "closed", "Not needed any more"
+
+    class Why(models.TextChoices):
+        POLICY = "policy", "The environment's approval policy"
+        PERMISSION = "permission", "The starter may not release these services"
+
+    train = models.ForeignKey(Train, on_delete=models.CASCADE, related_name="approvals")
+    team = models.ForeignKey("catalog.Team", on_delete=models.PROTECT, related_name="+")
+    wave = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: all")
+    why = models.CharField(max_length=10, choices=Why.choices, default=Why.POLICY)
+    approvers = models.CharField(max_length=8, default="team", help_text="team or leads")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="train_approvals",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["wave", "team__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["train", "team", "wave"],
+                condition=Q(wave__isnull=False),
+                name="train_approval_one_per_wave_and_team",
+            ),
+            models.UniqueConstraint(
+                fields=["train", "team"],
+                condition=Q(wave__isnull=True),
+                name="train_approval_one_per_team",
+            ),
+        ]
+
+    def __str__(self):
+        scope = "the train" if self.wave is None else f"wave {self.wave + 1}"
+        return f"{self.team} for {scope} of {self.train.title}"
+
+    @property
+    def scope(self) -> str:
+        return "the whole train" if self.wave is None else f"wave {self.wave + 1}"
+
+    def covers(self, service: "TrainService") -> bool:
+        """This part is the approval of `service` (its team's, for the train or its wave)."""
+        owner = service.component.owner_id
+        return owner == self.team_id and self.wave in (None, service.wave)

@@ -25,6 +25,7 @@ class Line:
     x2: int
     y2: int
     kind: str
+    implied: bool = False  # through services outside the train
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def train_picture(waves, edges: list[Edge]) -> Picture:
             where[e.consumer][0],
             where[e.consumer][1] + BOX_H // 2,
             e.kind,
+            e.via is not None,
         )
         for e in edges
         if e.provider in where and e.consumer in where

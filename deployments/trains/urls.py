@@ -10,4 +10,6 @@ urlpatterns = [
     path("trains/<int:pk>/", views.train_detail, name="train_detail"),
     path("trains/<int:pk>/move/", views.train_move, name="train_move"),
     path("trains/<int:pk>/start/", views.train_start, name="train_start"),
+    path("trains/<int:pk>/cancel/", views.train_cancel, name="train_cancel"),
+    path("trains/<int:pk>/approvals/<int:part>/", views.train_approval, name="train_approval"),
 ]

@@ -1,4 +1,5 @@
-"""Train pages: plan, the plan's picture and live progress (htmx), move a service, start."""
+"""Train pages: plan, the plan's picture and live progress (htmx), move a service, start,
+cancel."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,8 @@ from portal.errors import PermissionDenied, PortalError
 
 from . import services
 from .forms import TrainMoveForm, TrainPlanForm
-from .models import Train, TrainService
+from .models import Train, TrainApproval, TrainService
+from .parts import train_approval_decide
 from .picture import train_picture
 from .selectors import train_edges, train_waves
 
@@ -36,6 +38,7 @@ def train_new(request):
                 respect_event=data["respect_event"],
                 respect_data=data["respect_data"],
                 strategy=data["strategy"] or "canary",
+                approval_mode=data["approval_mode"],
                 context=AuditContext.from_request(request),
             )
         except PortalError as exc:
@@ -53,12 +56,22 @@ def train_detail(request, pk):
     train = _train(pk)
     waves = train_waves(train)
     ids = [s.component_id for wave in waves for s in wave.services]
-    edges = [e for e in train_edges(ids) if e.kind == "sync" or e.kind in train.edge_kinds]
+    kinds = train.edge_kinds
+    edges = [e for e in train_edges(ids, kinds) if e.kind == "sync" or e.kind in kinds]
+    parts = list(train.approvals.select_related("team", "decided_by"))
+    for part in parts:
+        part.train = train
+        part.may_decide = part.state == "pending" and request.user.has_perm(
+            "deployments.decide_trainapproval", part
+        )
     context = {
         "train": train,
+        "parts": parts,
         "waves": waves,
         "picture": train_picture(waves, edges),
         "can_change": request.user.has_perm("deployments.change_train", train),
+        "can_cancel": not train.is_terminal
+        and request.user.has_perm("deployments.cancel_train", train),
     }
     if request.htmx:
         response = render(request, "deployments/trains/train_detail.html#progress", context)
@@ -95,6 +108,39 @@ def train_start(request, pk):
     try:
         services.train_start(
             actor=request.user, train=train, context=AuditContext.from_request(request)
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_cancel(request, pk):
+    train = _train(pk)
+    try:
+        services.train_cancel(
+            actor=request.user,
+            train=train,
+            reason=request.POST.get("reason", ""),
+            context=AuditContext.from_request(request),
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_approval(request, pk, part):
+    train = _train(pk)
+    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=part)
+    part.train = train
+    try:
+        train_approval_decide(
+            actor=request.user,
+            part=part,
+            decision=request.POST.get("decision", ""),
+            comment=request.POST.get("comment", ""),
+            context=AuditContext.from_request(request),
         )
     except PortalError as exc:
         messages.error(request, exc.message)

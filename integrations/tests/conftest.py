@@ -11,6 +11,7 @@ from sandbox.tests.fixtures import (  # noqa: F401
     kube_sandbox,
     log_world,
     pagerduty_world,
+    slack_world,
 )
 
 TIME_SCALE = 0.05  # the demo's seconds become 50 ms

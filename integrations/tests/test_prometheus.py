@@ -111,3 +111,37 @@ def test_series_exist_only_for_metrics_prometheus_has(release_sandbox):
     assert not client.series_exist("grpc_server_handling_seconds_bucket", environment="prod")
     with pytest.raises(IntegrationError):
         client.series_exist("not a metric")
+
+
+def test_one_batch_answers_many_canaries_and_agrees_with_the_single_queries(release_sandbox):
+    client = prometheus_client()
+    services = [f"payments-ledger-{n}" for n in range(4)] + ["runs-nowhere"]
+    versions = {_running(release_sandbox, "dev"), "0.0.1"}
+    requests.post(
+        f"{release_sandbox.endpoints['prometheus']}/sandbox/bad-version",
+        json={"service": SERVICE, "version": _running(release_sandbox, "dev")},
+        timeout=5,
+    ).raise_for_status()
+    numbers = client.canary_numbers_now(
+        services,
+        sorted(versions),
+        environment="dev",
+        latency_metric="http_request_duration_seconds",
+    )
+    dev = _running(release_sandbox, "dev")
+    assert (SERVICE, dev) in numbers["error_rate"]
+    assert (SERVICE, "0.0.1") not in numbers["request_rate"]  # runs nowhere: no series
+    single = client.error_rate_now(SERVICE, dev, environment="dev")
+    assert numbers["error_rate"][(SERVICE, dev)] == pytest.approx(single, rel=0.05, abs=0.01)
+    rate = client.request_rate_now(SERVICE, dev, environment="dev")
+    assert numbers["request_rate"][(SERVICE, dev)] == pytest.approx(rate, rel=0.1)
+    assert 0.05 < numbers["latency"][(SERVICE, dev)] < 20
+
+
+def test_batch_values_are_checked_and_escaped():
+    from integrations.prometheus import canaries_matchers
+
+    selector = canaries_matchers(["cart", "a.b"], ["1.2.0"], "prod")
+    assert selector == r'environment="prod",service=~"a\\.b|cart",version=~"1\\.2\\.0"'
+    with pytest.raises(IntegrationError):
+        canaries_matchers(['x"}'], ["1"], "prod")

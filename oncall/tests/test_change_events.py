@@ -57,3 +57,39 @@ def test_no_integration_key_no_event(
         release_transition(release_id=release.pk, from_states=["queued"], to_state="dispatching",
                            message="go")  # fmt: skip
     assert change_events(pagerduty_world) == []
+
+
+def test_pagerduty_down_keeps_the_event_in_the_outbox_until_beat_sends_it(
+    ledger, environments, paging, pagerduty_world, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oncall import tasks
+    from oncall.models import ChangeEvent
+
+    pagerduty_world.arm_fault(kind="error", status=503)
+    release = Release.objects.create(component=ledger, environment=environments["prod"],
+                                     version="2.0.0")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        release_transition(release_id=release.pk, from_states=["queued"],
+                           to_state="dispatching", message="go")  # fmt: skip
+    row = ChangeEvent.objects.get(release=release)
+    assert row.state == "pending" and "HTTP 503" in row.last_error  # retried later
+    requests_clear(pagerduty_world)
+    ChangeEvent.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.change_events_recover.apply().get() == 1
+    row.refresh_from_db()
+    assert row.state == "sent"
+    assert [e["summary"] for e in change_events(pagerduty_world)] == [
+        "Release of ledger 2.0.0 to prod started"
+    ]
+    assert tasks.change_event_deliver.apply(args=[row.pk]).get() == "skipped"  # duplicate
+    assert len(change_events(pagerduty_world)) == 1
+
+
+def requests_clear(pagerduty_world) -> None:
+    import requests
+
+    requests.delete(f"{pagerduty_world.url}/sandbox/faults", timeout=5, verify=pagerduty_world.ca)

@@ -13,6 +13,10 @@ Each app lists its mutating URLs in `<app>/tests/rbac.py` as `RBAC_CASES`, a lis
                                                       # change (default: every project table)
         "audits_denial": True,                        # a refused signed-in user leaves a
                                                       # "denied" audit row (default True)
+        "post": lambda client, w, persona: ...,       # optional: how the persona calls a door
+                                                      # that is not a signed-in page (Slack)
+        "refused_status": 200,                        # optional: the answer to every refusal,
+                                                      # anonymous included
     }
 
 Personas (PERSONAS) are users built fresh for every test; `w.users[persona]` (None for

@@ -40,13 +40,20 @@ def test_dashboard_shows_counts_and_navigation(signed_in, db):
     assert "htmx" in html
 
 
-def test_admin_link_only_for_staff(client, make_user):
+def test_admin_link_for_whoever_the_admin_site_lets_in(client, make_user):
+    from django.contrib.auth.models import Group
+
     staff = make_user("staffer", is_staff=True)
+    sre = make_user("sam")  # an SRE by group, not staff: the admin site lets them in
+    sre.groups.add(Group.objects.get_or_create(name="sre")[0])
     plain = make_user("plain")
     client.force_login(plain)
     assert ">Admin</a>" not in client.get("/").content.decode()
-    client.force_login(staff)
-    assert ">Admin</a>" in client.get("/").content.decode()
+    assert client.get("/admin/").status_code == 302
+    for person in (staff, sre):
+        client.force_login(person)
+        assert ">Admin</a>" in client.get("/").content.decode()
+        assert client.get("/admin/").status_code == 200
 
 
 def test_search_finds_components_by_description(signed_in, db):

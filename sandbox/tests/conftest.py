@@ -1,2 +1,7 @@
 from integrations.tests.conftest import release_sandbox  # noqa: F401
-from sandbox.tests.fixtures import kube_sandbox, log_world, pagerduty_world  # noqa: F401
+from sandbox.tests.fixtures import (  # noqa: F401
+    kube_sandbox,
+    log_world,
+    pagerduty_world,
+    slack_world,
+)

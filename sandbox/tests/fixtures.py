@@ -190,3 +190,55 @@ def cdevents_world(tmp_path, settings):
         yield CDEventsWorld(running, running.endpoints["cdevents"])
     finally:
         running.stop()
+
+
+@dataclass
+class SlackWorld:
+    running: object
+    url: str
+
+    def control(self, method: str, where: str, /, **body):
+        import requests
+
+        answer = requests.request(method, f"{self.url}/sandbox/{where}", json=body or None,
+                                  timeout=60)  # fmt: skip
+        answer.raise_for_status()
+        return answer.json()
+
+    def channel(self, name: str) -> dict:
+        return self.control("POST", "channels", name=name)["channel"]
+
+    def user(self, email: str, name: str = "") -> dict:
+        return self.control("POST", "users", email=email, name=name)["user"]
+
+    def messages(self, channel: str = "") -> list[dict]:
+        import requests
+
+        answer = requests.get(f"{self.url}/sandbox/messages", params={"channel": channel},
+                              timeout=5)  # fmt: skip
+        return answer.json()["messages"]
+
+    def responses(self) -> list[dict]:
+        return self.control("GET", "messages")["responses"]
+
+    def interact(self, **body) -> dict:
+        """A person clicks a button: the signed payload goes to the configured URL."""
+        return self.control("POST", "interact", **body)
+
+    def arm_fault(self, **fault) -> None:
+        self.control("POST", "faults", **fault)
+
+
+@pytest.fixture
+def slack_world(tmp_path, settings):
+    """The Slack sandbox, with the adapter pointed at it (token and signing secret its own)."""
+    from sandbox.slack import SIGNING_SECRET, TOKEN
+
+    running = start_sandbox(directory=tmp_path / "slack", names=["slack"])
+    settings.INTEGRATION_URLS = {**settings.INTEGRATION_URLS, **running.endpoints}
+    settings.SLACK_BOT_TOKEN = TOKEN
+    settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
+    try:
+        yield SlackWorld(running, running.endpoints["slack"])
+    finally:
+        running.stop()

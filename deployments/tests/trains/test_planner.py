@@ -1,10 +1,11 @@
 """Planning as properties: random graphs, never a consumer before or with its provider."""
 
+import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deployments.trains.planner import Edge, MoveRefused, plan_move, plan_waves
+from deployments.trains.planner import Edge, MoveRefused, plan_move, plan_waves, through_outside
 
 KINDS = ("sync", "event", "data")
 N = 20
@@ -88,3 +89,66 @@ def test_moving_a_provider_later_pushes_its_consumers_after_it():
     plan = plan_waves(nodes=[1, 2, 3], edges=edges)
     moved = plan_waves(nodes=[1, 2, 3], edges=edges, pins=plan_move(plan=plan, node=2, wave=1))
     assert moved.waves == [[3], [2], [1]]
+
+
+@st.composite
+def dags_with_members(draw):
+    edges = draw(dags())
+    members = draw(st.sets(st.integers(0, N - 1), min_size=1, max_size=N))
+    return edges, sorted(members)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=dags_with_members(), kinds=st.sets(st.sampled_from(("event", "data"))))
+def test_services_outside_the_train_still_order_its_members(case, kinds):
+    """Whenever a member reaches another along respected edges (through anyone), the provider
+    goes first, even when every service between them is outside the train."""
+    edges, members = case
+    kept = {"sync", *kinds}
+    implied = through_outside(members=members, edges=edges, kinds=kinds)
+    plan = plan_waves(nodes=members, edges=edges + implied, kinds=kinds)
+    assert plan.ok
+    graph = nx.DiGraph((e.consumer, e.provider) for e in edges if e.kind in kept)
+    where = plan.wave_of()
+    for consumer in members:
+        if consumer not in graph:
+            continue
+        for provider in nx.descendants(graph, consumer) & set(members):
+            assert where[provider] < where[consumer], (consumer, provider)
+
+
+def test_an_implied_edge_names_the_first_outside_service_on_its_path():
+    # 1 -> 5 -> 6 -> 2 (5 and 6 outside); 3 -> 7 (event, not respected) -> 4
+    edges = [
+        Edge(consumer=1, provider=5, kind="sync"),
+        Edge(consumer=5, provider=6, kind="data"),
+        Edge(consumer=6, provider=2, kind="sync"),
+        Edge(consumer=3, provider=7, kind="event"),
+        Edge(consumer=7, provider=4, kind="sync"),
+    ]
+    assert through_outside(members=[1, 2, 3, 4], edges=edges) == []
+    implied = through_outside(members=[1, 2, 3, 4], edges=edges, kinds=["data"])
+    assert implied == [Edge(consumer=1, provider=2, kind="sync", via=5)]
+    plan = plan_waves(nodes=[1, 2, 3, 4], edges=edges + implied, kinds=["data"])
+    assert plan.waves == [[2, 3, 4], [1]]
+
+
+def test_a_cycle_through_outside_services_is_reported():
+    edges = [
+        Edge(consumer=1, provider=5, kind="sync"),
+        Edge(consumer=5, provider=2, kind="sync"),
+        Edge(consumer=2, provider=1, kind="sync"),
+    ]
+    implied = through_outside(members=[1, 2], edges=edges)
+    plan = plan_waves(nodes=[1, 2], edges=edges + implied)
+    assert not plan.ok
+    assert {(e.consumer, e.provider, e.via) for e in plan.cycles[0]} == {(1, 2, 5), (2, 1, None)}
+
+
+def test_a_knot_of_outside_services_still_orders_the_members_behind_it():
+    # 1 -> 5 <-> 6 -> 2, and 6 -> 7 -> 5 (5, 6, 7 outside, depending on each other)
+    pairs = [(1, 5), (5, 6), (6, 5), (6, 7), (7, 5), (6, 2), (3, 7)]
+    edges = [Edge(consumer=c, provider=p, kind="sync") for c, p in pairs]
+    implied = through_outside(members=[1, 2, 3], edges=edges)
+    assert {(e.consumer, e.provider) for e in implied} == {(1, 2), (3, 2)}
+    assert plan_waves(nodes=[1, 2, 3], edges=edges + implied).waves == [[2], [1, 3]]

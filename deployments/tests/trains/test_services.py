@@ -53,17 +53,6 @@ def test_moving_a_provider_later_takes_its_consumers_along(owner, shop, environm
     assert waves(train) == {"audit": 0, "ledger": 1, "billing": 2}
 
 
-def test_starting_needs_release_permission_on_every_component_and_names_the_missing(
-    owner, shop, environments, django_capture_on_commit_callbacks
-):
-    train = plan(owner, shop, environments["staging"], ["billing", "invoices", "ledger"])
-    with pytest.raises(PermissionDenied, match="You may not release invoices:"):
-        train_start(actor=owner, train=train)
-    train.refresh_from_db()
-    assert train.state == "planning"
-    assert AuditEvent.objects.filter(action="train.start", outcome="denied").count() == 1
-
-
 def test_a_freeze_on_one_component_holds_the_train(owner, shop, environments):
     train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
     now = timezone.now()
@@ -136,3 +125,117 @@ def test_a_service_left_starting_by_a_dead_worker_is_picked_up_again(owner, shop
     ledger.refresh_from_db()
     assert (ledger.state, ledger.release) == ("releasing", made)
     assert Release.objects.count() == 1
+
+
+def test_a_service_outside_the_train_still_orders_its_members(owner, shop, environments):
+    # invoices -> billing -> ledger, and billing is not in the train.
+    train = plan(owner, shop, environments["staging"], ["invoices", "ledger"])
+    assert waves(train) == {"ledger": 0, "invoices": 1}
+    invoices = train.services.get(component__name="invoices")
+    with pytest.raises(TrainRefused, match="invoices depends on ledger"):
+        train_move(actor=owner, train=train, service=invoices, wave=0)
+
+
+def test_a_cycle_through_an_outside_service_is_refused(owner, shop, environments):
+    Dependency.objects.create(source=shop["ledger"], target=shop["invoices"], kind="sync")
+    with pytest.raises(TrainRefused, match="in a circle") as refused:
+        plan(owner, shop, environments["staging"], ["invoices", "ledger"])
+    assert "billing" in refused.value.message
+
+
+def test_cancelling_before_the_start_ends_the_train_and_releases_nothing(owner, shop, environments):
+    from deployments.models import Release
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    train_cancel(actor=owner, train=train, reason="wrong versions")
+    train.refresh_from_db()
+    assert train.state == "cancelled" and train.finished_at is not None
+    assert "cancelled the train before it started: wrong versions" in train.events.last().message
+    assert AuditEvent.objects.filter(action="train.cancel", outcome="done").count() == 1
+    assert not Release.objects.exists()
+    with pytest.raises(TrainRefused, match="it is over"):
+        train_cancel(actor=owner, train=train)
+    with pytest.raises(TrainRefused, match="started already"):
+        train_start(actor=owner, train=train)
+
+
+def test_cancelling_a_running_train_rolls_it_back_with_the_reason(
+    owner, shop, environments, django_capture_on_commit_callbacks
+):
+    from deployments.trains import machine
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["billing", "ledger"])
+    Train.objects.filter(pk=train.pk).update(state="running", started_by=owner)
+    train.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        train_cancel(actor=owner, train=train, reason="incident in payments")
+    assert len(callbacks) == 1  # the train's tick, on commit
+    train.refresh_from_db()
+    assert train.state == "rollingback"
+    assert machine.train_tick_run(train_id=train.pk) == "rolledback"
+    train.refresh_from_db()
+    assert train.failure_reason == "Cancelled by olivia: incident in payments"
+    assert set(train.services.values_list("state", flat=True)) == {"notrun"}
+    assert train.events.last().message.startswith("Rolled back")
+
+
+def test_an_outsider_cannot_cancel_a_train(outsider, owner, shop, environments):
+    from deployments.trains.services import train_cancel
+
+    train = plan(owner, shop, environments["staging"], ["ledger"])
+    with pytest.raises(PermissionDenied):
+        train_cancel(actor=outsider, train=train)
+    train.refresh_from_db()
+    assert train.state == "planning"
+    assert AuditEvent.objects.filter(action="train.cancel", outcome="denied").count() == 1
+
+
+def test_the_walk_around_the_members_is_the_same_on_both_sql_paths(db):
+    """PostgreSQL walks over arrays, SQLite with a recursive join: the same edges."""
+    import random
+
+    from django.db import connection
+
+    from catalog.models import Component
+    from deployments.trains.selectors import _edges_around_generic, _edges_around_postgres
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compares the PostgreSQL walk with the generic one")
+    rng = random.Random(5)
+    nodes = [Component.objects.create(name=f"s{i}") for i in range(60)]
+    Dependency.objects.bulk_create(
+        Dependency(source=a, target=b, kind=rng.choice(["sync", "event", "data"]))
+        for a, b in {(rng.choice(nodes), rng.choice(nodes)) for _ in range(150)}
+        if a != b
+    )
+    members = [c.pk for c in rng.sample(nodes, 12)]
+    for kinds in (("sync",), ("sync", "event", "data")):
+        generic = {(e.consumer, e.provider) for e in _edges_around_generic(members, kinds)}
+        around = _edges_around_postgres(members, kinds)
+        assert generic and {(s, t) for s, (ts, _) in around.items() for t in ts} == generic
+        member_kinds = {
+            (e.consumer, e.provider, e.kind)
+            for e in _edges_around_generic(members, kinds)
+            if e.consumer in members
+        }
+        assert {
+            (s, t, k)
+            for s, (ts, ks) in around.items()
+            if s in members
+            for t, k in zip(ts, ks, strict=True)
+        } == member_kinds
+
+
+def test_the_plan_edges_are_read_once_per_catalog_version(
+    owner, shop, environments, django_assert_num_queries
+):
+    from deployments.trains.selectors import train_edges
+
+    ids = [shop["invoices"].pk, shop["ledger"].pk]
+    first = train_edges(ids)
+    with django_assert_num_queries(1):  # the catalog version only
+        assert train_edges(ids) == first
+    Dependency.objects.filter(source=shop["billing"]).delete()  # a new version: read again
+    assert train_edges(ids) == []

@@ -192,7 +192,7 @@ def test_each_wave_waits_for_the_approval_of_its_components_owners(
     yard, live_server, release_sandbox, settings, make_user, django_capture_on_commit_callbacks
 ):
     from approvals.models import ApprovalPolicy, ApprovalRequest
-    from approvals.services import approval_decide
+    from deployments.trains.parts import train_approval_decide
     from sandbox.switchyard import sandbox_machine_credentials
 
     settings.SITE_URL = live_server.url
@@ -214,17 +214,25 @@ def test_each_wave_waits_for_the_approval_of_its_components_owners(
     )
     with django_capture_on_commit_callbacks(execute=True):
         train_start(actor=yard["owner"], train=train)
-    for component in (api, web):
+    assert train.approvals.count() == 2  # prod's policy: one per wave and owning team
+    for wave, component in enumerate((api, web)):
+        # The wave waits for its owners' approval of their part before anything is released.
+        drive(train, django_capture_on_commit_callbacks, done=lambda: True)
+        assert Release.objects.filter(environment=prod).count() == wave
+        part = train.approvals.get(wave=wave)
+        with django_capture_on_commit_callbacks(execute=True):
+            train_approval_decide(actor=colleague, part=part, decision="approve")
+        # The workflow asks as soon as it has committed to GitOps, before the Rollout pauses;
+        # once the release is paused there, the part's approval decides that request.
         drive(
             train,
             django_capture_on_commit_callbacks,
             done=lambda c=component: ApprovalRequest.objects.filter(
-                release__component=c, state="pending"
+                release__component=c, state="approved"
             ).exists(),
         )
-        # The other wave has not started while this one waits for its approval.
-        assert Release.objects.filter(environment=prod).count() == (1 if component == api else 2)
-        approval = ApprovalRequest.objects.get(release__component=component, state="pending")
-        with django_capture_on_commit_callbacks(execute=True):
-            approval_decide(actor=colleague, approval=approval, decision="approve")
+        approval = ApprovalRequest.objects.get(release__component=component)
+        assert approval.decided_by == colleague and "part of the train" in approval.comment
+        # The other wave has not started while this one was waiting.
+        assert Release.objects.filter(environment=prod).count() == wave + 1
     assert drive(train, django_capture_on_commit_callbacks, {"succeeded"}, timeout=90)

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from deployments.models import Train
+from deployments.trains import services
 from deployments.trains.services import train_create
 
 
@@ -100,3 +101,69 @@ def test_the_train_list_costs_the_same_queries_for_one_train_or_many(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(reverse("deployments:train_list"))
     assert page.content.decode().count("shop</a>") == 6
+
+
+def test_the_planner_cancels_from_the_page_and_the_timeline_says_why(
+    client, owner, outsider, shop, environments
+):
+    train = planned(owner, shop, environments)
+    client.force_login(outsider)
+    assert "Cancel the train" not in client.get(train.get_absolute_url()).content.decode()
+    client.force_login(owner)
+    assert "Cancel the train" in client.get(train.get_absolute_url()).content.decode()
+    response = client.post(
+        reverse("deployments:train_cancel", args=[train.pk]),
+        {"reason": "wrong ledger"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Cancelled" in page and "cancelled the train before it started: wrong ledger" in page
+    assert "Cancel the train" not in page and "Start the train" not in page
+    train.refresh_from_db()
+    assert train.state == "cancelled"
+
+
+def test_a_team_approves_its_part_on_the_page_and_the_starter_sees_no_button(
+    client, owner, make_user, shop, environments
+):
+    from portal.models import TeamMembership
+
+    fiona = make_user("fiona")
+    TeamMembership.objects.create(user=fiona, team=shop["invoices"].owner)
+    train = planned(owner, shop, environments)
+    services.train_start(actor=owner, train=train)  # invoices is fin's: it waits for them
+    client.force_login(owner)
+    page = client.get(train.get_absolute_url()).content.decode()
+    assert 'data-testid="train-approvals"' in page and "Waiting for a decision" in page
+    assert "Approve fin" not in page
+    client.force_login(fiona)
+    fragment = client.get(train.get_absolute_url(), headers={"HX-Request": "true"})
+    assert "Approve fin" in fragment.content.decode()
+    part = train.approvals.get()
+    response = client.post(
+        reverse("deployments:train_approval", args=[train.pk, part.pk]),
+        {"decision": "approve", "comment": "ready"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Approved</span> by fiona: ready" in page and "Approve fin" not in page
+    assert "fiona approved fin" in page
+
+
+def test_planning_in_an_environment_that_lets_the_planner_choose(client, owner, shop, environments):
+    from approvals.models import ApprovalPolicy
+
+    ApprovalPolicy.objects.create(environment=environments["prod"], train_approvals="either")
+    client.force_login(owner)
+    response = client.post(
+        reverse("deployments:train_new"),
+        {
+            "environment": environments["prod"].pk,
+            "title": "one go",
+            "services": "ledger v2.0.0",
+            "approval_mode": "train",
+        },
+        follow=True,
+    )
+    assert "Approvals: one for the train" in response.content.decode()
+    assert Train.objects.get().approval_mode == "train"

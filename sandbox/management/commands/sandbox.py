@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from sandbox.registry import servers
 from sandbox.runner import start_sandbox
-from sandbox.switchyard import sandbox_machine_credentials
+from sandbox.switchyard import sandbox_machine_credentials, slack_workspace_seed
 
 
 def demo_api_ports() -> dict[str, int]:
@@ -62,6 +62,9 @@ class Command(BaseCommand):
         running.write_endpoints(settings.SANDBOX_DIR / "endpoints.json")
         # The GitHub sandbox's deploy workflow asks Switchyard for approvals, as a real one would.
         running.state.shared["switchyard_machine"] = sandbox_machine_credentials()
+        # Slack: the teams' channels and the people, and interactions sent to this Switchyard.
+        if "slack" in running.state.shared:
+            slack_workspace_seed(running.state.shared["slack"])
         for name, url in sorted(running.endpoints.items()):
             self.stdout.write(f"sandbox {name:12} {url}")
         for name, reason in sorted(running.failed.items()):
