@@ -83,7 +83,8 @@ def dora_cached(scope: Scope, *, weeks: int = DEFAULT_WEEKS) -> Dora:
     if not scope.key:
         return dora_for(scope, weeks=weeks, now=now)
     stamp = hashlib.sha256("-".join(map(str, ledger_stamp())).encode()).hexdigest()[:16]
-    key = f"dora:{scope.key}:{weeks}:{week_start(now):%Y%m%d}:{stamp}"
+    # "v2": Week and Dora hold medians since the SQL path; older pickles lack them.
+    key = f"dora:v2:{scope.key}:{weeks}:{week_start(now):%Y%m%d}:{stamp}"
     found = cache.get(key)
     if found is None:
         found = dora_for(scope, weeks=weeks, now=now)
