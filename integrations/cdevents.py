@@ -5,17 +5,24 @@ CDEvent's `context.type`, `context.source` and `context.id` (the CDEvents CloudE
 Binary mode by default (`ce-*` headers, the CDEvent as the JSON body); structured mode sends
 `application/cloudevents+json`. A sink's URL is its own; a blank one is the CDEVENTS_URL
 setting, else the sandbox's sink (`endpoint("cdevents")`), which receives on `/events`.
+
+Every send goes through `integrations.egress`: the sink's host is resolved and every address
+checked (loopback, private, link-local and metadata addresses are refused unless in
+CDEVENTS_ALLOWED_NETWORKS), then the POST connects to that pinned address, so a name that
+resolved to a public address when the sink was saved cannot be rebound to an inside one.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
-import requests
 from cloudevents.core.bindings import http as ce_http
 from cloudevents.core.v1.event import CloudEvent
 from django.conf import settings
 
+from .egress import EgressTarget, Resolver, egress_resolve, http_request
 from .endpoints import endpoint
 from .errors import IntegrationError
 
@@ -50,14 +57,41 @@ def cloudevent_of(cdevent: dict) -> CloudEvent:
     )
 
 
+def sink_target(
+    url: str, *, allowed_networks: Iterable[str], resolver: Resolver | None = None
+) -> EgressTarget:
+    """Check a sink URL and pin the address to send to. Raises IntegrationError (not transient)
+    with the reason when it is refused: not http(s), credentials, a query, or an address that is
+    loopback, private or link-local and not in `allowed_networks`. A name that cannot be
+    resolved is transient."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise IntegrationError(
+            f"{url!r}: a CDEvents sink is an http or https URL", transient=False, system=SYSTEM
+        )
+    try:
+        return egress_resolve(
+            url, allowed_networks=allowed_networks, resolver=resolver, trust_literal=False
+        )
+    except IntegrationError as exc:
+        raise IntegrationError(
+            f"CDEvents sink {url}: {exc.message}", transient=exc.transient, system=SYSTEM
+        ) from exc
+
+
 class HttpCDEventSender:
-    def __init__(self, *, timeout: float):
+    def __init__(
+        self, *, timeout: float, allowed_networks: Iterable[str] = (),
+        resolver: Resolver | None = None,
+    ):  # fmt: skip
         self._timeout = timeout
-        self._session = requests.Session()
+        self._allowed = tuple(allowed_networks)
+        self._resolver = resolver
 
     def send(self, url: str, cdevent: dict, *, mode: str = BINARY, token: str = "") -> Delivered:
-        """POST one CDEvent to `url`; 2xx is delivered. 5xx, 429 and network failures are
-        transient (the outbox tries again later); any other answer is a refusal."""
+        """POST one CDEvent to `url` (checked and pinned again now: DNS may have changed since
+        the sink was saved); 2xx is delivered. 5xx, 429 and network failures are transient
+        (the outbox tries again later); a refused address or any other answer is a refusal."""
         event = cloudevent_of(cdevent)
         message = (
             ce_http.to_structured_event(event)
@@ -68,22 +102,25 @@ class HttpCDEventSender:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         target = url or _default_url()
+        pinned = sink_target(target, allowed_networks=self._allowed, resolver=self._resolver)
         try:
-            response = self._session.post(
-                target, data=message.body, headers=headers, timeout=self._timeout
-            )
-        except requests.RequestException as exc:
+            response = http_request(
+                replace(pinned, base_path=""), method="POST", path=pinned.base_path or "/",
+                headers=headers, body=message.body, timeout=self._timeout,
+                max_response_bytes=64 * 1024,
+            )  # fmt: skip
+        except IntegrationError as exc:
             raise IntegrationError(
-                f"sending {cdevent['context']['type']} to {target}: {exc}",
-                transient=True,
+                f"sending {cdevent['context']['type']} to {target}: {exc.message}",
+                transient=exc.transient,
                 system=SYSTEM,
             ) from exc
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             return Delivered(status=status)
         raise IntegrationError(
             f"{target} answered HTTP {status} to {cdevent['context']['type']}: "
-            f"{response.text[:200]}",
+            f"{response.body[:200].decode(errors='replace')}",
             transient=status >= 500 or status in (408, 429),
             system=SYSTEM,
             status=status,
@@ -100,4 +137,7 @@ def _default_url() -> str:
 
 
 def cdevent_sender() -> HttpCDEventSender:
-    return HttpCDEventSender(timeout=settings.INTEGRATION_TIMEOUT_SECONDS)
+    return HttpCDEventSender(
+        timeout=settings.INTEGRATION_TIMEOUT_SECONDS,
+        allowed_networks=settings.CDEVENTS_ALLOWED_NETWORKS,
+    )

@@ -142,7 +142,7 @@ def egress_parse(base_url: str) -> EgressTarget:
 
 def egress_resolve(
     base_url: str, *, allowed_networks: Iterable[str] = (), resolver: Resolver | None = None,
-    allow_loopback: bool = False,
+    allow_loopback: bool = False, trust_literal: bool = True,
 ) -> EgressTarget:  # fmt: skip
     """Check and pin `base_url`. Raises IntegrationError (not transient) when it is refused.
 
@@ -150,7 +150,8 @@ def egress_resolve(
     if it is private unicast (the environment's configured address is itself private); loopback
     literals only with `allow_loopback` (the development sandbox). Names must resolve to public
     addresses or to `allowed_networks`. Every address the name resolves to is checked; the first
-    is pinned.
+    is pinned. `trust_literal=False` (URLs typed by people, such as CDEvents sinks): a literal
+    address gets no exception either, only `allowed_networks` admit an inside address.
     """
     target = egress_parse(base_url)
     networks = _networks(allowed_networks)
@@ -163,8 +164,9 @@ def egress_resolve(
             raise IntegrationError(f"{target.host} has no address", transient=True, system=SYSTEM)
     for address in addresses:
         problem = address_problem(
-            address, networks, configured=literal, allow_loopback=allow_loopback
-        )
+            address, networks, configured=literal if trust_literal else None,
+            allow_loopback=allow_loopback,
+        )  # fmt: skip
         if problem:
             raise _refused(f"{target.host} resolves to {address}, {problem}")
     return replace(target, address=addresses[0])

@@ -372,6 +372,12 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 # Try-it may call an API address written literally as loopback (the development sandbox) only
 # when this is on; production environments list private ranges in their try-it policy instead.
 TRYIT_ALLOW_LOOPBACK = env_bool("TRYIT_ALLOW_LOOPBACK", DEBUG)
+# CDEvents sinks may be reached only at public addresses, plus these ranges (CIDRs): checked
+# when a sink is saved and again at every send (integrations.egress). Development and tests
+# allow loopback, where the sandbox's sink listens; production lists its collectors' ranges.
+CDEVENTS_ALLOWED_NETWORKS = env_list(
+    "CDEVENTS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128" if DEBUG else ""
+)
 # Logs (Grafana Loki): a panel waits at most LOKI_TIMEOUT_SECONDS and shows at most LOGS_MAX_LINES
 # lines of at most LOGS_MAX_LINE_CHARS characters, from the last LOGS_MAX_MINUTES; an answer
 # larger than LOGS_MAX_ANSWER_BYTES is refused. Secrets are redacted by the patterns of

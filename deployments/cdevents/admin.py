@@ -8,7 +8,7 @@ from portal.admin_mixins import ReadOnlyAdminMixin, RulesAdminMixin
 from portal.audit import AuditContext
 
 from .models import CDEvent, CDEventDelivery, EventSink
-from .services import event_sink_delete, event_sink_save, sink_values
+from .services import event_sink_delete, event_sink_save, event_sink_url_problem, sink_values
 
 
 class EventSinkForm(forms.ModelForm):
@@ -21,6 +21,12 @@ class EventSinkForm(forms.ModelForm):
     class Meta:
         model = EventSink
         fields = ["name", "url", "mode", "enabled", "token"]
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url") or ""
+        if problem := event_sink_url_problem(url):
+            raise forms.ValidationError(problem)
+        return url
 
     def clean_token(self):
         return self.cleaned_data.get("token") or (self.instance.token if self.instance.pk else "")

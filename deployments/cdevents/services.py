@@ -1,10 +1,14 @@
 """Writes of the CDEvents wing: sinks (people, through the admin) and the outbox (the release
 machine, inside the transaction of each transition)."""
 
+from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from integrations.cdevents import sink_target
+from integrations.errors import IntegrationError
 from portal.audit import AuditContext, audit_record
+from portal.errors import ValidationFailed
 from portal.permissions import permission_require
 
 from ..releases.models import Release, ReleaseEvent
@@ -22,11 +26,25 @@ def sink_values(sink: EventSink) -> dict:
     return values
 
 
+def event_sink_url_problem(url: str) -> str:
+    """Why events may not be sent to `url` ("" when they may): the egress check the sender
+    makes again at every send. A name that does not resolve right now is not refused here
+    (the send checks it when it does)."""
+    if not url:
+        return ""
+    try:
+        sink_target(url, allowed_networks=settings.CDEVENTS_ALLOWED_NETWORKS)
+    except IntegrationError as exc:
+        return "" if exc.transient else exc.message
+    return ""
+
+
 def event_sink_save(
     *, actor, sink: EventSink, before: dict | None, context: AuditContext | None = None
 ) -> EventSink:
     """Create or change a sink (platform admins); audited with the fields before and after.
-    `before`: the stored values of a changed sink (`sink_values`), None for a new one."""
+    `before`: the stored values of a changed sink (`sink_values`), None for a new one. A URL
+    the egress check refuses (`event_sink_url_problem`) raises ValidationFailed."""
     creating = sink.pk is None
     permission_require(
         actor=actor,
@@ -36,6 +54,8 @@ def event_sink_save(
         context=context,
         message="Only platform admins configure where CDEvents go.",
     )
+    if problem := event_sink_url_problem(sink.url):
+        raise ValidationFailed(problem)
     with transaction.atomic():
         if creating:
             sink.created_by = actor

@@ -13,10 +13,10 @@ The definitions (also shown beside the charts, and in docs/dora.md):
   the week of the failure.
 """
 
-import statistics
+import math
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -52,30 +52,27 @@ class ReleaseRow(NamedTuple):
 
 @dataclass
 class Week:
+    """One week's counts and medians (hours, rounded to 0.1); the same from either path."""
+
     start: datetime
     deployments: int = 0
     changes: int = 0
     failures: int = 0
-    lead_hours: list[float] = field(default_factory=list)
-    restore_hours: list[float] = field(default_factory=list)
-
-    @property
-    def lead_time_hours(self) -> float | None:
-        return _median(self.lead_hours)
+    lead_time_hours: float | None = None
+    restored: int = 0  # failures of the week restored since (they have a time to restore)
+    restore_time_hours: float | None = None
 
     @property
     def failure_rate(self) -> float | None:
         """Percent of the week's changes that failed; None without changes."""
         return round(100 * self.failures / self.changes, 1) if self.changes else None
 
-    @property
-    def restore_time_hours(self) -> float | None:
-        return _median(self.restore_hours)
-
 
 @dataclass
 class Dora:
     weeks: list[Week]
+    lead_time_hours: float | None = None  # the median over every week, not of the medians
+    restore_time_hours: float | None = None
 
     @property
     def deployments(self) -> int:
@@ -86,22 +83,27 @@ class Dora:
         return round(self.deployments / len(self.weeks), 1) if self.weeks else 0.0
 
     @property
-    def lead_time_hours(self) -> float | None:
-        return _median([h for w in self.weeks for h in w.lead_hours])
-
-    @property
     def failure_rate(self) -> float | None:
         changes = sum(w.changes for w in self.weeks)
         failures = sum(w.failures for w in self.weeks)
         return round(100 * failures / changes, 1) if changes else None
 
-    @property
-    def restore_time_hours(self) -> float | None:
-        return _median([h for w in self.weeks for h in w.restore_hours])
+
+def median_hours(values) -> float | None:
+    """The median as PostgreSQL's percentile_cont(0.5) computes it (lo + (hi - lo) * 0.5, in
+    doubles), rounded to 0.1 h: the SQL path and this one give the same figure to the bit."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    n = len(ordered)
+    lo = ordered[(n - 1) // 2]
+    middle = lo if n % 2 else lo + (ordered[n // 2] - lo) * 0.5
+    return round(middle, 1)
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+def week_index(moment: float, first: float) -> int:
+    """The week a moment (POSIX seconds) falls in, counted from `first`: floor, as in SQL."""
+    return math.floor((moment - first) / WEEK)
 
 
 def week_start(moment: datetime) -> datetime:
@@ -120,16 +122,14 @@ def dora_compute(
     """The four keys for the `weeks` weeks up to `now` (the current week last).
 
     `releases`: production releases of the scope (any state), including those that finished
-    after the window's start; `incidents`: high-urgency incident times by component. Times are
-    POSIX seconds.
+    after the window's start; `incidents`: high-urgency incident times by component, each list
+    in order. Times are POSIX seconds. `sql.dora_sql` is the same count inside PostgreSQL.
     """
     first_week = week_start(now) - timedelta(weeks=weeks - 1)
     first = first_week.timestamp()
     buckets = [Week(start=first_week + timedelta(weeks=i)) for i in range(weeks)]
-
-    def bucket(moment: float) -> Week | None:
-        index = int((moment - first) // WEEK)
-        return buckets[index] if 0 <= index < weeks else None
+    lead: list[list[float]] = [[] for _ in buckets]
+    restore: list[list[float]] = [[] for _ in buckets]
 
     # Rows are unpacked, not read by attribute: this loop sees every release of the window.
     rolled_back = {row[6] for row in releases if row[6]}
@@ -143,7 +143,7 @@ def dora_compute(
     for pk, component, environment, state, finished, committed, _rb in releases:
         if finished is None or (state != SUCCEEDED and state != ABORTED):
             continue
-        index = int((finished - first) // WEEK)
+        index = week_index(finished, first)
         if not 0 <= index < weeks:
             continue
         week = buckets[index]
@@ -152,7 +152,7 @@ def dora_compute(
         if state == SUCCEEDED:
             week.deployments += 1
             if committed and committed <= finished:
-                week.lead_hours.append((finished - committed) / HOUR)
+                lead[index].append((finished - committed) / HOUR)
             if pk in rolled_back:
                 failed_at = finished
             else:
@@ -165,13 +165,23 @@ def dora_compute(
         times = healthy[(component, environment)]
         later = bisect_right(times, failed_at)
         if later < len(times):
-            failed_week = bucket(failed_at) or week
-            failed_week.restore_hours.append((times[later] - failed_at) / HOUR)
-    return Dora(weeks=buckets)
+            failed_index = week_index(failed_at, first)
+            failed_index = failed_index if failed_index < weeks else index
+            restore[failed_index].append((times[later] - failed_at) / HOUR)
+    for week, leads, restores in zip(buckets, lead, restore, strict=True):
+        week.lead_time_hours = median_hours(leads)
+        week.restored = len(restores)
+        week.restore_time_hours = median_hours(restores)
+    return Dora(
+        weeks=buckets,
+        lead_time_hours=median_hours([h for hours in lead for h in hours]),
+        restore_time_hours=median_hours([h for hours in restore for h in hours]),
+    )
 
 
 def _incident_after(finished: float, incident_times, window: float) -> float | None:
-    """The first high-urgency incident within `window` after a release went live."""
+    """The first high-urgency incident within `window` after a release went live (the times
+    are in order)."""
     for moment in incident_times or ():
         if finished <= moment <= finished + window:
             return moment

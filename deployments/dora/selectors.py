@@ -1,4 +1,4 @@
-"""The ledger's rows for one scope (organisation, namespace, team, service): two queries."""
+"""DORA for one scope (organisation, namespace, team, service) from the release ledger."""
 
 import hashlib
 from dataclasses import dataclass
@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Q
-from django.db.models.functions import Cast, Extract
+from django.db.models import Count, F, FloatField, Func, Max, Q
 from django.utils import timezone
 
 from catalog.models import Component
@@ -15,19 +14,22 @@ from oncall.models import Incident
 
 from ..releases.models import Release
 from .metrics import INCIDENT_WINDOW, Dora, ReleaseRow, dora_compute, week_start
+from .sql import dora_sql
 
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 52
 # A release that finished in the window started at most this long before it.
 LONGEST_RELEASE = timedelta(days=2)
 TIMES = ("finished_at", "committed_at")
+FLOAT = FloatField()
 
 
 def _seconds(name: str):
     """A time column as POSIX seconds: PostgreSQL sends floats, which are read ten times faster
-    than timestamps with a time zone; other databases send the timestamp (converted below)."""
+    than timestamps with a time zone; other databases send the timestamp (converted below).
+    `date_part` computes the double itself, three times faster than EXTRACT's numeric cast."""
     if connection.vendor == "postgresql":
-        return Cast(Extract(name, "epoch"), FloatField())
+        return Func(F(name), template="date_part('epoch', %(expressions)s)", output_field=FLOAT)
     return F(name)
 
 
@@ -65,9 +67,10 @@ def weeks_param(value) -> int:
 def ledger_stamp() -> tuple:
     """What changes whenever a DORA figure may change: a production release moved (every
     transition sets `updated_at`), one was added or removed, an incident was recorded. One
-    aggregate query over the ledger, no rows."""
+    aggregate query, read from the index on (environment, updated_at), no rows."""
     releases = Release.objects.filter(environment__is_production=True).aggregate(
-        moved=Max("updated_at"), count=Count("id")
+        moved=Max("updated_at"),
+        count=Count("*"),  # COUNT(*): an index-only scan
     )
     incidents = Incident.objects.aggregate(last=Max("recorded_at"), count=Count("id"))
     return (releases["moved"], releases["count"], incidents["last"], incidents["count"])
@@ -80,7 +83,8 @@ def dora_cached(scope: Scope, *, weeks: int = DEFAULT_WEEKS) -> Dora:
     if not scope.key:
         return dora_for(scope, weeks=weeks, now=now)
     stamp = hashlib.sha256("-".join(map(str, ledger_stamp())).encode()).hexdigest()[:16]
-    key = f"dora:{scope.key}:{weeks}:{week_start(now):%Y%m%d}:{stamp}"
+    # "v2": Week and Dora hold medians since the SQL path; older pickles lack them.
+    key = f"dora:v2:{scope.key}:{weeks}:{week_start(now):%Y%m%d}:{stamp}"
     found = cache.get(key)
     if found is None:
         found = dora_for(scope, weeks=weeks, now=now)
@@ -89,10 +93,21 @@ def dora_cached(scope: Scope, *, weeks: int = DEFAULT_WEEKS) -> Dora:
 
 
 def dora_for(scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> Dora:
-    """The four keys of `scope`'s production releases, week by week (two queries)."""
+    """The four keys of `scope`'s production releases, week by week: counted inside
+    PostgreSQL (one query, a row per week), or in Python from the rows elsewhere (SQLite, the
+    embedded default: two queries). Both give the same numbers (`test_sql.py`)."""
+    if connection.vendor == "postgresql":
+        return dora_for_sql(scope, weeks=weeks, now=now)
+    return dora_for_python(scope, weeks=weeks, now=now)
+
+
+def _window(now: datetime | None, weeks: int) -> tuple[datetime, datetime]:
     now = now or timezone.now()
-    start = week_start(now) - timedelta(weeks=weeks - 1)
-    found = (
+    return now, week_start(now) - timedelta(weeks=weeks - 1)
+
+
+def _releases(scope: Scope, start: datetime):
+    return (
         Release.objects.filter(
             scope.releases_filter(),
             environment__is_production=True,
@@ -110,6 +125,29 @@ def dora_for(scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None =
             "rollback_of_id",
         )  # fmt: skip
     )
+
+
+def _incidents(scope: Scope, start: datetime, now: datetime):
+    found = Incident.objects.filter(
+        urgency="high", created_at__gte=start, created_at__lte=now + INCIDENT_WINDOW
+    )
+    if scope.components is not None:
+        found = found.filter(component__in=_components(scope.components))
+    return found.order_by().annotate(at=_seconds("created_at")).values_list("component_id", "at")
+
+
+def dora_for_sql(scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> Dora:
+    """PostgreSQL counts (`sql.dora_sql`): one query whatever the size of the ledger."""
+    now, start = _window(now, weeks)
+    return dora_sql(_releases(scope, start), _incidents(scope, start, now), weeks=weeks, now=now)
+
+
+def dora_for_python(
+    scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None = None
+) -> Dora:
+    """Every release of the window read, then counted in one pass (`metrics.dora_compute`)."""
+    now, start = _window(now, weeks)
+    found = _releases(scope, start)
     if connection.vendor == "postgresql":
         # Straight from the cursor: ten thousand rows need none of the ORM's converters.
         sql, params = found.query.sql_with_params()
@@ -120,12 +158,8 @@ def dora_for(scope: Scope, *, weeks: int = DEFAULT_WEEKS, now: datetime | None =
         rows = [ReleaseRow(*v[:4], _as_seconds(v[4]), _as_seconds(v[5]), v[6]) for v in found]
     incidents: dict[int, list[float]] = {}
     if rows:
-        found = Incident.objects.filter(
-            urgency="high", created_at__gte=start, created_at__lte=now + INCIDENT_WINDOW
-        )
-        if scope.components is not None:
-            found = found.filter(component__in=_components(scope.components))
-        times = found.order_by().annotate(at=_seconds("created_at"))
-        for component_id, created in times.values_list("component_id", "at"):
+        for component_id, created in _incidents(scope, start, now):
             incidents.setdefault(component_id, []).append(_as_seconds(created))
+        for times in incidents.values():
+            times.sort()
     return dora_compute(rows, incidents, weeks=weeks, now=now)

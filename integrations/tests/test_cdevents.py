@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from integrations.cdevents import cdevent_sender
+from integrations.cdevents import HttpCDEventSender, cdevent_sender, sink_target
 from integrations.errors import IntegrationError
 
 
@@ -92,3 +92,59 @@ def test_both_modes_follow_the_cloudevents_http_binding(shared_dir):
     assert headers["ce-id"] == event["context"]["id"] and headers["ce-specversion"] == "1.0"
     assert headers["content-type"] == "application/json"
     assert json.loads(binary.body) == event
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:9/events", "loopback"),
+        ("http://[::1]:9/events", "loopback"),
+        ("http://[::ffff:127.0.0.1]:9/events", "loopback"),
+        ("http://10.1.2.3/events", "private"),
+        ("http://192.168.0.7/events", "private"),
+        ("http://169.254.169.254/latest", "metadata"),
+        ("http://[fe80::1]/events", "link-local"),
+        ("http://[2002:7f00:1::1]/events", "6to4"),
+        ("ftp://events.example.com/", "http or https"),
+        ("http://user:pw@events.example.com/", "credentials"),
+    ],
+)
+def test_inside_addresses_are_refused_unless_allowed(url, why):
+    with pytest.raises(IntegrationError) as raised:
+        sink_target(url, allowed_networks=())
+    assert why in raised.value.message and not raised.value.transient
+
+
+def test_a_name_is_checked_by_every_address_it_resolves_to():
+    resolver = {"sink.example.test": ["93.184.215.14", "10.0.0.8"]}.get
+    with pytest.raises(IntegrationError, match="10.0.0.8, a private address"):
+        sink_target(
+            "http://sink.example.test/", allowed_networks=(), resolver=lambda h, p: resolver(h)
+        )
+    allowed = sink_target("http://sink.example.test/e", allowed_networks=["10.0.0.0/8"],
+                          resolver=lambda h, p: resolver(h))  # fmt: skip
+    assert (allowed.address, allowed.base_path) == ("93.184.215.14", "/e")
+
+
+def test_a_name_rebound_to_loopback_at_send_time_is_refused_and_nothing_is_sent(cdevents_world):
+    """The sink was saved while its name pointed outside; now it resolves to loopback."""
+    port = cdevents_world.url.rsplit(":", 1)[1]
+    sender = HttpCDEventSender(timeout=5, resolver=lambda host, p: ["127.0.0.1"])
+    with pytest.raises(IntegrationError, match="loopback") as raised:
+        sender.send(f"http://sink.example.test:{port}/events", _event())
+    assert not raised.value.transient and cdevents_world.events() == []
+
+
+def test_the_send_connects_to_the_checked_address_with_the_sink_name_as_host(cdevents_world):
+    port = cdevents_world.url.rsplit(":", 1)[1]
+    sender = HttpCDEventSender(
+        timeout=5, allowed_networks=["127.0.0.0/8"], resolver=lambda host, p: ["127.0.0.1"]
+    )
+    assert sender.send(f"http://sink.example.test:{port}/events", _event()).status == 202
+    assert len(cdevents_world.events()) == 1
+
+
+def test_the_sandbox_sink_on_loopback_is_allowed_by_the_development_setting(settings):
+    assert "127.0.0.0/8" in settings.CDEVENTS_ALLOWED_NETWORKS
+    allowed = settings.CDEVENTS_ALLOWED_NETWORKS
+    assert sink_target("http://127.0.0.1:9/events", allowed_networks=allowed).address == "127.0.0.1"

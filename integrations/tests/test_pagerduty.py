@@ -113,3 +113,18 @@ def test_one_client_per_process_and_settings(pagerduty_world, settings, ledger_s
     other = pagerduty_client()
     assert other is not client  # other settings, another client
     assert other.service_get(ledger_service["service"]["id"]).name == "ledger"
+
+
+def test_incidents_since_include_resolved_ones_and_stop_at_since(pagerduty_world, ledger_service):
+    pd = pagerduty_world.rest(sender="alice@example.com")
+    service = {"id": ledger_service["service"]["id"], "type": "service_reference"}
+    opened = pd.rpost("incidents", json={"incident": {
+        "type": "incident", "title": "ledger down", "service": service, "urgency": "high",
+    }})  # fmt: skip
+    pd.rput(opened, json={"incident": {"type": "incident", "status": "resolved"}})
+    client = pagerduty_client()
+    hour = timedelta(hours=1)
+    found = client.incidents_since([service["id"]], datetime.now(UTC) - hour)
+    assert [(i.id, i.status, i.urgency) for i in found] == [(opened["id"], "resolved", "high")]
+    assert client.incidents_since([service["id"]], datetime.now(UTC) + hour) == []
+    assert client.incidents_since([], datetime.now(UTC) - hour) == []

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from deployments.cdevents.models import CDEvent, EventSink
 from deployments.cdevents.services import event_sink_save
-from portal.errors import PermissionDenied
+from portal.errors import PermissionDenied, ValidationFailed
 from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,40 @@ def test_sres_read_the_outbox_but_cannot_edit_it(client, staff_sre):
     assert client.get(reverse("admin:deployments_cdevent_add")).status_code == 403
     assert client.get(reverse("admin:deployments_eventsink_changelist")).status_code == 200
     assert not CDEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:8080/events", "a loopback address"),
+        ("http://localhost:8080/events", "a loopback address"),
+        ("http://10.0.0.7/events", "a private address"),
+        ("http://169.254.169.254/latest/meta-data", "a cloud metadata address"),
+    ],
+)
+def test_a_sink_at_an_inside_address_is_refused_with_the_reason(client, platform_admin, settings,
+                                                               url, why):  # fmt: skip
+    settings.CDEVENTS_ALLOWED_NETWORKS = []  # production: nothing inside allowed
+    client.force_login(platform_admin)
+    response = client.post(reverse(ADD), {**FORM, "url": url})
+    assert response.status_code == 200  # the form again, with the reason under the URL
+    assert why in response.content.decode()
+    assert not EventSink.objects.exists()
+    assert not AuditEvent.objects.filter(action="cdevents.sink_add").exists()
+
+
+def test_the_allowed_networks_setting_admits_the_sandbox_sink_on_loopback(client, platform_admin,
+                                                                          settings):  # fmt: skip
+    settings.CDEVENTS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    client.force_login(platform_admin)
+    response = client.post(reverse(ADD), {**FORM, "url": "http://127.0.0.1:8080/events"})
+    assert response.status_code == 302
+    assert EventSink.objects.get().url == "http://127.0.0.1:8080/events"
+
+
+def test_the_service_refuses_an_inside_address_too(platform_admin, settings):
+    settings.CDEVENTS_ALLOWED_NETWORKS = []
+    sink = EventSink(name="inside", url="http://192.168.1.20/events")
+    with pytest.raises(ValidationFailed, match="a private address"):
+        event_sink_save(actor=platform_admin, sink=sink, before=None)
+    assert not EventSink.objects.exists()

@@ -185,3 +185,15 @@ def test_beat_moves_on_an_event_whose_worker_died_while_sending(
     assert tasks.cdevents_sweep() == 1
     assert [e["type"] for e in cdevents_world.events()] == [TYPES["pipelinerun.queued"]]
     assert release.cdevents.get().deliveries.get().state == "delivered"
+
+
+def test_a_sink_whose_address_turned_inside_is_refused_at_send_time(
+    cdevents_world, owner, ledger, environments, settings, django_capture_on_commit_callbacks
+):
+    """Saved while allowed (or while its name pointed outside); checked again at every send."""
+    EventSink.objects.create(name="rebound", url=cdevents_world.url + "/events")
+    settings.CDEVENTS_ALLOWED_NETWORKS = []
+    _release(owner, ledger, environments["prod"], django_capture_on_commit_callbacks)
+    refused = CDEventDelivery.objects.get()
+    assert refused.state == "refused" and "a loopback address" in refused.last_error
+    assert cdevents_world.events() == []

@@ -72,11 +72,11 @@ def test_time_to_restore_runs_from_the_failure_to_the_next_healthy_release():
         row(8, finished=t + timedelta(hours=6), component=9),  # restores after 6 h
     ]
     week = dora_compute(rows, {}, weeks=1, now=NOW).weeks[0]
-    assert sorted(week.restore_hours) == [2.0, 6.0]
+    assert week.restored == 2  # 2 h and 6 h; the third is still open
     assert week.restore_time_hours == 4.0
 
 
 def test_other_services_healthy_releases_do_not_restore_a_failure():
     t = MONDAY + timedelta(hours=1)
     rows = [row(1, "aborted", finished=t), row(2, finished=t + timedelta(hours=1), component=2)]
-    assert dora_compute(rows, {}, weeks=1, now=NOW).weeks[0].restore_hours == []
+    assert dora_compute(rows, {}, weeks=1, now=NOW).weeks[0].restored == 0

@@ -174,3 +174,54 @@ def test_a_page_read_again_comes_from_the_cache_until_the_ledger_moves(
     release_transition(release_id=moving.pk, from_states=["progressing"], to_state="succeeded",
                        message="done")  # fmt: skip
     assert _csv_rows(client.get(url))[0]["deployments"] == "2"
+
+
+def _scope_urls(team, namespace, component):
+    return {
+        "team": reverse("deployments:dora_team", args=[team.metadata_namespace, team.name]),
+        "namespace": reverse(
+            "deployments:dora_namespace", args=[namespace.metadata_namespace, namespace.name]
+        ),
+        "service": reverse("deployments:dora_service", args=[component.pk]),
+        "card": reverse("deployments:panel_delivery", args=[component.pk]),
+    }
+
+
+def _queries_of(client, url) -> list[str]:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()  # not cached: the count itself is measured
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, headers={"HX-Request": "true"} if "panels" in url else {})
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_team_namespace_and_service_pages_cost_the_same_queries_with_more_history(
+    client, user, environments, django_assert_max_num_queries
+):
+    """The scoped pages and the service card count the way the organisation page does (inside
+    PostgreSQL there: one query, no per-release rows), however long the history."""
+    from django.db import connection
+
+    shop = Namespace.objects.create(name="shop")
+    team = TeamFactory(name="cart-team")
+    components = [ComponentFactory(owner=team, namespace=shop) for _ in range(12)]
+    plan = HistoryPlan(weeks=12, per_week=1)
+    release_history_seed(components=components[:1], environment=environments["prod"], plan=plan)
+    client.force_login(user)
+    urls = _scope_urls(team, shop, components[0])
+    before = {name: len(_queries_of(client, url)) for name, url in urls.items()}
+    release_history_seed(
+        components=components, environment=environments["prod"], plan=HistoryPlan(per_week=6),
+        seed=8,
+    )  # fmt: skip
+    for name, url in urls.items():
+        queries = _queries_of(client, url)
+        assert len(queries) == before[name], name
+        counted_in_sql = [q for q in queries if "percentile_cont" in q]
+        assert len(counted_in_sql) == (1 if connection.vendor == "postgresql" else 0), name
+        with django_assert_max_num_queries(9):
+            client.get(url)
