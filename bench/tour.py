@@ -171,8 +171,9 @@ def _actions(component, repeat: int) -> list[Figure]:
 
     figures.append(timed("runtime tuning set (POST)", tuning, repeat=repeat))
     pat = signed_in("pat")
-    # The demo allows 30 try-it calls a minute; the bench makes more (its own database).
-    TryItPolicy.objects.filter(environment__name="staging").update(calls_per_minute=100_000)
+    # The demo allows 30 try-it calls a minute; the bench makes more (its own
+    # database). At most 32,767: a PositiveSmallIntegerField on PostgreSQL.
+    TryItPolicy.objects.filter(environment__name="staging").update(calls_per_minute=30_000)
     fulfilment = ApiDefinition.objects.get(name="fulfilment")
     tryit = reverse("apidocs:tryit", args=[fulfilment.pk, 1])
 
@@ -182,7 +183,47 @@ def _actions(component, repeat: int) -> list[Figure]:
         expect(200, pat.post(tryit, data, HTTP_HX_REQUEST="true"), "try-it send")
 
     figures.append(timed("try-it send, gRPC (pat)", send, repeat=repeat))
-    return figures
+    return figures + _approval(component, repeat)
+
+
+def _approval(component, repeat: int) -> list[Figure]:
+    """Step 3's decision: bob opens a Prod gate and approves it. Each timed call gets a gate of
+    its own, asked for untimed as the sandbox's workflow asks at its pause point."""
+    from approvals.models import ApprovalRequest
+    from approvals.services import approval_create, machine_client_issue
+    from catalog.models import Environment
+
+    client, _, _ = machine_client_issue(
+        name="bench-tour", environments=Environment.objects.all(), all_components=True,
+        actor_label="bench",
+    )  # fmt: skip
+    bob = signed_in("bob")
+    gates: list[ApprovalRequest] = []
+
+    def ask(_i):
+        ApprovalRequest.objects.filter(component=component, state="pending").update(
+            state="expired"
+        )  # one open gate at a time, as a release has
+        data = {"service": component.name, "environment": "prod", "actor": "alice",
+                "rollout_phase": "canary 5%", "weight": 5}  # fmt: skip
+        gates.append(approval_create(client=client, data=data))
+
+    def page(_i):
+        url = reverse("approvals:approval_detail", args=[gates[-1].pk])
+        expect(200, bob.get(url), "approval page")
+
+    def decide(_i):
+        url = reverse("approvals:approval_decide", args=[gates[-1].pk])
+        data = {"decision": "approve", "comment": "bench"}
+        expect(302, bob.post(url, data), "approval decision POST")
+        gates[-1].refresh_from_db()
+        if gates[-1].decided_by_id is None and not gates[-1].votes.exists():
+            raise RuntimeError("bob's approval was not recorded")
+
+    return [
+        timed("approval page (bob)", page, repeat=repeat, setup=ask),
+        timed("approval decision POST (bob)", decide, repeat=repeat, setup=ask),
+    ]
 
 
 def _newest_version(client: Client, component) -> str:
