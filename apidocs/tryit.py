@@ -109,7 +109,7 @@ def tryit_targets_for(*, user, definition: ApiDefinition) -> list[TryItTarget]:
             "{component}", definition.component.name
         )
         target = TryItTarget(definition, environment, policies[environment.pk], url)
-        if url and user.has_perm("apidocs.tryit_call", target):
+        if url and rules.has_perm("apidocs.tryit_call", user, target):
             targets.append(target)
     return targets
 

@@ -1,3 +1,4 @@
+import rules
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Max
@@ -82,7 +83,7 @@ def version_detail(request, pk, number):
         "definition": definition,
         "version": version,
         "versions": definition.versions.order_by("-number").only("number", "created_at"),
-        "can_publish": request.user.has_perm("apidocs.add_apiversion", definition),
+        "can_publish": rules.has_perm("apidocs.add_apiversion", request.user, definition),
         "examples": definition.examples.select_related("created_by"),
         "nav_section": "apis",
     }
@@ -132,7 +133,9 @@ def version_upload(request, pk):
     """Upload a new version (several .proto files or a zip); breaking uploads need a reason."""
     definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
     # A POST goes to the service, which records a refusal in the audit log.
-    if request.method == "GET" and not request.user.has_perm("apidocs.add_apiversion", definition):
+    if request.method == "GET" and not rules.has_perm(
+        "apidocs.add_apiversion", request.user, definition
+    ):
         raise Http404
     form = VersionUploadForm(request.POST or None, request.FILES or None)
     context = {"definition": definition, "form": form, "nav_section": "apis"}
@@ -170,7 +173,9 @@ def version_fetch(request, pk):
     files are fetched again when it is given).
     """
     definition = get_object_or_404(ApiDefinition.objects.select_related("component"), pk=pk)
-    if request.method == "GET" and not request.user.has_perm("apidocs.add_apiversion", definition):
+    if request.method == "GET" and not rules.has_perm(
+        "apidocs.add_apiversion", request.user, definition
+    ):
         raise Http404
     form = VersionFetchForm(request.POST or None)
     context = {"definition": definition, "form": form, "nav_section": "apis"}
@@ -212,8 +217,8 @@ def _files_from_form(form) -> dict[str, str]:
 def definition_create(request, component_pk):
     """Start a new API definition for a component (then upload its first version)."""
     component = get_object_or_404(Component, pk=component_pk)
-    if request.method == "GET" and not request.user.has_perm(
-        "apidocs.add_apidefinition", component
+    if request.method == "GET" and not rules.has_perm(
+        "apidocs.add_apidefinition", request.user, component
     ):
         raise Http404
     form = DefinitionCreateForm(request.POST or None)

@@ -1,5 +1,6 @@
 """The logs cards (Grafana Loki) of the service, release and approval pages."""
 
+import rules
 from django.conf import settings
 
 from catalog.models import Component
@@ -56,7 +57,7 @@ class ReleaseLogsPanel(Panel):
         return get_object_or_404(Release.objects.select_related("component", "environment"), pk=pk)
 
     def context(self, request, target, page) -> dict:
-        readable = request.user.has_perm("logs.read_logs", target)
+        readable = rules.has_perm("logs.read_logs", request.user, target)
         sides, problem = release_logs(target) if readable else ([], "")
         return {
             "release": target,

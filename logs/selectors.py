@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import rules
 from django.conf import settings
 
 from catalog.models import ComponentEnvironment
@@ -151,7 +152,10 @@ def environment_errors(target: ComponentEnvironment, found: EnvironmentLogs) -> 
 def service_errors(user, component) -> list[EnvironmentLogs]:
     """The service page's card: each environment the component runs in, asked side by side."""
     rows = list(component.deployments.select_related("environment", "component"))
-    found = [EnvironmentLogs(row.environment, user.has_perm("logs.read_logs", row)) for row in rows]
+    found = [
+        EnvironmentLogs(row.environment, rules.has_perm("logs.read_logs", user, row))
+        for row in rows
+    ]
     asked = [(row, logs) for row, logs in zip(rows, found, strict=True) if logs.readable]
     if asked:
         with ThreadPoolExecutor(max_workers=min(len(asked), 6)) as pool:

@@ -1,6 +1,8 @@
 """The PagerDuty cards: on call now and next with open incidents (service and approval pages),
 and open incidents across the blast radius (release and approval pages)."""
 
+import rules
+
 from approvals.models import ApprovalRequest
 from catalog.models import Component
 from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
@@ -70,5 +72,5 @@ class IncidentGatePanel(Panel):
         return {
             "approval": target,
             "gate": gate_state(target),
-            "can_override": request.user.has_perm("oncall.override_incident_gate", target),
+            "can_override": rules.has_perm("oncall.override_incident_gate", request.user, target),
         }

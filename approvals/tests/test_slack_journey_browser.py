@@ -12,8 +12,6 @@ this live server. A background thread plays beat; Celery tasks run eagerly after
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 
 from approvals.models import ApprovalPolicy, ApprovalRequest
 from catalog.models import Component, ComponentEnvironment, Dependency, Environment, Team
@@ -22,6 +20,7 @@ from deployments.tests.beat import beat_running
 from deployments.tests.test_browser import SERVICE, release_from_service_page
 from integrations.tests.conftest import TIME_SCALE, wait_until
 from portal.models import TeamMembership
+from portal.tests.browser_session import signed_in
 from sandbox.runner import start_sandbox
 from sandbox.slack import SIGNING_SECRET, TOKEN
 from sandbox.tests.fixtures import PagerDutyWorld, SlackWorld
@@ -109,21 +108,6 @@ def _paging(pd: PagerDutyWorld) -> dict:
         "service": {"id": services["storefront"]["id"], "type": "service_reference"},
     }})  # fmt: skip
     return services
-
-
-def signed_in(browser, live_server, user):
-    """A browser context with `user`'s session (force_login: no password form, no axes)."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies([{
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
 
 
 def test_bob_hears_of_the_paused_canary_and_approves_it_from_slack(

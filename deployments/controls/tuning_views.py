@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import rules
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, JsonResponse
@@ -38,7 +39,7 @@ def _tuning_env_context(request, target, *, message="", error="", token=""):
         "delivering": any(v.delivering for v in values),
         "delivery_failed": any(v.push_error for v in values),
         "delivered_at": max(pushed, default=None),
-        "can_tune": request.user.has_perm("deployments.change_tuningvalue", target),
+        "can_tune": rules.has_perm("deployments.change_tuningvalue", request.user, target),
         "configmap": tuning_machine.configmap_name(target),
         "message": message,
         "error": error,
@@ -57,7 +58,7 @@ def tuning_page(request, component_id):
         {
             "component": component,
             "envs": [_tuning_env_context(request, target) for target in targets],
-            "can_issue": request.user.has_perm("deployments.issue_runtimetoken", component),
+            "can_issue": rules.has_perm("deployments.issue_runtimetoken", request.user, component),
             "token_row": RuntimeToken.objects.filter(component=component).first(),
         },
     )

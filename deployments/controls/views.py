@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import rules
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -31,7 +32,7 @@ def _live_context(request, target, *, message="", error="", values=None) -> dict
             {
                 "knob": knob,
                 "kind": knob.name,
-                "allowed": request.user.has_perm(knob.permission, target),
+                "allowed": rules.has_perm(knob.permission, request.user, target),
                 "roles": [ControlPolicy.Role(r).label for r in roles],
                 "warnings": selectors.control_warnings(knob.name, policy, live),
                 "limits": knob.limits(policy),

@@ -1,5 +1,7 @@
 """The release wing's cards on the service, release and approval pages (see portal/panels.py)."""
 
+import rules
+
 from catalog.models import Component
 from portal.panels import APPROVAL, RELEASE, SERVICE, Panel, register
 
@@ -45,7 +47,7 @@ class ReleasesPanel(Panel):
             "rows": rows,
             "active": active,
             "recent": recent,
-            "can_release": request.user.has_perm("deployments.start_release", target),
+            "can_release": rules.has_perm("deployments.start_release", request.user, target),
             "reason_form": ReasonForm(),
         }
 

@@ -101,8 +101,8 @@ def _gate(request, release) -> dict:
 @mutating_form
 def release_start(request, component_id):
     component = get_object_or_404(Component.objects.select_related("owner"), pk=component_id)
-    if request.method == "GET" and not request.user.has_perm(
-        "deployments.start_release", component
+    if request.method == "GET" and not rules.has_perm(
+        "deployments.start_release", request.user, component
     ):
         raise PermissionDenied(
             f"Only {component.owner or 'the owning team'} and SREs may release it."

@@ -1,6 +1,7 @@
 """Train pages: plan, the plan's picture and live progress (htmx), move a service, start,
 cancel."""
 
+import rules
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +26,7 @@ def train_list(request):
 
 @mutating_form
 def train_new(request):
-    if request.method == "GET" and not request.user.has_perm("deployments.add_train"):
+    if request.method == "GET" and not rules.has_perm("deployments.add_train", request.user):
         raise PermissionDenied("Only members of a team and SREs may plan trains.")
     form = TrainPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -74,8 +75,8 @@ def train_detail(request, pk):
     parts = list(train.approvals.select_related("team", "decided_by"))
     for part in parts:
         part.train = train
-        part.may_decide = part.is_open and request.user.has_perm(
-            "deployments.decide_trainapproval", part
+        part.may_decide = part.is_open and rules.has_perm(
+            "deployments.decide_trainapproval", request.user, part
         )
     context = {
         "train": train,
@@ -83,9 +84,9 @@ def train_detail(request, pk):
         "waves": waves,
         "frozen_now": frozen_now,
         "picture": train_picture(waves, edges),
-        "can_change": request.user.has_perm("deployments.change_train", train),
+        "can_change": rules.has_perm("deployments.change_train", request.user, train),
         "can_cancel": not train.is_terminal
-        and request.user.has_perm("deployments.cancel_train", train),
+        and rules.has_perm("deployments.cancel_train", request.user, train),
     }
     if request.htmx:
         response = render(request, "deployments/trains/train_detail.html#progress", context)

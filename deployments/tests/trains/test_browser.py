@@ -14,6 +14,7 @@ from deployments.tests.beat import beat_running
 from deployments.trains.tasks import trains_tick
 from integrations.github import github_client
 from portal.models import TeamMembership
+from portal.tests.browser_session import signed_in
 from sandbox.demo import demo_service_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,24 +88,6 @@ def test_plan_watch_and_see_a_failure_roll_back(login_page, live_server, yard, b
     assert sorted(order[:2]) == [1, 2] and sorted(order[2:]) == [0, 4]
     assert "every 2s" not in progress.evaluate("el => el.outerHTML")  # polling stopped
     assert Train.objects.get().state == "rolledback"
-
-
-def signed_in(browser, live_server, user):
-    """A browser context with `user`'s session (force_login: no password form, no axes)."""
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
 
 
 @pytest.fixture
