@@ -19,5 +19,4 @@ RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.db python manage.py 
 RUN useradd --system --home /app switchyard && chown -R switchyard /app
 USER switchyard
 EXPOSE 8000
-# Bind, workers, threads and timeout come from gunicorn.conf.py in /app.
-CMD ["gunicorn", "portal.wsgi:application", "--access-logfile", "-"]
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "--timeout", "30", "--access-logfile", "-"]

@@ -10,7 +10,6 @@ components cost a handful of queries, not 10,000.
 """
 
 import gc
-from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -23,7 +22,8 @@ from portal.permissions import permission_require
 from ..models import Component, Dependency, Namespace, Person, System, Team
 from ..selectors import catalog_version
 from .builders import build
-from .digest import digest_record, digest_unchanged, skipped_entries
+from .cycles import parent_cycles
+from .digest import digest_record, digest_unchanged
 from .edges import EdgeState
 from .hooks import after_import_run
 from .mapping import MODELLED_KINDS, EntityFields, FieldReader, identify, new_entity
@@ -31,6 +31,7 @@ from .origins import entity_changes, origins_record
 from .pending import PendingRelations
 from .reader import Problem, Skipped, Source, read_catalog
 from .refs import Key, entity_key, key_str
+from .report import ImportReport, unchanged_run
 from .schema import (
     BATCH,
     FK_FIELDS,
@@ -43,53 +44,8 @@ from .schema import (
     key_kind,
 )
 
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-    # After a successful import: API definitions that did not become a version (the catalog
-    # import itself stands), and the versions that were stored.
-    warnings: list[Problem] = field(default_factory=list)
-    api_versions: list[str] = field(default_factory=list)
-    # Tolerant import: entities (or files) left out, and references kept for later.
-    strict: bool = False
-    rejected: list[Problem] = field(default_factory=list)
-    unresolved: list[dict] = field(default_factory=list)
-    resolved: int = 0
-    orphaned: int = 0  # a source's run: entities it no longer provides
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def counts(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "skipped": len(self.skipped),
-            "errors": len(self.errors),
-            "rejected": len(self.rejected),
-            "unresolved": len(self.unresolved),
-            "resolved": self.resolved,
-            "orphaned": self.orphaned,
-        }
-
-    def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "skipped": [s.as_dict() for s in self.skipped],
-            "errors": [e.as_dict() for e in self.errors],
-            "rejected": [e.as_dict() for e in self.rejected],
-            "unresolved": self.unresolved,
-        }
+# The descriptor field that names each model's parent (where a cycle is reported).
+PARENT = {Team: "spec.parent", Namespace: "spec.subdomainOf", Component: "spec.subcomponentOf"}
 
 
 class _DryRun(Exception):
@@ -139,7 +95,7 @@ def _import(paths, sources, actor, actor_label, dry_run, context, strict, origin
     # Files only, in the tolerant mode, not a source's sync: those may skip an unchanged re-run.
     digestible = bool(paths) and not (sources or dry_run or strict or origin is not None)
     if digestible and (summary := digest_unchanged(paths)) is not None:
-        return _unchanged_run(summary, actor, actor_label, context)
+        return unchanged_run(summary, actor, actor_label, context)
     read = read_catalog(paths=paths, sources=sources)
     report = ImportReport(skipped=read.skipped, dry_run=dry_run, strict=strict)
     (report.errors if strict else report.rejected).extend(read.errors)
@@ -196,20 +152,6 @@ def _import(paths, sources, actor, actor_label, dry_run, context, strict, origin
                 reason=f"{len(report.errors)} error(s); nothing was imported",
                 context=context,
             )
-    return report
-
-
-def _unchanged_run(summary: dict, actor, actor_label, context) -> ImportReport:
-    """The report of a re-run that `digest` proved would change nothing (audited as one)."""
-    report = ImportReport(unchanged=summary["entities"], skipped=skipped_entries(summary))
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            actor_label=actor_label,
-            action="catalog.import",
-            after={**report.counts(), "inputs_unchanged": True},
-            context=context,
-        )
     return report
 
 
@@ -400,27 +342,15 @@ class _Plan:
         parent.update({e.key: e.refs.get("parent") for e in run})
         if model is Team:
             parent.update({k: t["parent"] for k, t in self.touched[Team].items()})
-        field = {
-            Team: "spec.parent",
-            Namespace: "spec.subdomainOf",
-            Component: "spec.subcomponentOf",
-        }
-        reported: set[Key] = set()
-        for entity in run:
-            path, node = [entity.key], parent.get(entity.key)
-            while node is not None and node not in path and len(path) <= len(parent):
-                path.append(node)
-                node = parent.get(node)
-            if node == entity.key and not reported.intersection(path):
-                reported.update(path)
-                chain = " -> ".join(key_str(k) for k in [*path, entity.key])
-                entity.problems.append(
-                    Problem(
-                        entity.raw.file,
-                        entity.parent_line,
-                        f"{field[model]} forms a cycle: {chain}",
-                    )
+        by_key = {e.key: e for e in run}
+        for start, path in parent_cycles(parent, by_key):
+            entity = by_key[start]
+            chain = " -> ".join(key_str(k) for k in [*path, start])
+            entity.problems.append(
+                Problem(
+                    entity.raw.file, entity.parent_line, f"{PARENT[model]} forms a cycle: {chain}"
                 )
+            )
 
     # --- 4. created / updated / unchanged -------------------------------------------------
     def classify(self) -> None:

@@ -39,7 +39,7 @@ def test_the_shipped_settings_leave_the_control_socket_off(tmp_path):
     resolved = dict(line.split("=", 1) for line in printed.stdout.splitlines() if "=" in line)
     resolved = {key.strip(): value.strip() for key, value in resolved.items()}
     assert resolved["control_socket_disable"] == "True"
-    assert resolved["timeout"] == "30"
+    assert resolved["worker_class"] == "sync"  # the command line chooses workers and threads
 
 
 def test_two_web_processes_on_one_host_start_cleanly_and_open_no_control_socket(tmp_path):
