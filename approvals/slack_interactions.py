@@ -9,7 +9,9 @@ maps the Slack user to a Switchyard person (stored link, else users.info by emai
 *same* decision service as the approval page, with the channel recorded in the audit row; the
 answer goes back privately through the interaction's response_url. A duplicate delivery of the
 click finds its row and decides nothing; a duplicate task finds the row claimed. Slack being
-unable to take the answer never undoes the decision.
+unable to take the answer never undoes the decision. A click that has not moved for
+`STALLED_AFTER` (its task lost with the broker, or its worker killed while deciding or before
+answering) is handed to the task again by beat (`slack_interactions_stalled`).
 """
 
 import json
@@ -39,6 +41,9 @@ from .slack import ACTIONS
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 5 * 60
+# Longer than a decision takes (its Argo CD and PagerDuty reads time out well before) and than
+# the answer's retries (about a minute); well inside the 30 minutes a response_url is valid.
+STALLED_AFTER = timedelta(minutes=3)
 
 
 @csrf_exempt
@@ -132,6 +137,27 @@ def slack_interaction_run(*, interaction_id: int) -> str:
         response_send(row.response_url, text=row.answer)
     rows.update(state=SlackInteraction.State.ANSWERED, error="", updated_at=timezone.now())
     return SlackInteraction.State.ANSWERED
+
+
+def slack_interactions_stalled(*, now=None, limit: int = 100) -> list[int]:
+    """Beat's safety net: the clicks that have not moved for `STALLED_AFTER`, to hand to the
+    task again. One whose worker died while deciding goes back to received: run again, the
+    decision service refuses what was already decided ("Already approved by …"), so nothing
+    is decided twice. Each is handed on at most once per `STALLED_AFTER` (its clock restarts)."""
+    now = now or timezone.now()
+    State = SlackInteraction.State
+    stalled = SlackInteraction.objects.filter(
+        state__in=[State.RECEIVED, State.DECIDING, State.ANSWERING],
+        updated_at__lt=now - STALLED_AFTER,
+    )
+    handed = []
+    for pk, state in stalled.order_by("updated_at").values_list("pk", "state")[:limit]:
+        # Conditional: a row that moved meanwhile (or that another beat took) is left alone.
+        moved_on = State.RECEIVED if state == State.DECIDING else state
+        if stalled.filter(pk=pk, state=state).update(state=moved_on, updated_at=now):
+            logger.warning("Slack click %s stalled %s: handed to its task again", pk, state)
+            handed.append(pk)
+    return handed
 
 
 def slack_interaction_give_up(*, interaction_id: int, error: str) -> None:

@@ -22,7 +22,8 @@ def approval_signal(self, approval_id: int) -> None:
 def approvals_expire() -> int:
     """Beat, every 15 s: close expired requests (never approve them), and resend signals
     whose worker died half way or whose task never reached a worker, and send decisions held
-    until their release paused (in case the pause's own nudge was lost)."""
+    until their release paused (in case the pause's own nudge was lost), and hand Slack clicks
+    that stalled (task lost, worker killed) to their task again."""
     resend = (
         signalling.approval_signals_reclaim()
         + signalling.approval_signals_unsent()
@@ -30,6 +31,8 @@ def approvals_expire() -> int:
     )
     for approval_id in dict.fromkeys(resend):
         approval_signal.delay(approval_id)
+    for interaction_id in slack_interactions.slack_interactions_stalled():
+        slack_interaction_decide.delay(interaction_id)
     return services.approval_expire_due()
 
 

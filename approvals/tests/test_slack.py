@@ -291,3 +291,84 @@ def test_the_answer_arrives_when_slack_takes_it_on_a_retry(announced, slack_worl
     announced.refresh_from_db()
     assert announced.state == "approved" and announced.votes.count() == 1
     assert SlackInteraction.objects.get().state == "answered"
+
+
+def _stall(row, state: str, minutes: int = 4) -> None:
+    SlackInteraction.objects.filter(pk=row.pk).update(
+        state=state, updated_at=timezone.now() - timedelta(minutes=minutes)
+    )
+
+
+def test_a_click_whose_task_was_lost_is_decided_by_beat_once_it_has_stalled(
+    announced, slack_world, people, client
+):
+    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                            value=str(announced.pk),
+                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    slack_post(client, payload, secret=SIGNING_SECRET, decide=False)  # the broker lost the task
+    row = SlackInteraction.objects.get()
+    approval_tasks.approvals_expire.apply()
+    assert SlackInteraction.objects.get().state == "received"  # not stalled yet: left alone
+    _stall(row, "received")
+    approval_tasks.approvals_expire.apply()
+    announced.refresh_from_db()
+    assert announced.state == "approved" and announced.decided_by == people["owner"]
+    row.refresh_from_db()
+    assert row.state == "answered" and "Approved" in answer_to(slack_world, "olivia")
+
+
+def test_a_worker_killed_after_deciding_leaves_nothing_stuck_and_nothing_decided_twice(
+    announced, slack_world, people, client
+):
+    ApprovalRequest.objects.filter(pk=announced.pk).update(quorum=2)
+    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                            value=str(announced.pk),
+                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
+    row = SlackInteraction.objects.get()
+    # The worker claimed the click and cast the vote, then died before recording it.
+    approval_decide(actor=people["owner"], approval=announced, decision="approve", comment="")
+    _stall(row, "deciding", minutes=2)
+    approval_tasks.approvals_expire.apply()
+    assert SlackInteraction.objects.get().state == "deciding"  # maybe still working: wait
+    _stall(row, "deciding")
+    approval_tasks.approvals_expire.apply()
+    row.refresh_from_db()
+    assert row.state == "answered"
+    assert answer_to(slack_world, "olivia") == (
+        "Nothing was decided: You have already approved this request."
+    )
+    assert announced.votes.count() == 1
+    assert AuditEvent.objects.filter(action="approval.vote", outcome="done").count() == 1
+
+
+def test_a_worker_killed_before_deciding_is_decided_once_by_beat(
+    announced, slack_world, people, client
+):
+    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                            value=str(announced.pk),
+                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
+    row = SlackInteraction.objects.get()
+    _stall(row, "deciding")
+    handed = approval_tasks.slack_interactions.slack_interactions_stalled()
+    assert handed == [row.pk]
+    assert approval_tasks.slack_interactions.slack_interactions_stalled() == []  # once per window
+    approval_tasks.slack_interaction_decide.apply(args=[row.pk])
+    announced.refresh_from_db()
+    assert announced.state == "approved" and SlackInteraction.objects.get().state == "answered"
+
+
+def test_an_answer_left_unsent_by_a_killed_worker_is_sent_by_beat(
+    announced, slack_world, people, client
+):
+    slack_world.arm_fault(path="/actions/", kind="error", status=503, count=1)
+    click(client, slack_world, people, announced, "olivia")
+    row = SlackInteraction.objects.get()
+    assert row.state == "answering"  # and the worker holding the retry was killed
+    _stall(row, "answering")
+    approval_tasks.approvals_expire.apply()
+    assert SlackInteraction.objects.get().state == "answered"
+    assert "Approved" in answer_to(slack_world, "olivia")
+    announced.refresh_from_db()
+    assert announced.votes.count() == 1
