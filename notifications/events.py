@@ -30,10 +30,11 @@ def _chat(component) -> str:
     return (component.owner.chat_channel or "") if component.owner_id else ""
 
 
-def train_parts_requested_notify(parts) -> int:
+def train_parts_requested_notify(parts, *, due: bool = False) -> int:
     """A started train waits for each owning team's approval of its part: the people who may
     decide each part (by the rule itself: the team, or its leads, and SREs; never the starter)
-    hear of it once. Called once the start is committed."""
+    hear of it once when the train starts, and a later wave's part once more, `due`, when the
+    train reaches that wave and the part's clock starts. Called once each is committed."""
     import rules
     from django.contrib.auth import get_user_model
 
@@ -51,15 +52,27 @@ def train_parts_requested_notify(parts) -> int:
             if rules.has_perm("deployments.decide_trainapproval", u, part)
         ]
         train = part.train
+        if part.expires_at is not None:
+            clock = f" Decide by {part.expires_at:%H:%M} UTC."
+        else:
+            clock = f" The {part.ttl_minutes} minutes to decide start when the train reaches it."
+        what = f"{part.team}'s part of the train “{train.title}” to {train.environment.name}"
+        if due:
+            title = f"The train now waits for {what} ({part.scope})"
+            body = f"Its services owned by {part.team} are next and wait for your team's approval."
+        else:
+            title = f"Approve {what}? ({part.scope})"
+            body = f"{train.started_by} started the train; its services owned by {part.team} "
+            body += f"wait for your team's approval ({part.get_why_display().lower()})."
         with transaction.atomic():
             sent += notify(
                 event="train.part_requested",
-                key=f"train-part:{part.pk}",
+                # Once per clock: the first when its wave starts, again if it is asked again.
+                key=f"train-part:{part.pk}"
+                + (f":due@{part.expires_at:%Y%m%dT%H%M%S}" if due and part.expires_at else ""),
                 users=users,
-                title=f"Approve {part.team}'s part of the train “{train.title}” to "
-                f"{train.environment.name}? ({part.scope})",
-                body=f"{train.started_by} started the train; its services owned by {part.team} "
-                f"wait for your team's approval ({part.get_why_display().lower()}).",
+                title=title,
+                body=body + clock,
                 url=train.get_absolute_url(),
             )
     return sent

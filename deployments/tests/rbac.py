@@ -347,3 +347,26 @@ RBAC_CASES += [
         "allowed": {"owner_member", "owner_lead", "sre"},
     },
 ]
+
+
+def _train_part_expired(w):
+    """payments' part expired unanswered and the policy (stay-paused) leaves the train waiting."""
+    from deployments.models import TrainApproval
+
+    _train_part(w)
+    TrainApproval.objects.filter(pk=w.extra["part"].pk).update(
+        state="expired", on_expiry="stay-paused"
+    )
+
+
+RBAC_CASES += [
+    {
+        "url_name": "deployments:train_approval_again",
+        "url": lambda w: reverse(
+            "deployments:train_approval_again", args=[w.extra["train"].pk, w.extra["part"].pk]
+        ),
+        "setup": _train_part_expired,
+        # Whoever started the train asks again (other_team_member did), and SREs.
+        "allowed": {"other_team_member", "sre"},
+    },
+]

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ..releases.models import TimelineEvent
+
 
 class Train(models.Model):
     class State(models.TextChoices):
@@ -141,20 +143,12 @@ class TrainService(models.Model):
         return f"{self.component} {self.version} (wave {self.wave + 1})"
 
 
-class TrainEvent(models.Model):
+class TrainEvent(TimelineEvent):
     """One line of a train's timeline (including what was undone, in order)."""
 
+    SUBJECT = "train"
     train = models.ForeignKey(Train, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField(default=timezone.now)
     state = models.CharField(max_length=12, choices=Train.State.choices)
-    message = models.CharField(max_length=500)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self):
-        return f"{self.train_id} {self.state}: {self.message}"
 
 
 class TrainApproval(models.Model):

@@ -223,6 +223,62 @@ def train_approval_decide(
     return part
 
 
+def train_part_ask_again(
+    *, actor, part: TrainApproval, context: AuditContext | None = None
+) -> TrainApproval:
+    """Under `stay-paused` a part that expired unanswered leaves its services waiting; whoever
+    started the train (or an SRE) asks the team again: the part is open once more with a fresh
+    clock of the policy's minutes, and the team is told. Only an expired part of a running
+    train; conditional, so a double click asks once."""
+    team = part.team
+    permission_require(
+        actor=actor,
+        perm="deployments.reask_train",
+        obj=part.train,
+        action="train.reask",
+        environment=part.train.environment.name,
+        context=context,
+        message=f"Only whoever started this train and SREs ask {team} again.",
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        train = Train.objects.select_for_update().get(pk=part.train_id)
+        if train.state != Train.State.RUNNING:
+            raise TrainRefused(
+                f"This train is {train.get_state_display().lower()}: nothing waits on {team}'s "
+                "part any more."
+            )
+        expires_at = now + timedelta(minutes=part.ttl_minutes)
+        moved = TrainApproval.objects.filter(pk=part.pk, state=Part.EXPIRED).update(
+            state=Part.PENDING, expires_at=expires_at, decided_at=None, decided_by=None
+        )
+        if not moved:
+            part.refresh_from_db()
+            raise TrainRefused(
+                f"{team}'s part is {part.get_state_display().lower()}: only a part that "
+                "expired unanswered is asked again."
+            )
+        _note(
+            train,
+            f"{actor.get_username()} asked {team} again for its part ({part.scope}): decide by "
+            f"{expires_at:%H:%M} UTC",
+        )
+        audit_record(
+            actor=actor,
+            action="train.reask",
+            target=train,
+            environment=train.environment.name,
+            after={"team": team.name, "wave": part.wave, "expires_at": expires_at.isoformat()},
+            context=context,
+        )
+        from . import tasks
+
+        transaction.on_commit(lambda: _parts_due_notify([part.pk]), robust=True)
+        transaction.on_commit(lambda: tasks.train_tick.delay(train.pk))
+    part.refresh_from_db()
+    return part
+
+
 def _note(train: Train, message: str) -> None:
     TrainEvent.objects.create(train=train, state=train.state, message=message[:500])
 
@@ -250,7 +306,7 @@ def waiting_line(parts, service: TrainService) -> str:
         if part.state == Part.EXPIRED:
             return (
                 f"{team}'s approval of its part expired unanswered; the policy leaves the "
-                "train waiting: cancel it to roll back"
+                "train waiting: ask the team again, or cancel the train to roll back"
             )
     return f"Waits for {team}'s approval of its part"
 
@@ -259,12 +315,25 @@ def train_parts_ask(parts, wave: int, *, now: datetime | None = None) -> None:
     """Start the clock of the pending parts the train now waits on (its wave's; the train's
     own were started with it). Conditional, so a duplicate tick changes nothing."""
     now = now or timezone.now()
+    asked = []
     for part in parts:
         if part.state == Part.PENDING and part.expires_at is None and part.wave in (None, wave):
             part.expires_at = now + timedelta(minutes=part.ttl_minutes)
-            TrainApproval.objects.filter(pk=part.pk, expires_at__isnull=True).update(
+            if TrainApproval.objects.filter(pk=part.pk, expires_at__isnull=True).update(
                 expires_at=part.expires_at
-            )
+            ):
+                asked.append(part.pk)
+    if asked:
+        # Told at the start that a later wave would need them; told again now that the train
+        # waits and the part's clock runs (once: the clock starts once).
+        transaction.on_commit(lambda: _parts_due_notify(asked), robust=True)
+
+
+def _parts_due_notify(part_ids: list[int]) -> None:
+    from notifications.events import train_parts_requested_notify
+
+    parts = TrainApproval.objects.filter(pk__in=part_ids, state=Part.PENDING)
+    train_parts_requested_notify(list(parts.select_related("train", "team")), due=True)
 
 
 def train_parts_expire_due(*, now: datetime | None = None) -> int:

@@ -31,6 +31,8 @@ rules.add_perm("deployments.view_train", rules.is_authenticated)
 rules.add_perm("deployments.add_train", is_team_member | is_sre)
 rules.add_perm("deployments.change_train", is_train_creator | is_sre)
 rules.add_perm("deployments.start_train", is_train_creator | is_sre)
+# Asking a team again for a part that expired unanswered (the train waits under stay-paused).
+rules.add_perm("deployments.reask_train", is_train_starter | is_sre)
 rules.add_perm(
     "deployments.cancel_train",
     is_train_creator | is_train_starter | is_sre | is_running_train_owner,

@@ -12,4 +12,9 @@ urlpatterns = [
     path("trains/<int:pk>/start/", views.train_start, name="train_start"),
     path("trains/<int:pk>/cancel/", views.train_cancel, name="train_cancel"),
     path("trains/<int:pk>/approvals/<int:part>/", views.train_approval, name="train_approval"),
+    path(
+        "trains/<int:pk>/approvals/<int:part>/again/",
+        views.train_approval_again,
+        name="train_approval_again",
+    ),
 ]

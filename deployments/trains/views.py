@@ -14,7 +14,7 @@ from portal.errors import PermissionDenied, PortalError
 from . import services
 from .forms import TrainMoveForm, TrainPlanForm
 from .models import Train, TrainApproval, TrainService
-from .parts import train_approval_decide
+from .parts import train_approval_decide, train_part_ask_again
 from .picture import train_picture
 from .selectors import train_edges, train_freezes, train_waves
 
@@ -77,6 +77,11 @@ def train_detail(request, pk):
         part.train = train
         part.may_decide = part.is_open and rules.has_perm(
             "deployments.decide_trainapproval", request.user, part
+        )
+        part.may_ask_again = (
+            part.state == TrainApproval.State.EXPIRED
+            and train.state == Train.State.RUNNING
+            and rules.has_perm("deployments.reask_train", request.user, train)
         )
     context = {
         "train": train,
@@ -159,4 +164,23 @@ def train_approval(request, pk, part):
         )
     except PortalError as exc:
         messages.error(request, exc.message)
+    return redirect(train)
+
+
+@mutating
+def train_approval_again(request, pk, part):
+    """Ask a team again for its part, which expired unanswered while the train waits."""
+    train = _train(pk)
+    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=part)
+    part.train = train
+    try:
+        part = train_part_ask_again(
+            actor=request.user, part=part, context=AuditContext.from_request(request)
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"{part.team} is asked again: decide by {part.expires_at:%H:%M} UTC."
+        )
     return redirect(train)

@@ -15,6 +15,7 @@ from deployments.trains import machine, tasks
 from deployments.trains.errors import TrainRefused
 from deployments.trains.parts import train_approval_decide, train_parts_expire_due
 from deployments.trains.services import train_create, train_start
+from portal.errors import PermissionDenied
 from portal.models import AuditEvent, TeamMembership
 
 
@@ -173,3 +174,72 @@ def test_the_page_says_until_when_a_part_may_be_decided(
     )
     page = client.get(train.get_absolute_url()).content.decode()
     assert page.count("Approve Payments's part") == 1  # the lapsed one takes no decision
+
+
+def test_a_later_waves_approvers_are_told_again_when_its_clock_starts(
+    owner, colleague, shop, prod, django_capture_on_commit_callbacks
+):
+    from deployments.trains.parts import train_parts_ask
+    from notifications.events import train_parts_requested_notify
+    from notifications.models import Notification
+
+    ApprovalPolicy.objects.create(environment=prod, default_ttl_minutes=30)
+    train = started(owner, shop, prod)
+    first, second = train.approvals.order_by("wave").select_related("team", "train")
+    train_parts_requested_notify([first, second])  # what the start tells them
+    told = {n.key: n for n in Notification.objects.filter(event="train.part_requested")}
+    assert {n.user.username for n in told.values()} == {"camila"}
+    assert "Decide by" in told[f"train-part:{first.pk}"].body
+    assert "start when the train reaches it" in told[f"train-part:{second.pk}"].body
+
+    parts = list(train.approvals.select_related("team", "train"))
+    with django_capture_on_commit_callbacks(execute=True):
+        train_parts_ask(parts, 1)  # the train reaches wave 2: its clock starts
+    dues = list(Notification.objects.filter(key__startswith=f"train-part:{second.pk}:due"))
+    assert {n.user for n in dues} == {colleague}  # one row per channel they want
+    due = dues[0]
+    second.refresh_from_db()
+    assert f"now waits for {second.team}'s part" in due.title
+    assert f"Decide by {second.expires_at:%H:%M} UTC." in due.body
+    with django_capture_on_commit_callbacks(execute=True):
+        train_parts_ask(list(train.approvals.select_related("team", "train")), 1)  # again
+    assert Notification.objects.filter(key__contains=":due").count() == len(dues)
+
+
+def test_under_stay_paused_the_starter_asks_the_team_again_with_a_fresh_clock(
+    owner, colleague, shop, prod, client, django_capture_on_commit_callbacks
+):
+    from deployments.trains.parts import train_part_ask_again
+    from notifications.models import Notification
+
+    ApprovalPolicy.objects.create(environment=prod, on_expiry="stay-paused", default_ttl_minutes=30)
+    train = started(owner, shop, prod)
+    part = train.approvals.select_related("team", "train").get(wave=0)
+    with pytest.raises(TrainRefused, match="only a part that expired unanswered"):
+        train_part_ask_again(actor=owner, part=part)  # still open: nothing to ask again
+    expire(django_capture_on_commit_callbacks, part.expires_at + timedelta(minutes=1))
+    with pytest.raises(PermissionDenied, match="Only whoever started this train and SREs"):
+        train_part_ask_again(actor=colleague, part=part)
+    part.refresh_from_db()
+    assert part.state == "expired"
+    # The page offers it to the starter, who asks again.
+    client.force_login(owner)
+    page = client.get(train.get_absolute_url()).content.decode()
+    assert f"Ask {part.team} again (30 minutes to decide)" in page
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(f"{train.get_absolute_url()}approvals/{part.pk}/again/")
+    part.refresh_from_db()
+    assert part.state == "pending" and part.decided_at is None
+    assert part.expires_at > timezone.now() + timedelta(minutes=29)
+    assert AuditEvent.objects.filter(action="train.reask", outcome="done").count() == 1
+    assert f"olivia asked {part.team} again for its part" in train.events.last().message
+    callbacks[0]()  # the team is told again, with the new clock
+    told = list(Notification.objects.filter(key__startswith=f"train-part:{part.pk}:due"))
+    assert {n.user for n in told} == {colleague}
+    assert f"Decide by {part.expires_at:%H:%M} UTC." in told[0].body
+    # A double click asks once; the colleague now decides and the train goes on.
+    with pytest.raises(TrainRefused, match="is waiting for a decision"):
+        train_part_ask_again(actor=owner, part=part)
+    train_approval_decide(actor=colleague, part=part, decision="approve")
+    tick(train, django_capture_on_commit_callbacks)
+    assert Release.objects.filter(component=shop["ledger"]).exists()
