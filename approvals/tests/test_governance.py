@@ -271,6 +271,15 @@ def test_break_glass_is_sre_only_needs_a_reason_and_is_loud(sre, colleague, gate
     assert event.reason == "payments down, ship the fix" and event.actor == sre
 
 
+def test_the_approval_page_says_a_gate_was_broken_not_approved(client, sre, colleague, gate):
+    approval_break_glass(actor=sre, approval=gate, reason="payments down, ship the fix")
+    client.force_login(colleague)
+    page = client.get(gate.get_absolute_url()).content.decode()
+    decided = page.split('data-testid="decided">', 1)[1].split("</p>", 1)[0]
+    assert "Break-glass override" in decided and "without the quorum" in decided
+    assert "Approved" not in decided and "payments down, ship the fix" in decided
+
+
 def test_decision_redirect_ignores_an_outside_next(client, colleague, gate):
     client.force_login(colleague)
     response = client.post(

@@ -189,20 +189,35 @@ class Release(models.Model):
         return int(self.actual_weight or self.set_weight or 0)
 
 
-class ReleaseEvent(models.Model):
-    """One line of a release's timeline."""
+class TimelineEvent(models.Model):
+    """One line of a timeline (a release's, a train's): the state it entered or kept, in order.
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="events")
+    A concrete timeline adds the foreign key to what it is the timeline of, and `state` with
+    that machine's choices."""
+
     created_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=12, choices=Release.State.choices)
+    state = models.CharField(max_length=12)
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.release_id} {self.state}: {self.message}"
+        return f"{self.subject_id} {self.state}: {self.message}"
+
+    @property
+    def subject_id(self):
+        return getattr(self, f"{self.SUBJECT}_id")
+
+
+class ReleaseEvent(TimelineEvent):
+    """One line of a release's timeline."""
+
+    SUBJECT = "release"
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="events")
+    state = models.CharField(max_length=12, choices=Release.State.choices)
 
 
 class DeployFreeze(models.Model):
