@@ -32,6 +32,7 @@ def test_service_page_without_the_browser_libraries_lists_instead_of_drawing(
 ):
     (tmp_path / "css").mkdir()
     settings.STATICFILES_DIRS = [tmp_path]  # a checkout whose static/vendor was never built
+    settings.STATIC_ROOT = tmp_path / "collected"  # and never collected (a bench collects)
     g = components("focus", "caller", owner=team("shop"))
     edges(g, "caller>focus")
     client.force_login(user)
