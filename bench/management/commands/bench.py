@@ -304,7 +304,7 @@ class Command(BaseCommand):
             )
             load_before = shared.load_average()
             say = self.stdout.write
-            first, again, counts = shared.import_passes(root, self.runs, self._wipe, say)
+            first, again, counts = shared.import_passes(root, self.runs, self._wipe, say, n=n)
             self._analyze()
             samples = shared.samples(manifest)
             client = self._client()
