@@ -10,9 +10,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DEBUG=false
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
-# Exact versions with hashes, compiled from requirements.txt by `make lock`.
-COPY requirements.lock .
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+# Exact versions with hashes, compiled from requirements.txt's Runtime section by `make lock`:
+# no test or development tools in the image (portal/tests/test_runtime_lock.py).
+COPY requirements-runtime.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 COPY . .
 COPY --from=frontend /app/static/vendor static/vendor
 RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.db python manage.py collectstatic --noinput

