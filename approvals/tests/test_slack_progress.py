@@ -107,6 +107,51 @@ def test_while_the_step_soaks_the_message_counts_down_without_approve_until_the_
     assert len(message(slack_world)["edits"]) == 1
 
 
+def test_a_step_that_soaked_and_passed_updates_the_message_once_with_approve(
+    release, people, slack_world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The other way the gate opens: the analysis passes after the soak (healthy numbers),
+    the release stays paused for its approvers, and the message offers Approve again."""
+    from deployments.analysis.evaluate import Decision
+
+    AnalysisPolicy.objects.create(
+        environment=release.environment, min_requests=1, interval_seconds=1, soak_seconds=300
+    )
+    analysis.analysis_steps_open()
+    approval = request_for(release, people)
+    announce(approval, django_capture_on_commit_callbacks)
+    assert buttons(message(slack_world)) == ["approval_abort", "open"]
+    healthy = {"canary_error_rate": 0.001, "stable_error_rate": 0.001, "requests": 900}
+    monkeypatch.setattr(
+        analysis, "evaluate_many",
+        lambda steps: {s.pk: Decision("pass", "healthy", healthy) for s in steps},
+    )  # fmt: skip
+    AnalysisStep.objects.filter(release=release).update(next_evaluation_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        for step_id, slot in analysis.analysis_steps_due():
+            analysis.analysis_step_evaluate(step_id=step_id, slot=slot)
+    assert AnalysisStep.objects.get(release=release).outcome == "analysing"  # still soaking
+    assert not message(slack_world)["edits"]
+    AnalysisStep.objects.filter(release=release).update(
+        soak_ends_at=timezone.now() - timedelta(seconds=1), next_evaluation_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for step_id, slot in analysis.analysis_steps_due():
+            analysis.analysis_step_evaluate(step_id=step_id, slot=slot)
+    assert AnalysisStep.objects.get(release=release).outcome == "passed"
+    release.refresh_from_db()
+    assert release.state == "paused"  # the approvers decide, now without a soak in the way
+    posted = message(slack_world)
+    assert len(posted["edits"]) == 1 and "soaking" not in str(posted["blocks"])
+    assert buttons(posted) == ["approval_approve", "approval_abort", "open"]
+    # A passed step is not evaluated again: no second update.
+    with django_capture_on_commit_callbacks(execute=True):
+        for step_id, slot in analysis.analysis_steps_due():
+            analysis.analysis_step_evaluate(step_id=step_id, slot=slot)
+    assert Notification.objects.filter(event="approval.gate_opened").count() == 1
+    assert len(message(slack_world)["edits"]) == 1
+
+
 def test_a_vote_on_a_request_whose_message_never_got_out_posts_nothing(
     release,
     people,
