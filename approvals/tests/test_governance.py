@@ -416,3 +416,15 @@ def test_a_nul_byte_in_a_comment_is_a_message_not_a_500(client, colleague, gate)
     assert response.status_code == 400 and "NUL character" in response.content.decode()
     gate.refresh_from_db()
     assert gate.state == "pending" and not gate.votes.exists()
+
+
+def test_a_request_without_versions_says_so_rather_than_question_marks(client, colleague, gate):
+    client.force_login(colleague)
+    page = client.get(gate.get_absolute_url()).content.decode()
+    versions = page.split('data-testid="approval-versions">', 1)[1].split("·", 1)[0]
+    assert "The request gave no versions" in versions and "?" not in versions
+    ApprovalRequest.objects.filter(pk=gate.pk).update(from_version="1.4.0", to_version="1.5.0")
+    page = client.get(gate.get_absolute_url()).content.decode()
+    assert "1.4.0 → <strong>1.5.0</strong>" in page
+    inbox = client.get("/approvals/").content.decode()
+    assert "1.4.0 → 1.5.0" in inbox and "? → ?" not in inbox
