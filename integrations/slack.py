@@ -51,7 +51,9 @@ class SlackUser:
 
 
 class SlackClient(Protocol):
-    def message_post(self, channel: str, *, text: str, blocks: list[dict]) -> PostedMessage: ...
+    def message_post(
+        self, channel: str, *, text: str, blocks: list[dict], thread_ts: str = ""
+    ) -> PostedMessage: ...
 
     def message_update(self, message: PostedMessage, *, text: str, blocks: list[dict]) -> None: ...
 
@@ -104,11 +106,15 @@ class WebApiSlackClient:
         except (SlackClientError, URLError, OSError, ValueError) as exc:
             raise _failure(doing, exc) from exc
 
-    def message_post(self, channel: str, *, text: str, blocks: list[dict]) -> PostedMessage:
-        """chat.postMessage to `channel` (a name such as #payments, or an id)."""
+    def message_post(
+        self, channel: str, *, text: str, blocks: list[dict], thread_ts: str = ""
+    ) -> PostedMessage:
+        """chat.postMessage to `channel` (a name such as #payments, or an id); with `thread_ts`,
+        a reply in that message's thread, also shown in the channel (reply_broadcast)."""
+        thread = {"thread_ts": thread_ts, "reply_broadcast": True} if thread_ts else {}
         answer = self._call(
             f"posting to {channel}",
-            lambda: self._web.chat_postMessage(channel=channel, text=text, blocks=blocks),
+            lambda: self._web.chat_postMessage(channel=channel, text=text, blocks=blocks, **thread),
         )
         return PostedMessage(channel=answer["channel"], ts=answer["ts"])
 

@@ -33,6 +33,9 @@ FOLLOWUPS = {
 # Follow-ups that say how something is going, not how it ended: one row per occurrence (its key
 # is "<key>#<occurrence>"), and nothing to do when the first message was never posted.
 PROGRESS = {"approval.voted", "approval.gate_opened"}
+# Messages of their own that belong with an earlier one: on a channel with threads (Slack) they
+# are posted as a reply in its thread (and shown in the channel), else as a message of their own.
+THREADED = {"approval.expiring": "approval.requested"}
 
 
 def _wanted(users, event: str) -> set[tuple[int, str]]:

@@ -57,29 +57,48 @@ def message_for(row: Notification) -> SlackMessage:
 
 
 def slack_deliver(row: Notification) -> str:
-    """Post the row's message, or, for a follow-up, update the message it follows. Returns the
-    message's reference. A follow-up whose first message is still on its way waits for it
+    """Post the row's message, or, for a follow-up, update the message it follows; a reminder
+    (`THREADED`) is a reply in the thread of the message it reminds of. Returns the message's
+    reference. A follow-up or reply whose first message is still on its way waits for it
     (transient); one whose first message was never posted posts a message of its own, unless
     it only tells progress (a vote, the soak over): then there is nothing to do."""
-    from .services import FOLLOWUPS, PROGRESS
+    from .services import FOLLOWUPS, PROGRESS, THREADED
 
     if row.event in FOLLOWUPS:
-        first = Notification.objects.filter(
-            event=FOLLOWUPS[row.event], channel=row.channel, address=row.address, key=row.subject
-        ).first()
-        if first is not None and first.state in (first.State.PENDING, first.State.SENDING):
-            raise IntegrationError(
-                "the first message is not posted yet", transient=True, system="slack"
-            )
-        if first is not None and first.external_ref:
-            posted = PostedMessage.from_ref(first.external_ref)
+        posted = _first_posted(row, FOLLOWUPS[row.event])
+        if posted is not None:
             message = message_for(row)
             slack_client().message_update(posted, text=message.text, blocks=message.blocks)
             return posted.ref
         if row.event in PROGRESS:
             return ""  # no message to update: progress is not worth a message of its own
     message = message_for(row)
+    if row.event in THREADED:
+        parent = _first_posted(row, THREADED[row.event])
+        if parent is not None:
+            return (
+                slack_client()
+                .message_post(
+                    parent.channel, text=message.text, blocks=message.blocks, thread_ts=parent.ts
+                )
+                .ref
+            )
     return slack_client().message_post(row.address, text=message.text, blocks=message.blocks).ref
+
+
+def _first_posted(row: Notification, event: str) -> PostedMessage | None:
+    """The message `row` belongs with (`event`, same subject and channel), once it is posted;
+    raises a transient error while it is still on its way."""
+    first = Notification.objects.filter(
+        event=event, channel=row.channel, address=row.address, key=row.subject
+    ).first()
+    if first is not None and first.state in (first.State.PENDING, first.State.SENDING):
+        raise IntegrationError(
+            "the first message is not posted yet", transient=True, system="slack"
+        )
+    if first is not None and first.external_ref:
+        return PostedMessage.from_ref(first.external_ref)
+    return None
 
 
 def slack_mentions(users) -> list[str]:

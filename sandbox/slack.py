@@ -11,8 +11,8 @@ Response URLs (`POST /actions/<id>`) take an interaction's answer, as hooks.slac
 
 Sandbox controls:
 - `POST /sandbox/channels {"name"}`, `POST /sandbox/users {"email", "name"}`: the workspace.
-- `GET /sandbox/messages[?channel=]`: what was posted (and its edits), the ephemeral answers and
-  what arrived at response URLs.
+- `GET /sandbox/messages[?channel=]`: what was posted (its edits, its thread's `replies`), the
+  ephemeral answers and what arrived at response URLs.
 - `POST /sandbox/config {"interactivity_url", "signing_secret"}`: where interactions go.
 - `POST /sandbox/interact {"user", "channel", "ts", "action_id", "age_seconds", "forged"}`:
   a person clicks a button of a posted message: the sandbox sends Slack's signed
@@ -120,8 +120,18 @@ class SlackSandbox:
         if not args.get("text") and not blocks:
             return ok_false("no_text")
         message = self.bot_message(str(args.get("text") or ""), blocks)
+        thread_ts = str(args.get("thread_ts") or "")
         with self.lock:
-            self.messages.append({"channel": channel["id"], **message, "edits": []})
+            # A reply goes in its parent's thread (as conversations.replies lists it); a
+            # thread_ts naming no message posts to the channel, since Slack's description
+            # lists no error for it.
+            parent = self.message(channel["id"], thread_ts) if thread_ts else None
+            if parent is not None:
+                message["thread_ts"] = parent["ts"]
+                broadcast = str(args.get("reply_broadcast", "")).lower() in ("1", "true")
+                parent.setdefault("replies", []).append({**message, "broadcast": broadcast})
+            else:
+                self.messages.append({"channel": channel["id"], **message, "edits": []})
         return json_response({"ok": True, "channel": channel["id"], "ts": message["ts"],
                               "message": message})  # fmt: skip
 

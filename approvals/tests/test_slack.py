@@ -202,6 +202,41 @@ def test_expiry_updates_the_message_and_a_late_duplicate_changes_nothing(
     assert len(slack_world.messages("payments")[0]["edits"]) == 1
 
 
+def test_the_reminder_before_expiry_is_a_reply_in_the_requests_thread(
+    announced, slack_world, people, django_capture_on_commit_callbacks
+):
+    from notifications.events import reminders_send
+
+    ApprovalRequest.objects.filter(pk=announced.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_send() > 0
+    (message,) = slack_world.messages("payments")  # no second message beside the request
+    (reply,) = message["replies"]
+    assert reply["thread_ts"] == message["ts"] and reply["broadcast"]  # shown in the channel too
+    assert "waits for a decision: it expires at" in reply["text"]
+    row = Notification.objects.get(event="approval.expiring", channel="slack")
+    assert row.state == "sent" and row.external_ref.endswith(reply["ts"])
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_send()  # beat again: said once
+    assert len(slack_world.messages("payments")[0]["replies"]) == 1
+
+
+def test_a_reminder_whose_request_never_reached_slack_is_a_message_of_its_own(
+    approval, slack_world, people, django_capture_on_commit_callbacks
+):
+    from notifications.events import reminders_send
+
+    ApprovalRequest.objects.filter(pk=approval.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_send()  # the request itself was never announced to the channel
+    (message,) = slack_world.messages("payments")
+    assert "waits for a decision" in message["text"] and "replies" not in message
+
+
 def test_a_decision_on_the_page_updates_the_slack_message_too(
     announced, slack_world, people, django_capture_on_commit_callbacks
 ):

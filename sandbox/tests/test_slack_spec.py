@@ -66,6 +66,20 @@ def test_post_update_and_ephemeral_answers_follow_the_web_api(slack_world, clien
     assert stored[0]["text"] == "approved" and stored[0]["edits"][0]["text"] == "ledger waits"
 
 
+def test_a_reply_in_a_thread_follows_the_web_api(slack_world, client, check):
+    slack_world.channel("payments")
+    parent = client.chat_postMessage(channel="#payments", text="ledger waits", blocks=BLOCKS)
+    reply = client.chat_postMessage(channel=parent["channel"], text="expires at 14:05",
+                                    thread_ts=parent["ts"], reply_broadcast=True)  # fmt: skip
+    check("/chat.postMessage", "post", reply.data)
+    assert reply["message"]["thread_ts"] == parent["ts"] and reply["ts"] != parent["ts"]
+    (stored,) = slack_world.messages("payments")  # the reply is in the thread, not beside it
+    assert [(r["text"], r["broadcast"]) for r in stored["replies"]] == [("expires at 14:05", True)]
+    lost = client.chat_postMessage(channel="#payments", text="x", thread_ts="1.000")
+    assert "thread_ts" not in lost["message"]  # no such message: posted to the channel
+    assert len(slack_world.messages("payments")) == 2
+
+
 def test_user_lookups_and_auth_test_follow_the_web_api(slack_world, client, check):
     bob = slack_world.user("Bob@Example.com", "bob")
     found = client.users_lookupByEmail(email="bob@example.com")
