@@ -5,12 +5,13 @@ from django.utils import timezone
 from .models import AnalysisStep, AnalysisVerdict
 
 
-def analysis_gate_open(release) -> tuple[bool, str]:
+def analysis_gate_open(release, *, offered: str = "the approval is offered") -> tuple[bool, str]:
     """Whether a person may let `release` go on from the step it is paused at, and why not (or
     what to know). Open when its environment has no analysis policy, when the step soaked and
     passed, or when the soak is over and the analysis could not decide (inconclusive waits for
     a person). Closed while the step soaks (a countdown), before its analysis started and after
-    it failed. The approval service refuses approvals while it is closed."""
+    it failed. The approval service refuses approvals while it is closed, and a plain promote
+    (where no approval policy applies) is held the same way."""
     if not hasattr(release.environment, "analysis_policy"):
         return True, ""
     step = AnalysisStep.objects.filter(release=release, step=release.current_step).first()
@@ -26,7 +27,7 @@ def analysis_gate_open(release) -> tuple[bool, str]:
             return True, ""
         return True, "The soak is over but the analysis could not decide: you decide."
     return False, (
-        f"Soaking: {step.soak_left_seconds} s left before the approval is offered "
+        f"Soaking: {step.soak_left_seconds} s left before {offered} "
         f"(until {timezone.localtime(step.soak_ends_at):%H:%M:%S})."
     )
 

@@ -11,6 +11,7 @@ from catalog.models import Component, ComponentEnvironment, Environment
 from portal.audit import AuditContext, audit_record
 from portal.permissions import permission_require
 
+from ..analysis.selectors import analysis_gate_open
 from ..cdevents.services import cdevents_release_record
 from . import tasks
 from .errors import ReleaseRefused
@@ -218,6 +219,11 @@ def release_promote(
         else f"Only {release.component.owner or 'the owning team'} and SREs may promote this.",
     )
     seen_step = release.current_step
+    # Under an analysis policy a step soaks first: a person's promote waits for it as an
+    # approval does (abort never waits; an inconclusive analysis after the soak is theirs).
+    gate_open, why = analysis_gate_open(release, offered="it may be promoted")
+    if not gate_open:
+        raise ReleaseRefused(f"Not yet: {why} Nothing was promoted.")
     release = _fresh_or_refused(release, seen_step)
     with transaction.atomic():
         # Conditional on the step the person saw: a double click promotes once.

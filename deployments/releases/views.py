@@ -81,10 +81,11 @@ def _gate(request, release) -> dict:
     if release.state != "paused":
         return {}
     if not environment_gated(release.environment):
+        gate_open, soak = analysis_gate_open(release, offered="it may be promoted")
         return {
             "promote_url": reverse("deployments:release_promote", args=[release.pk]),
             "can_promote": rules.has_perm("deployments.promote_release", request.user, release),
-            "soak": "",
+            "soak": "" if gate_open else soak,
         }
     approval = release.approval_requests.filter(state="pending").first()
     gate_open, soak = analysis_gate_open(release)

@@ -291,3 +291,27 @@ def test_the_gate_counts_down_while_soaking_and_an_inconclusive_analysis_after_i
         True,
         "The soak is over but the analysis could not decide: you decide.",
     )
+
+
+def test_without_approvals_a_persons_promote_waits_for_the_soak_too(shop, client):
+    """One gate for every door: where no approval policy applies, Promote is held while the
+    step soaks (page and service), as Approve is in gated environments; abort never is."""
+    from deployments.releases.errors import ReleaseRefused
+    from deployments.releases.services import release_promote
+
+    policy_for(shop["envs"]["staging"], soak_seconds=300)
+    release = _paused_canary(shop, env="staging")
+    services.analysis_steps_open()
+    with pytest.raises(ReleaseRefused, match=r"Not yet: Soaking: \d+ s left before it may be"):
+        release_promote(actor=shop["owner"], release=release)
+    release.refresh_from_db()
+    assert (release.state, release.current_step) == ("paused", 0)
+    assert not AuditEvent.objects.filter(action="release.promote").exists()
+    client.force_login(shop["owner"])
+    page = client.get(release.get_absolute_url()).content.decode()
+    assert 'data-testid="release-soak"' in page and "before it may be promoted" in page
+    # Soaked with no verdict it could trust: the person decides now.
+    step = AnalysisStep.objects.get(release=release)
+    AnalysisStep.objects.filter(pk=step.pk).update(soak_ends_at=timezone.now())
+    AnalysisVerdict.objects.create(step=step, slot=1, verdict="inconclusive", message="no data")
+    assert analysis_gate_open(release, offered="it may be promoted")[0] is True
