@@ -64,6 +64,13 @@ def click(client, slack_world, people, approval, who: str, action="approval_appr
     return slack_post(client, payload, secret=kw.pop("secret", SIGNING_SECRET), **kw)
 
 
+def olivias_approve(slack_world, people, approval) -> dict:
+    """The payload of olivia's click on Approve for `approval` (answered at her response URL)."""
+    return block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
+                         value=str(approval.pk),
+                         response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+
+
 def answer_to(slack_world, who: str) -> str:
     return [r["text"] for r in slack_world.responses() if r["hook"] == who][-1]
 
@@ -202,22 +209,29 @@ def test_expiry_updates_the_message_and_a_late_duplicate_changes_nothing(
     assert len(slack_world.messages("payments")[0]["edits"]) == 1
 
 
+def _expiring_soon(approval) -> int:
+    """The request expires in 5 minutes and beat sends the reminders."""
+    from notifications.events import reminders_send
+
+    ApprovalRequest.objects.filter(pk=approval.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    return reminders_send()
+
+
 def test_the_reminder_before_expiry_is_a_reply_in_the_requests_thread(
     announced, slack_world, people, django_capture_on_commit_callbacks
 ):
-    from notifications.events import reminders_send
-
-    ApprovalRequest.objects.filter(pk=announced.pk).update(
-        expires_at=timezone.now() + timedelta(minutes=5)
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        assert reminders_send() > 0
+        assert _expiring_soon(announced) > 0
     (message,) = slack_world.messages("payments")  # no second message beside the request
     (reply,) = message["replies"]
     assert reply["thread_ts"] == message["ts"] and reply["broadcast"]  # shown in the channel too
     assert "waits for a decision: it expires at" in reply["text"]
     row = Notification.objects.get(event="approval.expiring", channel="slack")
     assert row.state == "sent" and row.external_ref.endswith(reply["ts"])
+    from notifications.events import reminders_send
+
     with django_capture_on_commit_callbacks(execute=True):
         reminders_send()  # beat again: said once
     assert len(slack_world.messages("payments")[0]["replies"]) == 1
@@ -226,13 +240,8 @@ def test_the_reminder_before_expiry_is_a_reply_in_the_requests_thread(
 def test_a_reminder_whose_request_never_reached_slack_is_a_message_of_its_own(
     approval, slack_world, people, django_capture_on_commit_callbacks
 ):
-    from notifications.events import reminders_send
-
-    ApprovalRequest.objects.filter(pk=approval.pk).update(
-        expires_at=timezone.now() + timedelta(minutes=5)
-    )
     with django_capture_on_commit_callbacks(execute=True):
-        reminders_send()  # the request itself was never announced to the channel
+        _expiring_soon(approval)  # the request itself was never announced to the channel
     (message,) = slack_world.messages("payments")
     assert "waits for a decision" in message["text"] and "replies" not in message
 
@@ -277,9 +286,7 @@ def test_other_buttons_and_payloads_do_nothing(announced, slack_world, people, c
 def test_a_click_is_acknowledged_at_once_and_decided_by_the_task_after(
     announced, slack_world, people, client, django_capture_on_commit_callbacks
 ):
-    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
-                            value=str(announced.pk),
-                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    payload = olivias_approve(slack_world, people, announced)
     with django_capture_on_commit_callbacks(execute=False) as scheduled:
         response = slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
     assert response.status_code == 200  # Slack has its answer before anything is decided
@@ -301,9 +308,7 @@ def test_a_duplicate_delivery_of_the_same_click_decides_nothing_twice(
     announced, slack_world, people, client
 ):
     ApprovalRequest.objects.filter(pk=announced.pk).update(quorum=2)
-    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
-                            value=str(announced.pk),
-                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    payload = olivias_approve(slack_world, people, announced)
     first = slack_post(client, payload, secret=SIGNING_SECRET)
     again = slack_post(client, payload, secret=SIGNING_SECRET)  # Slack delivered it twice
     assert first.status_code == again.status_code == 200
@@ -337,9 +342,7 @@ def _stall(row, state: str, minutes: int = 4) -> None:
 def test_a_click_whose_task_was_lost_is_decided_by_beat_once_it_has_stalled(
     announced, slack_world, people, client
 ):
-    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
-                            value=str(announced.pk),
-                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    payload = olivias_approve(slack_world, people, announced)
     slack_post(client, payload, secret=SIGNING_SECRET, decide=False)  # the broker lost the task
     row = SlackInteraction.objects.get()
     approval_tasks.approvals_expire.apply()
@@ -356,9 +359,7 @@ def test_a_worker_killed_after_deciding_leaves_nothing_stuck_and_nothing_decided
     announced, slack_world, people, client
 ):
     ApprovalRequest.objects.filter(pk=announced.pk).update(quorum=2)
-    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
-                            value=str(announced.pk),
-                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    payload = olivias_approve(slack_world, people, announced)
     slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
     row = SlackInteraction.objects.get()
     # The worker claimed the click and cast the vote, then died before recording it.
@@ -380,9 +381,7 @@ def test_a_worker_killed_after_deciding_leaves_nothing_stuck_and_nothing_decided
 def test_a_worker_killed_before_deciding_is_decided_once_by_beat(
     announced, slack_world, people, client
 ):
-    payload = block_actions(slack_id=people["slack"]["olivia"], action_id="approval_approve",
-                            value=str(announced.pk),
-                            response_url=f"{slack_world.url}/actions/olivia")  # fmt: skip
+    payload = olivias_approve(slack_world, people, announced)
     slack_post(client, payload, secret=SIGNING_SECRET, decide=False)
     row = SlackInteraction.objects.get()
     _stall(row, "deciding")
