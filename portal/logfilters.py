@@ -1,4 +1,5 @@
-"""Keep the processes' logs for what matters: routine beat ticks are DEBUG, not INFO.
+"""Keep the processes' logs for what matters: routine beat ticks are DEBUG, not INFO; and
+the console handler writes to the standard error of the moment.
 
 Beat sends a few tasks every few seconds (the release poll every 2 s); Celery logs each sending,
 receipt and success at INFO, some 400 lines a minute on an idle demo. This filter, put on the
@@ -7,6 +8,7 @@ tasks; a task's failure, retry or its own messages are untouched.
 """
 
 import logging
+import sys
 
 ROUTINE_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
@@ -35,3 +37,21 @@ def routine_filter_install(logger: logging.Logger, schedule: dict) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, RoutineTicksFilter) for f in handler.filters):
             handler.addFilter(RoutineTicksFilter(names))
+
+
+class StderrHandler(logging.StreamHandler):
+    """The console handler: writes to whatever `sys.stderr` is when it emits, not to the stream
+    that was there when logging was configured. pytest swaps and later closes its capture of
+    stderr; a plain StreamHandler kept the closed one and printed "--- Logging error ---" with
+    a traceback for each line a sandbox thread logged afterwards (and lost the line)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # logging.StreamHandler.__init__ and setStream assign it
+        pass
