@@ -31,7 +31,12 @@ class ConfirmationNeeded(PortalError):
 
 
 class KubernetesUnavailable(PortalError):
-    """The cluster could not be read, so nothing was written to it."""
+    """The cluster could not be read, so nothing was written to it. `live` is that read, so
+    the page that says so does not wait for the cluster a second time."""
+
+    def __init__(self, message: str, *, live=None):
+        super().__init__(message)
+        self.live = live
 
 
 # -- the one write path --------------------------------------------------------------------
@@ -79,7 +84,8 @@ def control_request(
     if not live.known:
         _refuse(actor, target, kind, checked, reason, live.error, context)
         raise KubernetesUnavailable(
-            f"The Kubernetes API of {environment} cannot be read ({live.error}). {WHAT_TO_DO}"
+            f"The Kubernetes API of {environment} cannot be read ({live.error}). {WHAT_TO_DO}",
+            live=live,
         )
     if not knob.available(live.info):
         raise ValidationFailed(knob.unavailable_message(target))

@@ -18,8 +18,8 @@ from .knobs import KNOBS
 from .models import ControlAction, ControlPolicy
 
 
-def _live_context(request, target, *, message="", error="", values=None) -> dict:
-    live = selectors.control_live(target)
+def _live_context(request, target, *, message="", error="", values=None, live=None) -> dict:
+    live = live or selectors.control_live(target)
     policy = selectors.control_policy_for(target)
     knobs = []
     for knob in KNOBS.values():
@@ -140,8 +140,10 @@ def control_change(request, component_id, env, knob):
         return render(request, template + ("#confirm" if request.htmx else ""), context)
     except PortalError as exc:
         values["reason"] = reason
+        # A refusal because the cluster cannot be read carries that read: not a second wait.
+        live = getattr(exc, "live", None)
         return _render_live(
-            request, _live_context(request, target, error=exc.message, values=values)
+            request, _live_context(request, target, error=exc.message, values=values, live=live)
         )
     message = f"{action.kind_label} requested: {action.get_state_display().lower()}."
     return _render_live(request, _live_context(request, target, message=message))

@@ -118,6 +118,25 @@ def test_api_down_fragment_shows_unknown_and_refuses_the_write(client, shop, own
     assert "cannot be read" in html and "Nothing was sent to the cluster" in html
 
 
+def test_a_refusal_because_the_api_is_down_waits_for_it_once(
+    client, shop, owner, kube_down, monkeypatch
+):
+    from deployments.controls import selectors
+
+    reads = []
+    real = selectors.control_live
+    monkeypatch.setattr(selectors, "control_live", lambda t: reads.append(t) or real(t))
+    from deployments.controls import services
+
+    monkeypatch.setattr(services, "control_live", selectors.control_live)
+    client.force_login(owner)
+    html = client.post(
+        knob_url(shop, "scale"), {"replicas": "4", "reason": "x"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "cannot be read" in html and "configuration unknown" in html
+    assert len(reads) == 1  # the service's read is the one the card shows
+
+
 def test_actions_keep_polling_while_a_change_is_queued(client, shop, owner):
     client.force_login(owner)
     client.post(knob_url(shop, "scale"), {"replicas": "2", "reason": "quiet night"})
