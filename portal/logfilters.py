@@ -40,17 +40,18 @@ def routine_filter_install(logger: logging.Logger, schedule: dict) -> None:
 
 
 class StderrHandler(logging.StreamHandler):
-    """The console handler: writes to whatever `sys.stderr` is when it emits, not to the stream
-    that was there when logging was configured. pytest swaps and later closes its capture of
-    stderr; a plain StreamHandler kept the closed one and printed "--- Logging error ---" with
-    a traceback for each line a sandbox thread logged afterwards (and lost the line)."""
+    """The console handler: writes to the process's own standard error (`sys.__stderr__`), not
+    to whatever object was `sys.stderr` when logging was configured. pytest swaps `sys.stderr`
+    for a capture it later closes (a plain StreamHandler then printed "--- Logging error ---" for
+    each line a sandbox thread logged afterwards, and lost it); Celery swaps it for a proxy that
+    logs what is written to it (following that proxy would loop, and Celery drops such lines)."""
 
     def __init__(self):
-        super().__init__(sys.stderr)
+        super().__init__(sys.__stderr__ or sys.stderr)
 
     @property
     def stream(self):
-        return sys.stderr
+        return sys.__stderr__ or sys.stderr
 
     @stream.setter
     def stream(self, value):  # logging.StreamHandler.__init__ and setStream assign it

@@ -149,11 +149,16 @@ def train_cancel(request, pk):
     return redirect(train)
 
 
+def _part(train, pk) -> TrainApproval:
+    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=pk)
+    part.train = train
+    return part
+
+
 @mutating
 def train_approval(request, pk, part):
     train = _train(pk)
-    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=part)
-    part.train = train
+    part = _part(train, part)
     try:
         train_approval_decide(
             actor=request.user,
@@ -171,8 +176,7 @@ def train_approval(request, pk, part):
 def train_approval_again(request, pk, part):
     """Ask a team again for its part, which expired unanswered while the train waits."""
     train = _train(pk)
-    part = get_object_or_404(TrainApproval.objects.select_related("team"), train=train, pk=part)
-    part.train = train
+    part = _part(train, part)
     try:
         part = train_part_ask_again(
             actor=request.user, part=part, context=AuditContext.from_request(request)

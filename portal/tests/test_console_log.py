@@ -1,5 +1,6 @@
-"""The console handler writes to the standard error of the moment: a swapped and closed stderr
-(pytest's capture, a daemon's redirect) neither loses later lines nor prints logging errors."""
+"""The console handler writes to the process's own standard error: a swapped and closed
+sys.stderr (pytest's capture) or a logging proxy in its place (Celery's redirect) neither loses
+later lines nor prints logging errors."""
 
 import io
 import logging
@@ -8,21 +9,24 @@ import sys
 from portal.logfilters import StderrHandler
 
 
-def test_lines_follow_sys_stderr_and_a_closed_old_one_is_no_error(monkeypatch):
-    handler = StderrHandler()
+def test_lines_go_to_the_process_stderr_whatever_sys_stderr_is_now(monkeypatch):
+    process = io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", process)
+    swapped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", swapped)
+    handler = StderrHandler()  # configured while sys.stderr is a capture
     logger = logging.getLogger("switchyard.console-test")
     logger.addHandler(handler)
     logger.propagate = False
+    errors = []
+    monkeypatch.setattr(handler, "handleError", lambda record: errors.append(record))
     try:
-        first, second = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stderr", first)
+        swapped.close()  # what pytest does with a finished capture
         logger.warning("one")
-        first.close()  # what pytest does with a finished capture
-        monkeypatch.setattr(sys, "stderr", second)
-        errors = []
-        monkeypatch.setattr(handler, "handleError", lambda record: errors.append(record))
+        proxy = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", proxy)  # Celery's redirect
         logger.warning("two")
-        assert second.getvalue() == "two\n" and not errors
+        assert process.getvalue() == "one\ntwo\n" and proxy.getvalue() == "" and not errors
     finally:
         logger.removeHandler(handler)
 
